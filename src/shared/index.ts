@@ -1,0 +1,5 @@
+export * from './errors.js';
+export * from './prefix.js';
+export * from './clock.js';
+export * from './crc32c.js';
+export * from './rd.js';
