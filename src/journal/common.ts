@@ -1,0 +1,245 @@
+// What the LevelDB and memory journals share, so that both keep the contract the same way: group
+// commit (seq and time assignment, encoding, listener fan-out, failure handling) and read ranges.
+import { RibjournalError } from '../shared/index.js';
+import type { Clock } from '../shared/index.js';
+import { BlockWriter, EVENT_SCHEMA_VERSION } from '../events/index.js';
+import type { Envelope, JournalEvent } from '../events/index.js';
+import type { CommitListener, ReadOptions } from './journal.js';
+
+/** Receives what a commit listener threw; the journal itself carries on. */
+export type ListenerErrorHandler = (error: unknown) => void;
+
+/** Default handler: a process warning (printed on stderr), since the journal has no logger of its own. */
+export function warnListenerError(error: unknown): void {
+  const text = error instanceof Error ? (error.stack ?? error.message) : String(error);
+  process.emitWarning(`a journal commit listener threw: ${text}`, 'RibjournalListenerWarning');
+}
+
+/** The set of onCommit listeners. Copy-on-write, so emitting allocates nothing and (un)subscribing from
+ * inside a listener affects only the next batch. */
+export class CommitListeners {
+  private list: readonly CommitListener[] = [];
+
+  constructor(private readonly onError: ListenerErrorHandler) {}
+
+  add(listener: CommitListener): () => void {
+    this.list = [...this.list, listener];
+    let subscribed = true;
+    return () => {
+      if (!subscribed) return;
+      subscribed = false;
+      const i = this.list.indexOf(listener);
+      if (i >= 0) this.list = [...this.list.slice(0, i), ...this.list.slice(i + 1)];
+    };
+  }
+
+  /** Calls every listener; one that throws neither stops the others nor fails the commit. */
+  emit(batch: readonly Envelope[]): void {
+    for (const listener of this.list) {
+      try {
+        listener(batch);
+      } catch (error) {
+        try {
+          this.onError(error);
+        } catch (handlerError) {
+          // The commit is durable and its callers must still be resolved: surface a broken handler as an
+          // uncaught exception (a bug) instead of leaving them hanging.
+          queueMicrotask(() => {
+            throw handlerError;
+          });
+        }
+      }
+    }
+  }
+}
+
+function checkSeq(name: string, value: number): number {
+  if (!Number.isSafeInteger(value) || value < 0) {
+    throw new RibjournalError(
+      'BAD_ARGUMENT',
+      `read ${name} must be a non-negative integer seq, got ${value}`,
+    );
+  }
+  return value;
+}
+
+/** The seqs a read covers: from `first` through `last` (empty when last < first). */
+export interface SeqRange {
+  readonly first: number;
+  readonly last: number;
+}
+
+/** Resolves read options against the head when the read starts; never reaches beyond that head. */
+export function readRange(options: ReadOptions | undefined, head: number): SeqRange {
+  const after = checkSeq('after', options?.after ?? 0);
+  const through = options?.through === undefined ? head : checkSeq('through', options.through);
+  return { first: after + 1, last: Math.min(through, head) };
+}
+
+/** Most events in one stored block: bounds the work of get() and of a read that starts mid-block. */
+export const MAX_BLOCK_EVENTS = 4096;
+
+/** Consecutive envelopes encoded as one block (one LevelDB value). */
+export interface EncodedBlock {
+  readonly firstSeq: number;
+  readonly firstTime: number;
+  readonly bytes: Buffer;
+}
+
+/** Where a group commit lands: must make every block durable at once, or throw and write none. */
+export type WriteBlocks = (blocks: readonly EncodedBlock[]) => Promise<void>;
+
+interface Pending {
+  readonly events: readonly JournalEvent[];
+  /** Clock reading when append() was called: the time the caller observed the events. */
+  readonly time: number;
+  readonly resolve: (envelopes: readonly Envelope[]) => void;
+  readonly reject: (error: unknown) => void;
+}
+
+const NO_ENVELOPES: readonly Envelope[] = Object.freeze([]);
+
+/**
+ * Group commit: while one write is in flight, appends queue; then everything queued is written as one
+ * atomic write, each caller's events contiguous. Seqs and times are assigned only when a batch is
+ * encoded, so an invalid event (rejected alone) never consumes a seq. After a failed write every later
+ * append is refused: the log on disk stays whatever the last durable write left, gapless.
+ */
+export class GroupCommit {
+  private queue: Pending[] = [];
+  private running: Promise<void> | undefined;
+  private failure: RibjournalError | undefined;
+  private closed = false;
+  private readonly writer = new BlockWriter(256 * 1024);
+
+  constructor(
+    private readonly location: string,
+    private readonly clock: Clock,
+    private readonly listeners: CommitListeners,
+    private readonly writeBlocks: WriteBlocks,
+    /** Last durable seq and its time (0, 0 when empty). */
+    public headSeq: number,
+    public lastTime: number,
+  ) {}
+
+  append(events: readonly JournalEvent[]): Promise<readonly Envelope[]> {
+    if (this.closed) return Promise.reject(closedError(this.location));
+    if (this.failure) return Promise.reject(this.failure);
+    if (events.length === 0) return Promise.resolve(NO_ENVELOPES);
+    const time = Math.floor(this.clock.nowMicros());
+    return new Promise((resolve, reject) => {
+      this.queue.push({ events, time, resolve, reject });
+      this.running ??= this.run();
+    });
+  }
+
+  /** Refuses new appends and waits until everything already accepted is written (or failed). */
+  async close(): Promise<void> {
+    this.closed = true;
+    while (this.running) await this.running;
+  }
+
+  private async run(): Promise<void> {
+    // Appends made in the same tick as the first one join its write instead of waiting a whole round.
+    await Promise.resolve();
+    while (this.queue.length > 0) {
+      const callers = this.queue;
+      this.queue = [];
+      await this.commit(callers);
+    }
+    this.running = undefined;
+  }
+
+  private async commit(batch: Pending[]): Promise<void> {
+    let callers = batch;
+    let encoded: { envelopes: Envelope[]; blocks: EncodedBlock[] };
+    try {
+      encoded = this.encode(callers);
+    } catch {
+      callers = callers.filter((c) => this.encodable(c));
+      if (callers.length === 0) return;
+      try {
+        encoded = this.encode(callers);
+      } catch (error) {
+        for (const c of callers) c.reject(error);
+        return;
+      }
+    }
+    const { envelopes, blocks } = encoded;
+    try {
+      await this.writeBlocks(blocks);
+    } catch (cause) {
+      this.fail(cause, envelopes, callers);
+      return;
+    }
+    const last = envelopes[envelopes.length - 1]!;
+    this.headSeq = last.seq;
+    this.lastTime = last.time;
+    this.listeners.emit(envelopes);
+    if (callers.length === 1) {
+      callers[0]!.resolve(envelopes);
+      return;
+    }
+    let at = 0;
+    for (const c of callers) {
+      const n = c.events.length;
+      c.resolve(envelopes.slice(at, at + n));
+      at += n;
+    }
+  }
+
+  private encode(callers: readonly Pending[]): { envelopes: Envelope[]; blocks: EncodedBlock[] } {
+    const envelopes: Envelope[] = [];
+    let seq = this.headSeq;
+    let time = this.lastTime;
+    for (const c of callers) {
+      // Times never go backwards, even when the wall clock does: seqAtTime relies on it.
+      if (c.time > time) time = c.time;
+      for (const event of c.events)
+        envelopes.push({ seq: ++seq, time, version: EVENT_SCHEMA_VERSION, event });
+    }
+    const blocks: EncodedBlock[] = [];
+    const w = this.writer;
+    for (let i = 0; i < envelopes.length; i += MAX_BLOCK_EVENTS) {
+      const end = Math.min(envelopes.length, i + MAX_BLOCK_EVENTS);
+      w.reset();
+      for (let j = i; j < end; j++) w.write(envelopes[j]!);
+      const first = envelopes[i]!;
+      blocks.push({ firstSeq: first.seq, firstTime: first.time, bytes: w.take() });
+    }
+    return { envelopes, blocks };
+  }
+
+  /** Slow path after a batch failed to encode: finds and rejects the callers whose events are invalid. */
+  private encodable(c: Pending): boolean {
+    const w = this.writer;
+    w.reset();
+    try {
+      for (const event of c.events) w.write({ seq: 1, time: 0, version: EVENT_SCHEMA_VERSION, event });
+      return true;
+    } catch (error) {
+      c.reject(error);
+      return false;
+    }
+  }
+
+  private fail(cause: unknown, envelopes: readonly Envelope[], callers: readonly Pending[]): void {
+    const first = envelopes[0]!.seq;
+    const last = envelopes[envelopes.length - 1]!.seq;
+    const why = cause instanceof Error ? cause.message : String(cause);
+    this.failure = new RibjournalError(
+      'JOURNAL_WRITE_FAILED',
+      `journal ${this.location}: writing events ${first}..${last} failed (${why}); ` +
+        'no further events are accepted until the journal is reopened',
+      { cause, details: { firstSeq: first, lastSeq: last } },
+    );
+    for (const c of callers) c.reject(this.failure);
+    for (const c of this.queue) c.reject(this.failure);
+    this.queue = [];
+  }
+}
+
+/** The error every operation on a closed journal gets. */
+export function closedError(location: string): RibjournalError {
+  return new RibjournalError('JOURNAL_CLOSED', `journal ${location} is closed`);
+}
