@@ -1,0 +1,15 @@
+// config/: TOML -> validated, frozen Config (errors name the key path and line).
+export type {
+  Config,
+  ConfigProblem,
+  ConfigWarning,
+  GlobalConfig,
+  ImportSection,
+  LoadedConfig,
+  NeighborConfig,
+  NeighborFamily,
+  VrfConfig,
+} from './types.js';
+export { parseConfig, formatConfigProblem } from './parse.js';
+export { loadConfigFile } from './load.js';
+export { interfaceMatcher, isGlob, interfacePatternProblem, MAX_INTERFACE_NAME_BYTES } from './glob.js';

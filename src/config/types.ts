@@ -1,0 +1,94 @@
+// The validated, frozen configuration: GoBGP's TOML nesting read into the shapes the daemon uses.
+import type { RdRt } from '../shared/rd.js';
+
+/** Interfaces whose connected routes are imported into one table; patterns are exact names or fnmatch globs. */
+export interface ImportSection {
+  readonly enabled: boolean;
+  readonly interfaces: readonly string[];
+}
+
+/** One `[[vrfs]]` entry: RD, route targets, MPLS label and the interfaces imported into it. */
+export interface VrfConfig {
+  readonly name: string;
+  readonly rd: RdRt;
+  readonly importRts: readonly RdRt[];
+  readonly exportRts: readonly RdRt[];
+  /** 0 by default (as GoBGP sends); 16..1048575 when set. */
+  readonly label: number;
+  readonly netlinkImport: ImportSection;
+}
+
+/** The address families ribjournal speaks, named as GoBGP's `afi-safi-name`. */
+export type NeighborFamily = 'ipv4-unicast' | 'ipv6-unicast' | 'l3vpn-ipv4-unicast' | 'l3vpn-ipv6-unicast';
+
+/** One `[[neighbors]]` entry with GoBGP's defaults filled in. Times are in seconds. */
+export interface NeighborConfig {
+  /** Canonical text of the peer's address. */
+  readonly address: string;
+  readonly peerAs: number;
+  /** undefined: the global AS. */
+  readonly localAs: number | undefined;
+  readonly passive: boolean;
+  readonly localAddress: string | undefined;
+  /** 179 by default. */
+  readonly remotePort: number;
+  /** 90 by default; 0 turns hold timer and keepalives off (RFC 4271 4.2). */
+  readonly holdTime: number;
+  /** hold-time / 3 by default, as GoBGP (so 30); 0 when hold-time is 0. */
+  readonly keepaliveInterval: number;
+  /** 120 by default. */
+  readonly connectRetry: number;
+  /** Enabled families; without afi-safis, as GoBGP: ipv4-unicast for an IPv4 neighbor, ipv6-unicast for IPv6. */
+  readonly families: readonly NeighborFamily[];
+}
+
+/** `[global.config]`; its presence turns BGP on. */
+export interface GlobalConfig {
+  readonly as: number;
+  readonly routerId: string;
+  /** 179 by default (also for 0, as GoBGP); negative: do not listen. */
+  readonly port: number;
+  /** Addresses to listen on; GoBGP's default ["0.0.0.0", "::"]. */
+  readonly localAddresses: readonly string[];
+}
+
+/** The whole validated configuration, deep-frozen. */
+export interface Config {
+  readonly netlink: {
+    /** `[netlink] scan-interval` (seconds, default 5) in milliseconds. */
+    readonly scanIntervalMs: number;
+    /** `[netlink] linux-vrf`: map interfaces by their Linux VRF device; default false. */
+    readonly linuxVrf: boolean;
+    /** `[netlink.import]`; vrf '' is the global table. */
+    readonly import: ImportSection & { readonly vrf: string };
+  };
+  readonly vrfs: readonly VrfConfig[];
+  /** undefined: BGP is off. */
+  readonly global: GlobalConfig | undefined;
+  readonly neighbors: readonly NeighborConfig[];
+  readonly api: {
+    /** `[api] listen` as "host:port"; undefined: the daemon's default (loopback). */
+    readonly listen: string | undefined;
+    readonly tokenFile: string | undefined;
+    readonly anonymousRead: boolean;
+  };
+}
+
+/** Something in the config worth telling the operator that does not stop it from loading. */
+export interface ConfigWarning {
+  /** Key path such as `vrfs[1].config.rd`; '' for the document as a whole. */
+  readonly path: string;
+  readonly line: number | undefined;
+  readonly message: string;
+}
+
+/** A reason the config was rejected; `column` only for TOML syntax errors. */
+export interface ConfigProblem extends ConfigWarning {
+  readonly column?: number;
+}
+
+/** A parsed config and what was noticed while reading it. */
+export interface LoadedConfig {
+  readonly config: Config;
+  readonly warnings: readonly ConfigWarning[];
+}
