@@ -1,0 +1,4 @@
+export * from './rib/index.js';
+export * from './replay.js';
+export * from './history/index.js';
+export * from './timeline/index.js';

@@ -1,0 +1,156 @@
+// The per-VRF RIB projection: every path (vrf, prefix, interface) present after the events applied so
+// far, plus the config in force (RD/RT per VRF). Rebuilt by replaying the journal; derived data only.
+import type { ConfigApplied, Envelope, Family, VrfSnapshot } from '../../events/index.js';
+
+/** A route in a VRF learned from one interface. Several interfaces may give the same prefix. */
+export interface Path {
+  readonly vrf: string;
+  readonly family: Family;
+  readonly prefix: string;
+  readonly interface: string;
+  readonly ifindex: number;
+  readonly address: string;
+  /** Seq and time of the RouteDiscovered that created the path. */
+  readonly seq: number;
+  readonly time: number;
+}
+
+/** Paths of one prefix in one VRF, best first (lowest ifindex, then interface name). */
+export type PathSet = readonly Path[];
+
+export interface VrfCounts {
+  ipv4: number;
+  ipv6: number;
+}
+
+function comparePaths(a: Path, b: Path): number {
+  return a.ifindex - b.ifindex || (a.interface < b.interface ? -1 : a.interface > b.interface ? 1 : 0);
+}
+
+/** Mutable projection state; `apply` is the projection's evolve step and is deterministic. */
+export class Rib {
+  private readonly tables = new Map<string, Map<string, Path[]>>();
+  private readonly counts = new Map<string, VrfCounts>();
+  private configEvent: ConfigApplied | undefined;
+  private configVrfs = new Map<string, VrfSnapshot>();
+  /** Seq of the last event applied. */
+  seq = 0;
+  /** Time of the last event applied (epoch µs). */
+  time = 0;
+
+  /** Applies one committed event. Events must come in seq order. */
+  apply(env: Envelope): void {
+    this.seq = env.seq;
+    this.time = env.time;
+    const e = env.event;
+    switch (e.type) {
+      case 'RouteDiscovered': {
+        let table = this.tables.get(e.vrf);
+        if (table === undefined) {
+          table = new Map();
+          this.tables.set(e.vrf, table);
+        }
+        let paths = table.get(e.prefix);
+        if (paths === undefined) {
+          paths = [];
+          table.set(e.prefix, paths);
+        }
+        const path: Path = {
+          vrf: e.vrf,
+          family: e.family,
+          prefix: e.prefix,
+          interface: e.interface,
+          ifindex: e.ifindex,
+          address: e.address,
+          seq: env.seq,
+          time: env.time,
+        };
+        const at = paths.findIndex((p) => p.interface === e.interface);
+        if (at >= 0) {
+          paths[at] = path;
+        } else {
+          paths.push(path);
+          if (paths.length > 1) paths.sort(comparePaths);
+          this.count(e.vrf, e.family, 1);
+        }
+        return;
+      }
+      case 'RouteVanished': {
+        const table = this.tables.get(e.vrf);
+        const paths = table?.get(e.prefix);
+        if (table === undefined || paths === undefined) return;
+        const at = paths.findIndex((p) => p.interface === e.interface);
+        if (at < 0) return;
+        paths.splice(at, 1);
+        this.count(e.vrf, e.family, -1);
+        if (paths.length === 0) table.delete(e.prefix);
+        return;
+      }
+      case 'ConfigApplied':
+        this.configEvent = e;
+        this.configVrfs = new Map(e.vrfs.map((v) => [v.name, v]));
+        return;
+      default: {
+        const never: never = e;
+        throw new TypeError(`unhandled event ${JSON.stringify(never)}`);
+      }
+    }
+  }
+
+  private count(vrf: string, family: Family, delta: number): void {
+    let c = this.counts.get(vrf);
+    if (c === undefined) {
+      c = { ipv4: 0, ipv6: 0 };
+      this.counts.set(vrf, c);
+    }
+    c[family] += delta;
+  }
+
+  /** The last ConfigApplied applied, if any. */
+  get config(): ConfigApplied | undefined {
+    return this.configEvent;
+  }
+
+  /** RD/RT/label of a VRF as journaled in the config in force ("" = global table). */
+  vrfConfig(vrf: string): VrfSnapshot | undefined {
+    return this.configVrfs.get(vrf);
+  }
+
+  /** VRF names that hold paths or are configured. */
+  vrfNames(): string[] {
+    const names = new Set<string>([...this.configVrfs.keys(), ...this.tables.keys()]);
+    return [...names].sort();
+  }
+
+  countsOf(vrf: string): VrfCounts {
+    const c = this.counts.get(vrf);
+    return { ipv4: c?.ipv4 ?? 0, ipv6: c?.ipv6 ?? 0 };
+  }
+
+  /** Number of paths in a VRF, or in all VRFs. */
+  size(vrf?: string): number {
+    if (vrf !== undefined) {
+      const c = this.counts.get(vrf);
+      return c ? c.ipv4 + c.ipv6 : 0;
+    }
+    let n = 0;
+    for (const c of this.counts.values()) n += c.ipv4 + c.ipv6;
+    return n;
+  }
+
+  /** Paths of one prefix, best first; empty when none. */
+  lookup(vrf: string, prefix: string): PathSet {
+    return this.tables.get(vrf)?.get(prefix) ?? [];
+  }
+
+  /** Every prefix of a VRF with its paths (best first), in insertion order. */
+  *entries(vrf: string): IterableIterator<[string, PathSet]> {
+    const table = this.tables.get(vrf);
+    if (table) yield* table.entries();
+  }
+
+  /** Every path of every VRF. */
+  *allPaths(): IterableIterator<Path> {
+    for (const table of this.tables.values()) for (const paths of table.values()) yield* paths;
+  }
+}

@@ -1,0 +1,63 @@
+// Rib serialisation for checkpoints: one VRF's paths as compact text, restored by re-applying the
+// RouteDiscovered each path came from (same seq and time), so a restored Rib is the projection itself,
+// not a look-alike. Kept outside rib.ts: the Rib only knows how to fold events.
+import type { Envelope, RouteDiscovered } from '../../events/index.js';
+import { familyOf } from '../../shared/index.js';
+import type { Path, Rib } from '../rib/index.js';
+
+/** The RouteDiscovered envelope that created `path`. */
+export function discoveryOf(path: Path): Envelope<RouteDiscovered> {
+  return {
+    seq: path.seq,
+    time: path.time,
+    version: 1,
+    event: {
+      type: 'RouteDiscovered',
+      vrf: path.vrf,
+      family: path.family,
+      prefix: path.prefix,
+      interface: path.interface,
+      ifindex: path.ifindex,
+      address: path.address,
+    },
+  };
+}
+
+/** One line per path: prefix, interface, ifindex, address, seq, time (tab-separated). "" when none. */
+export function encodeVrfPaths(rib: Rib, vrf: string): string {
+  let text = '';
+  for (const [, paths] of rib.entries(vrf)) {
+    for (const p of paths) text += `${p.prefix}\t${p.interface}\t${p.ifindex}\t${p.address}\t${p.seq}\t${p.time}\n`;
+  }
+  return text;
+}
+
+/** Applies the paths of `encodeVrfPaths` text to `rib` (which should not hold that VRF yet). */
+export function restoreVrfPaths(rib: Rib, vrf: string, text: string): void {
+  let at = 0;
+  while (at < text.length) {
+    const end = text.indexOf('\n', at);
+    const f = text.slice(at, end).split('\t');
+    at = end + 1;
+    const prefix = f[0]!;
+    rib.apply({
+      seq: Number(f[4]),
+      time: Number(f[5]),
+      version: 1,
+      event: {
+        type: 'RouteDiscovered',
+        vrf,
+        family: familyOf(prefix),
+        prefix,
+        interface: f[1]!,
+        ifindex: Number(f[2]),
+        address: f[3]!,
+      },
+    });
+  }
+}
+
+/** Copies one VRF's paths from a Rib into another. */
+export function copyVrfPaths(from: Rib, to: Rib, vrf: string): void {
+  for (const [, paths] of from.entries(vrf)) for (const p of paths) to.apply(discoveryOf(p));
+}
