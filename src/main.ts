@@ -76,7 +76,8 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
       const p = journal.append(events).then(
         () => undefined,
         (err: unknown) => {
-          if (failed === undefined) jlog.error({ err }, 'journal append failed: no further events are written');
+          if (failed === undefined)
+            jlog.error({ err }, 'journal append failed: no further events are written');
           failed = err;
         },
       );

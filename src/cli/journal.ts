@@ -35,7 +35,8 @@ export function registerJournalCommands(program: Command): void {
       try {
         for await (const batch of j.read()) {
           let text = '';
-          for (const env of batch) text += (opts.json ? JSON.stringify(envelopeToJson(env)) : envelopeToLine(env)) + '\n';
+          for (const env of batch)
+            text += (opts.json ? JSON.stringify(envelopeToJson(env)) : envelopeToLine(env)) + '\n';
           if (!(await writeOut(text))) break;
         }
       } finally {

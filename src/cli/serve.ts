@@ -17,37 +17,45 @@ export function registerServe(program: Command): void {
     .option('-d, --dry-run', 'check the configuration and exit')
     .option('-l, --log-level <level>', `log level (${LEVELS.join(', ')})`, 'info')
     .option('--netns <name>', 'observe the interfaces of this network namespace')
-    .action(async (opts: { configFile: string; journal: string; dryRun?: boolean; logLevel: string; netns?: string }) => {
-      if (!LEVELS.includes(opts.logLevel)) {
-        throw new Error(`--log-level must be one of ${LEVELS.join(', ')}`);
-      }
-      const log = pino({ level: opts.logLevel, base: { pid: process.pid } });
-      const { config, warnings } = await loadConfigFile(opts.configFile);
-      for (const w of warnings) {
-        if (opts.dryRun) process.stderr.write(`warning: ${formatConfigProblem(w, opts.configFile)}\n`);
-        else log.warn({ topic: 'config', path: w.path, line: w.line }, w.message);
-      }
-      if (opts.dryRun) {
-        process.stdout.write(`${opts.configFile}: configuration is valid\n`);
-        return;
-      }
-      const daemon = await startDaemon({
-        config,
-        journalDir: opts.journal,
-        log,
-        ...(opts.netns !== undefined ? { netns: opts.netns } : {}),
-      });
-      await new Promise<void>((resolve) => {
-        const stop = (signal: string): void => {
-          log.info({ signal }, 'stopping');
-          daemon.stop().then(resolve, (err: unknown) => {
-            log.error({ err }, 'stop failed');
-            process.exitCode = 1;
-            resolve();
-          });
-        };
-        process.once('SIGTERM', () => stop('SIGTERM'));
-        process.once('SIGINT', () => stop('SIGINT'));
-      });
-    });
+    .action(
+      async (opts: {
+        configFile: string;
+        journal: string;
+        dryRun?: boolean;
+        logLevel: string;
+        netns?: string;
+      }) => {
+        if (!LEVELS.includes(opts.logLevel)) {
+          throw new Error(`--log-level must be one of ${LEVELS.join(', ')}`);
+        }
+        const log = pino({ level: opts.logLevel, base: { pid: process.pid } });
+        const { config, warnings } = await loadConfigFile(opts.configFile);
+        for (const w of warnings) {
+          if (opts.dryRun) process.stderr.write(`warning: ${formatConfigProblem(w, opts.configFile)}\n`);
+          else log.warn({ topic: 'config', path: w.path, line: w.line }, w.message);
+        }
+        if (opts.dryRun) {
+          process.stdout.write(`${opts.configFile}: configuration is valid\n`);
+          return;
+        }
+        const daemon = await startDaemon({
+          config,
+          journalDir: opts.journal,
+          log,
+          ...(opts.netns !== undefined ? { netns: opts.netns } : {}),
+        });
+        await new Promise<void>((resolve) => {
+          const stop = (signal: string): void => {
+            log.info({ signal }, 'stopping');
+            daemon.stop().then(resolve, (err: unknown) => {
+              log.error({ err }, 'stop failed');
+              process.exitCode = 1;
+              resolve();
+            });
+          };
+          process.once('SIGTERM', () => stop('SIGTERM'));
+          process.once('SIGINT', () => stop('SIGINT'));
+        });
+      },
+    );
 }

@@ -199,7 +199,10 @@ export function decodeBody(buf: Buffer, start: number, end: number): Envelope {
         throw new RibjournalError('JOURNAL_CORRUPT', `config body of seq ${seq} is not JSON`, { cause });
       }
       r.pos += n;
-      event = { type: 'ConfigApplied', ...(body as Omit<Extract<JournalEvent, { type: 'ConfigApplied' }>, 'type'>) };
+      event = {
+        type: 'ConfigApplied',
+        ...(body as Omit<Extract<JournalEvent, { type: 'ConfigApplied' }>, 'type'>),
+      };
       break;
     }
     default:

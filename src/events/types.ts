@@ -4,7 +4,8 @@ import type { Family } from '../shared/index.js';
 export type { Family };
 
 /** Why a route left a VRF. */
-export type VanishReason = 'address-removed' | 'link-down' | 'interface-removed' | 'config-changed' | 'reconcile';
+export type VanishReason =
+  'address-removed' | 'link-down' | 'interface-removed' | 'config-changed' | 'reconcile';
 
 export const VANISH_REASONS: readonly VanishReason[] = [
   'address-removed',

@@ -35,7 +35,8 @@ export class VrfAssignment {
     let hit = this.cache.get(name);
     if (hit !== undefined) return hit;
     const exact = this.sections.filter((s) => s.exact.has(name)).map((s) => s.vrf);
-    const chosen = exact.length > 0 ? exact : this.sections.filter((s) => s.globs.some((m) => m(name))).map((s) => s.vrf);
+    const chosen =
+      exact.length > 0 ? exact : this.sections.filter((s) => s.globs.some((m) => m(name))).map((s) => s.vrf);
     hit = [...new Set(chosen)];
     this.cache.set(name, hit);
     return hit;

@@ -38,6 +38,7 @@ export function configSnapshot(config: Config, configVersion: number): ConfigApp
 /** Whether two snapshots describe the same effective config (configVersion aside). */
 export function sameEffectiveConfig(a: ConfigApplied | undefined, b: ConfigApplied): boolean {
   if (a === undefined) return false;
-  const strip = (c: ConfigApplied): string => JSON.stringify({ ...c, configVersion: 0, global: c.global ?? null });
+  const strip = (c: ConfigApplied): string =>
+    JSON.stringify({ ...c, configVersion: 0, global: c.global ?? null });
   return strip(a) === strip(b);
 }

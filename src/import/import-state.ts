@@ -161,7 +161,8 @@ export class ImportState {
       if (seen === undefined || a.address < seen) byPrefix.set(prefix, a.address);
     }
     for (const [prefix, address] of byPrefix) {
-      for (const vrf of vrfs) out.set(pathKey(vrf, prefix), { vrf, prefix, interface: name, ifindex: index, address });
+      for (const vrf of vrfs)
+        out.set(pathKey(vrf, prefix), { vrf, prefix, interface: name, ifindex: index, address });
     }
     return out;
   }

@@ -12,7 +12,10 @@ export interface Projection {
  * Replays the journal into the projections (each from its own seq), then follows new commits.
  * Returns the unsubscribe function. Commits that arrive during the replay are applied once, in order.
  */
-export async function replayAndFollow(journal: Journal, projections: readonly Projection[]): Promise<() => void> {
+export async function replayAndFollow(
+  journal: Journal,
+  projections: readonly Projection[],
+): Promise<() => void> {
   const pending: Envelope[] = [];
   let live = false;
   const apply = (env: Envelope): void => {

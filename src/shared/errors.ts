@@ -18,6 +18,8 @@ export type ErrorCode =
   | 'FORBIDDEN'
   | 'DAEMON_UNREACHABLE'
   | 'SUBSCRIBER_TOO_SLOW'
+  | 'BAD_QUERY'
+  | 'QUERY_TOO_COMPLEX'
   | 'INTERNAL';
 
 /** The one error type of ribjournal: a stable `code`, a human message, an optional cause. */
@@ -25,7 +27,11 @@ export class RibjournalError extends Error {
   readonly code: ErrorCode;
   readonly details: Readonly<Record<string, unknown>> | undefined;
 
-  constructor(code: ErrorCode, message: string, options?: { cause?: unknown; details?: Record<string, unknown> }) {
+  constructor(
+    code: ErrorCode,
+    message: string,
+    options?: { cause?: unknown; details?: Record<string, unknown> },
+  ) {
     super(message, options?.cause === undefined ? undefined : { cause: options.cause });
     this.name = 'RibjournalError';
     this.code = code;

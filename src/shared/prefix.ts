@@ -37,7 +37,9 @@ export function isExcludedAddress(address: string): boolean {
 }
 
 /** Parses "a.b.c.d/len" or "x::/len"; returns null when it is not a valid prefix. */
-export function parsePrefix(text: string): { family: Family; address: string; length: number; canonical: string } | null {
+export function parsePrefix(
+  text: string,
+): { family: Family; address: string; length: number; canonical: string } | null {
   const slash = text.lastIndexOf('/');
   if (slash < 0) return null;
   const addr = text.slice(0, slash);
@@ -53,7 +55,10 @@ export function parsePrefix(text: string): { family: Family; address: string; le
 /** Prefix bytes (network order), for containment tests and wire encoding. */
 export function prefixBytes(prefix: string): { bytes: number[]; length: number } {
   const slash = prefix.lastIndexOf('/');
-  return { bytes: ipaddr.parse(prefix.slice(0, slash)).toByteArray(), length: Number(prefix.slice(slash + 1)) };
+  return {
+    bytes: ipaddr.parse(prefix.slice(0, slash)).toByteArray(),
+    length: Number(prefix.slice(slash + 1)),
+  };
 }
 
 /** Whether `inner` lies within `outer` (both canonical prefixes of one family); equal counts. */

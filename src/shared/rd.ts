@@ -21,18 +21,22 @@ export function parseRdRt(text: string): RdRt | { error: string } {
   if (colon <= 0 || colon === text.length - 1) return { error: `"${text}" is not an RD/RT: ${forms}` };
   const left = text.slice(0, colon);
   const right = text.slice(colon + 1);
-  if (!/^\d+$/.test(right)) return { error: `"${text}": the assigned number "${right}" is not a decimal number` };
+  if (!/^\d+$/.test(right))
+    return { error: `"${text}": the assigned number "${right}" is not a decimal number` };
   const assigned = Number(right);
   if (left.includes('.')) {
-    if (!ipaddr.IPv4.isValidFourPartDecimal(left)) return { error: `"${text}": "${left}" is not an IPv4 address` };
-    if (assigned > 0xffff) return { error: `"${text}": with an IPv4 administrator the number must be 0..65535` };
+    if (!ipaddr.IPv4.isValidFourPartDecimal(left))
+      return { error: `"${text}": "${left}" is not an IPv4 address` };
+    if (assigned > 0xffff)
+      return { error: `"${text}": with an IPv4 administrator the number must be 0..65535` };
     return { type: 1, admin: left, assigned, text: `${left}:${assigned}` };
   }
   if (!/^\d+$/.test(left)) return { error: `"${text}" is not an RD/RT: ${forms}` };
   const asn = Number(left);
   if (asn > 0xffffffff) return { error: `"${text}": AS number ${left} is larger than 4294967295` };
   if (asn <= 0xffff) {
-    if (assigned > 0xffffffff) return { error: `"${text}": with a 2-byte AS the number must be 0..4294967295` };
+    if (assigned > 0xffffffff)
+      return { error: `"${text}": with a 2-byte AS the number must be 0..4294967295` };
     return { type: 0, admin: asn, assigned, text: `${asn}:${assigned}` };
   }
   if (assigned > 0xffff) return { error: `"${text}": with a 4-byte AS the number must be 0..65535` };

@@ -38,7 +38,13 @@ export async function runDaemon(
   const seen: Envelope[] = [];
   const log = pino({ level: opts.logLevel ?? process.env.RIBJOURNAL_TEST_LOG ?? 'silent' });
   // The listener must see the start-up reconcile too: hook the journal before the observer starts.
-  const daemon = await startDaemon({ config, journalDir: dir, log, netns: ns.name, onJournalOpen: (j) => j.onCommit((b) => seen.push(...b)) });
+  const daemon = await startDaemon({
+    config,
+    journalDir: dir,
+    log,
+    netns: ns.name,
+    onJournalOpen: (j) => j.onCommit((b) => seen.push(...b)),
+  });
   let stopped = false;
   const stop = async (): Promise<void> => {
     if (stopped) return;
@@ -56,7 +62,9 @@ export async function runDaemon(
       for (;;) {
         if (pred(seen)) return;
         if (Date.now() > deadline) {
-          throw new Error(`timed out waiting for ${what}; journaled:\n${seen.map((e) => brief(e.event)).join('\n')}`);
+          throw new Error(
+            `timed out waiting for ${what}; journaled:\n${seen.map((e) => brief(e.event)).join('\n')}`,
+          );
         }
         await new Promise((r) => setTimeout(r, 10));
       }

@@ -27,7 +27,8 @@ export function discoveryOf(path: Path): Envelope<RouteDiscovered> {
 export function encodeVrfPaths(rib: Rib, vrf: string): string {
   let text = '';
   for (const [, paths] of rib.entries(vrf)) {
-    for (const p of paths) text += `${p.prefix}\t${p.interface}\t${p.ifindex}\t${p.address}\t${p.seq}\t${p.time}\n`;
+    for (const p of paths)
+      text += `${p.prefix}\t${p.interface}\t${p.ifindex}\t${p.address}\t${p.seq}\t${p.time}\n`;
   }
   return text;
 }

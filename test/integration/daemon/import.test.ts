@@ -52,7 +52,11 @@ test('hybrid config: IPv4, IPv6, host routes and link-local on the right VRF, wi
   for (const d of ['kubelb0', 'eth1', 'eth2']) await ns.waitOperUp(d);
   await ns.addAddress('eth1', '10.1.0.1/24');
   const d = await runDaemon(t, ns, HYBRID);
-  assert.equal(d.seen[0]?.event.type, 'ConfigApplied', 'the config is journaled before the routes it explains');
+  assert.equal(
+    d.seen[0]?.event.type,
+    'ConfigApplied',
+    'the config is journaled before the routes it explains',
+  );
   await d.until(has('+ customer-a 10.1.0.0/24 eth1'), 'the address present at start');
 
   await ns.addAddress('kubelb0', '192.0.2.10/32');
@@ -73,13 +77,23 @@ test('hybrid config: IPv4, IPv6, host routes and link-local on the right VRF, wi
   await d.until(has('- customer-a 2001:db8:2::/64 eth2 link-down'), 'IPv6 withdrawal on link down');
   await ns.setUp('eth2', true);
   await ns.waitOperUp('eth2');
-  await d.until((s) => briefs(s).filter((l) => l === '+ customer-a 10.2.0.0/24 eth2').length === 2, 'back on link up');
+  await d.until(
+    (s) => briefs(s).filter((l) => l === '+ customer-a 10.2.0.0/24 eth2').length === 2,
+    'back on link up',
+  );
 
   const lines = briefs(d.seen);
   assert.ok(!lines.some((l) => l.includes('eth9')), 'an interface not in the config is never imported');
-  assert.ok(!lines.some((l) => l.includes('169.254') || l.includes('fe80')), 'link-local addresses are ignored');
+  assert.ok(
+    !lines.some((l) => l.includes('169.254') || l.includes('fe80')),
+    'link-local addresses are ignored',
+  );
   const seqs = d.seen.map((e) => e.seq);
-  assert.deepEqual(seqs, seqs.map((_, i) => i + 1), 'seqs are gapless from 1');
+  assert.deepEqual(
+    seqs,
+    seqs.map((_, i) => i + 1),
+    'seqs are gapless from 1',
+  );
 
   // The RIB projection follows the journal.
   assert.equal(d.daemon.rib.lookup('', '192.0.2.10/32')[0]?.interface, 'kubelb0');
@@ -127,11 +141,22 @@ test('restart: routes that stayed get no new event; one removed while down vanis
 
   await ns.delAddress('eth1', '10.1.1.1/24');
   const second = await runDaemon(t, ns, HYBRID, { dir: first.dir });
-  await second.until(has('- customer-a 10.1.1.0/24 eth1 reconcile'), 'reconcile of the route lost while down');
+  await second.until(
+    has('- customer-a 10.1.1.0/24 eth1 reconcile'),
+    'reconcile of the route lost while down',
+  );
   await second.daemon.flush();
-  assert.deepEqual(briefs(second.seen), ['- customer-a 10.1.1.0/24 eth1 reconcile'], 'nothing else is journaled');
+  assert.deepEqual(
+    briefs(second.seen),
+    ['- customer-a 10.1.1.0/24 eth1 reconcile'],
+    'nothing else is journaled',
+  );
   assert.equal(second.seen[0]?.seq, 4, 'seqs continue after the restart');
-  assert.equal(second.daemon.rib.lookup('customer-a', '10.1.0.0/24')[0]?.seq, 2, 'the RIB is rebuilt by replay');
+  assert.equal(
+    second.daemon.rib.lookup('customer-a', '10.1.0.0/24')[0]?.seq,
+    2,
+    'the RIB is rebuilt by replay',
+  );
 });
 
 test('the daemon survives its kernel observer being killed, and re-converges', async (t) => {

@@ -11,7 +11,16 @@ const envs: Envelope[] = [
     event: {
       type: 'ConfigApplied',
       configVersion: 1,
-      vrfs: [{ name: 'customer-a', rd: '64551:100', importRts: ['64551:100'], exportRts: ['64551:100'], label: 0, interfaces: ['eth1'] }],
+      vrfs: [
+        {
+          name: 'customer-a',
+          rd: '64551:100',
+          importRts: ['64551:100'],
+          exportRts: ['64551:100'],
+          label: 0,
+          interfaces: ['eth1'],
+        },
+      ],
       neighbors: [],
     },
   },
@@ -19,13 +28,28 @@ const envs: Envelope[] = [
     seq: 2,
     time: 1_764_000_000_123_999,
     version: EVENT_SCHEMA_VERSION,
-    event: { type: 'RouteDiscovered', vrf: 'customer-a', family: 'ipv4', prefix: '10.1.0.0/24', interface: 'eth1', ifindex: 7, address: '10.1.0.1' },
+    event: {
+      type: 'RouteDiscovered',
+      vrf: 'customer-a',
+      family: 'ipv4',
+      prefix: '10.1.0.0/24',
+      interface: 'eth1',
+      ifindex: 7,
+      address: '10.1.0.1',
+    },
   },
   {
     seq: 3,
     time: 1_764_000_001_000_000,
     version: EVENT_SCHEMA_VERSION,
-    event: { type: 'RouteVanished', vrf: '', family: 'ipv6', prefix: '2001:db8::/64', interface: 'kubelb0', reason: 'link-down' },
+    event: {
+      type: 'RouteVanished',
+      vrf: '',
+      family: 'ipv6',
+      prefix: '2001:db8::/64',
+      interface: 'kubelb0',
+      reason: 'link-down',
+    },
   },
 ];
 

@@ -74,7 +74,13 @@ test('the hybrid config sends each interface to its VRF; an interface in two VRF
   const ev = s.applyKernel([
     snap(
       [link(1, 'lo'), link(2, 'kubelb0'), link(3, 'eth1'), link(4, 'eth2'), link(5, 'eth9')],
-      [addr(1, '127.0.0.1/8'), addr(2, '192.0.2.10/32'), addr(3, '10.1.0.1/24'), addr(4, '10.2.0.1/24'), addr(5, '10.9.0.1/24')],
+      [
+        addr(1, '127.0.0.1/8'),
+        addr(2, '192.0.2.10/32'),
+        addr(3, '10.1.0.1/24'),
+        addr(4, '10.2.0.1/24'),
+        addr(5, '10.9.0.1/24'),
+      ],
     ),
   ]);
   assert.deepEqual(brief(ev).sort(), [
@@ -108,14 +114,22 @@ test('link down withdraws with link-down, up brings the routes back', () => {
   const s = hybrid();
   s.applyKernel([snap([link(3, 'eth1')], [addr(3, '10.1.0.1/24'), addr(3, '2001:db8::1/64')])]);
   const down = s.applyKernel([{ kind: 'link', op: 'new', link: link(3, 'eth1', false) }]);
-  assert.deepEqual(brief(down).sort(), ['- customer-a 10.1.0.0/24 eth1 link-down', '- customer-a 2001:db8::/64 eth1 link-down']);
+  assert.deepEqual(brief(down).sort(), [
+    '- customer-a 10.1.0.0/24 eth1 link-down',
+    '- customer-a 2001:db8::/64 eth1 link-down',
+  ]);
   const up = s.applyKernel([{ kind: 'link', op: 'new', link: link(3, 'eth1', true) }]);
   assert.deepEqual(brief(up).sort(), ['+ customer-a 10.1.0.0/24 eth1', '+ customer-a 2001:db8::/64 eth1']);
 });
 
 test('address removal, interface deletion, rename away and re-creation each give their reason', () => {
   const s = hybrid();
-  s.applyKernel([snap([link(3, 'eth1'), link(4, 'eth2')], [addr(3, '10.1.0.1/24'), addr(3, '10.1.1.1/24'), addr(4, '10.2.0.1/24')])]);
+  s.applyKernel([
+    snap(
+      [link(3, 'eth1'), link(4, 'eth2')],
+      [addr(3, '10.1.0.1/24'), addr(3, '10.1.1.1/24'), addr(4, '10.2.0.1/24')],
+    ),
+  ]);
   assert.deepEqual(brief(s.applyKernel([{ kind: 'address', op: 'del', address: addr(3, '10.1.1.1/24') }])), [
     '- customer-a 10.1.1.0/24 eth1 address-removed',
   ]);
@@ -129,7 +143,12 @@ test('address removal, interface deletion, rename away and re-creation each give
   ]);
   // eth1 re-created with a new ifindex: waited for, imported again.
   assert.deepEqual(
-    brief(s.applyKernel([{ kind: 'link', op: 'new', link: link(8, 'eth1') }, { kind: 'address', op: 'new', address: addr(8, '10.1.0.1/24') }])),
+    brief(
+      s.applyKernel([
+        { kind: 'link', op: 'new', link: link(8, 'eth1') },
+        { kind: 'address', op: 'new', address: addr(8, '10.1.0.1/24') },
+      ]),
+    ),
     ['+ customer-a 10.1.0.0/24 eth1'],
   );
 });
@@ -142,7 +161,10 @@ test('an interface deleted and re-created within one batch is a vanish and a red
     { kind: 'link', op: 'new', link: link(9, 'eth1') },
     { kind: 'address', op: 'new', address: addr(9, '10.1.0.1/24') },
   ]);
-  assert.deepEqual(brief(ev), ['- customer-a 10.1.0.0/24 eth1 interface-removed', '+ customer-a 10.1.0.0/24 eth1']);
+  assert.deepEqual(brief(ev), [
+    '- customer-a 10.1.0.0/24 eth1 interface-removed',
+    '+ customer-a 10.1.0.0/24 eth1',
+  ]);
 });
 
 test('two addresses giving one prefix: one path, vanishing with the last address', () => {
@@ -173,19 +195,34 @@ test('restart: journaled paths that are still there cause no event; gone ones va
     { vrf: 'customer-a', prefix: '10.1.5.0/24', interface: 'eth1', ifindex: 3, address: '10.1.5.1' },
     { vrf: 'customer-a', prefix: '10.3.0.0/24', interface: 'eth3', ifindex: 6, address: '10.3.0.1' },
   ]);
-  const ev = s.applyKernel([snap([link(3, 'eth1'), link(4, 'eth2')], [addr(3, '10.1.0.1/24'), addr(4, '10.2.0.1/24')])]);
+  const ev = s.applyKernel([
+    snap([link(3, 'eth1'), link(4, 'eth2')], [addr(3, '10.1.0.1/24'), addr(4, '10.2.0.1/24')]),
+  ]);
   assert.deepEqual(brief(ev).sort(), [
     '+ customer-a 10.2.0.0/24 eth2',
     '+ customer-b 10.2.0.0/24 eth2',
     '- customer-a 10.1.5.0/24 eth1 reconcile',
     '- customer-a 10.3.0.0/24 eth3 config-changed',
   ]);
-  assert.deepEqual(s.applyKernel([snap([link(3, 'eth1'), link(4, 'eth2')], [addr(3, '10.1.0.1/24'), addr(4, '10.2.0.1/24')], 'scan')]), []);
+  assert.deepEqual(
+    s.applyKernel([
+      snap([link(3, 'eth1'), link(4, 'eth2')], [addr(3, '10.1.0.1/24'), addr(4, '10.2.0.1/24')], 'scan'),
+    ]),
+    [],
+  );
 });
 
 test('a new config moves interfaces between VRFs with config-changed', () => {
   const s = hybrid();
   s.applyKernel([snap([link(3, 'eth1')], [addr(3, '10.1.0.1/24')])]);
-  const moved = parseConfig(HYBRID.replace('interface-list = ["eth1", "eth2"]', 'interface-list = ["eth2"]').replace('"eth2", "tenant-*"', '"eth1"')).config;
-  assert.deepEqual(brief(s.setConfig(moved)), ['- customer-a 10.1.0.0/24 eth1 config-changed', '+ customer-b 10.1.0.0/24 eth1']);
+  const moved = parseConfig(
+    HYBRID.replace('interface-list = ["eth1", "eth2"]', 'interface-list = ["eth2"]').replace(
+      '"eth2", "tenant-*"',
+      '"eth1"',
+    ),
+  ).config;
+  assert.deepEqual(brief(s.setConfig(moved)), [
+    '- customer-a 10.1.0.0/24 eth1 config-changed',
+    '+ customer-b 10.1.0.0/24 eth1',
+  ]);
 });

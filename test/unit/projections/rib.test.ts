@@ -32,7 +32,11 @@ function build(events: JournalEvent[]): Rib {
 }
 
 test('the same prefix in two VRFs is two independent paths', () => {
-  const rib = build([d('a', '10.0.0.0/24', 'eth1', 3), d('b', '10.0.0.0/24', 'eth3', 5), v('a', '10.0.0.0/24', 'eth1')]);
+  const rib = build([
+    d('a', '10.0.0.0/24', 'eth1', 3),
+    d('b', '10.0.0.0/24', 'eth3', 5),
+    v('a', '10.0.0.0/24', 'eth1'),
+  ]);
   assert.equal(rib.lookup('a', '10.0.0.0/24').length, 0);
   assert.equal(rib.lookup('b', '10.0.0.0/24')[0]?.interface, 'eth3');
   assert.deepEqual(rib.countsOf('a'), { ipv4: 0, ipv6: 0 });
@@ -54,7 +58,11 @@ test('two interfaces giving one prefix in one VRF: best is the lowest ifindex, t
 });
 
 test('paths remember the seq and time of their discovery; counts follow families', () => {
-  const rib = build([d('', '10.0.0.0/24', 'eth1', 2), d('', '2001:db8::/64', 'eth1', 2), v('', '10.9.0.0/24', 'eth1')]);
+  const rib = build([
+    d('', '10.0.0.0/24', 'eth1', 2),
+    d('', '2001:db8::/64', 'eth1', 2),
+    v('', '10.9.0.0/24', 'eth1'),
+  ]);
   const p = rib.lookup('', '2001:db8::/64')[0];
   assert.equal(p?.seq, 2);
   assert.equal(p?.time, 2000);
@@ -69,7 +77,14 @@ test('ConfigApplied sets the RD/RT in force and lists configured VRFs even witho
       configVersion: 1,
       vrfs: [
         { name: '', rd: '', importRts: [], exportRts: [], label: 0, interfaces: ['kubelb0'] },
-        { name: 'customer-a', rd: '64551:100', importRts: ['64551:100'], exportRts: ['64551:100'], label: 0, interfaces: ['eth1'] },
+        {
+          name: 'customer-a',
+          rd: '64551:100',
+          importRts: ['64551:100'],
+          exportRts: ['64551:100'],
+          label: 0,
+          interfaces: ['eth1'],
+        },
       ],
       neighbors: [],
     },
