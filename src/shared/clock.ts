@@ -3,11 +3,12 @@ export interface Clock {
   nowMicros(): number;
 }
 
-const origin = Date.now() * 1000 - Number(process.hrtime.bigint() / 1000n);
-
-/** Microsecond wall clock: Date.now() has only millisecond resolution. Monotonic within a process. */
+/**
+ * Microsecond wall clock: Date.now() has only millisecond resolution. performance.timeOrigin is
+ * sub-millisecond, so two processes (daemon and observer child) agree to within microseconds.
+ */
 export const systemClock: Clock = {
-  nowMicros: () => origin + Number(process.hrtime.bigint() / 1000n),
+  nowMicros: () => Math.floor((performance.timeOrigin + performance.now()) * 1000),
 };
 
 /** RFC 3339 UTC with microseconds: 2026-11-24T19:43:39.123456Z. */

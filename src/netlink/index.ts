@@ -1,0 +1,5 @@
+// The netlink module's face: kernel shapes (links, addresses) and the observer that reports them.
+// Knows nothing of VRFs or events; the import module decides what becomes a route.
+export type { Address, KernelChange, KernelObserver, Link, ObserverBatch, ObserverOptions } from './types.js';
+export { createKernelObserver } from './observer.js';
+export { parseAddressMessage, parseLinkMessage } from './parse.js';

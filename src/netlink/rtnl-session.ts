@@ -1,0 +1,280 @@
+// Follows linux/rtnetlink.h (RTM_*, RTNLGRP_*) and linux/netlink.h (NLM_F_DUMP, NLM_F_DUMP_INTR).
+// The rtnetlink side of the observer: runs only in the child process, because the `netlink` package's
+// native code aborts the process when a socket's receive queue overflows (DESIGN.md, measured facts).
+import {
+  AttrStream,
+  createNetlink,
+  Flags,
+  FlagsGet,
+  Protocol,
+  putU32,
+  rt,
+  type NetlinkMessage,
+  type NetlinkSocket,
+} from 'netlink';
+import type { Clock } from '../shared/index.js';
+import { decodeAddressPayload, parseLinkMessage } from './parse.js';
+import type { LogLevel } from './protocol.js';
+import type { Address, KernelChange, Link, ObserverBatch } from './types.js';
+
+// linux/rtnetlink.h message types, as plain numbers: netlink headers carry them untyped.
+const RTM_NEWLINK: number = rt.MessageType.NEWLINK;
+const RTM_DELLINK: number = rt.MessageType.DELLINK;
+const RTM_GETLINK: number = rt.MessageType.GETLINK;
+const RTM_NEWADDR: number = rt.MessageType.NEWADDR;
+const RTM_DELADDR: number = rt.MessageType.DELADDR;
+const RTM_GETADDR: number = rt.MessageType.GETADDR;
+
+/** Asked for; the kernel caps SO_RCVBUF at net.core.rmem_max (and doubles it for bookkeeping). */
+const RECV_BUFFER_BYTES = 64 * 1024 * 1024;
+/** A dump of 100k addresses takes well under a second; a minute means the kernel or we are stuck. */
+const DUMP_TIMEOUT_MS = 60_000;
+/** A dump that raced with changes (NLM_F_DUMP_INTR) may have skipped entries: try again, a few times. */
+const MAX_DUMP_ATTEMPTS = 4;
+
+/**
+ * ifinfomsg + IFLA_EXT_MASK RTEXT_FILTER_SKIP_STATS (linux/rtnetlink.h): the counters are of no use here
+ * and would be a good part of every link in the dump.
+ */
+const LINK_DUMP_REQUEST: Buffer = (() => {
+  const out = new AttrStream();
+  rt.formatLinkMessage(
+    { kind: 'link', data: {}, attrs: { extMask: putU32(rt.formatRtExtFilter({ skipStats: true })) } },
+    out,
+  );
+  return Buffer.concat(out.bufs);
+})();
+
+/** What the session reports to its owner (the child's entry point). */
+export interface SessionHooks {
+  readonly batch: (batch: ObserverBatch) => void;
+  readonly log: (level: LogLevel, msg: string, data?: Record<string, unknown>) => void;
+  /** The session cannot go on (socket error, failed dump); the owner exits so the parent restarts it. */
+  readonly fatal: (msg: string, err: unknown) => void;
+}
+
+/** How the session runs: scan period, clock for receivedAt, and where it reports. */
+export interface SessionOptions {
+  readonly scanIntervalMs: number;
+  readonly clock: Clock;
+  readonly hooks: SessionHooks;
+}
+
+/**
+ * Two sockets: one subscribed to the link and address groups, one for dumps. They are separate because
+ * the package groups multipart replies per socket, and a notification arriving between two parts of a
+ * dump would cut the dump short.
+ */
+export class RtnlSession {
+  private readonly opts: SessionOptions;
+  private events: NetlinkSocket | undefined;
+  private dumps: NetlinkSocket | undefined;
+  private scanTimer: NodeJS.Timeout | undefined;
+  /** Notifications not yet sent; held back while a dump runs so they follow its snapshot. */
+  private pending: KernelChange[] = [];
+  private pendingSince = 0;
+  private flushQueued = false;
+  private dumping = false;
+  private scanQueued = false;
+  private firstDump = true;
+  private closed = false;
+
+  constructor(opts: SessionOptions) {
+    this.opts = opts;
+  }
+
+  /** Opens the sockets, subscribes, then dumps: subscribing first means nothing falls between the two. */
+  start(): { recvBufferSize: number } {
+    // (The package types both buffer sizes as required; 0 leaves the kernel default.)
+    const events = createNetlink(Protocol.ROUTE, {
+      ref: true,
+      recvBufferSize: RECV_BUFFER_BYTES,
+      sendBufferSize: 0,
+    });
+    this.events = events;
+    // An 'error' without a listener would be thrown inside the package's native callback, which aborts.
+    events.on('error', (err) => this.fail('rtnetlink notification socket failed', err));
+    events.on('invalid', (err) =>
+      this.opts.hooks.log('warn', 'invalid rtnetlink notification ignored', { err: String(err) }),
+    );
+    events.on('message', (msgs) => this.guard(() => this.onNotifications(msgs)));
+    events.addMembership(rt.MulticastGroups.LINK);
+    events.addMembership(rt.MulticastGroups.IPV4_IFADDR);
+    events.addMembership(rt.MulticastGroups.IPV6_IFADDR);
+
+    const dumps = createNetlink(Protocol.ROUTE, { recvBufferSize: 0, sendBufferSize: 0 });
+    this.dumps = dumps;
+    dumps.on('error', (err) => this.fail('rtnetlink dump socket failed', err));
+
+    this.dump();
+    if (this.opts.scanIntervalMs > 0)
+      this.scanTimer = setInterval(() => this.scan(), this.opts.scanIntervalMs);
+    return { recvBufferSize: events.getRecvBufferSize() };
+  }
+
+  /** A full dump now (or right after the one running), delivered as a snapshot with reason 'scan'. */
+  scan(): void {
+    if (this.closed) return;
+    if (this.dumping) this.scanQueued = true;
+    else this.dump();
+  }
+
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    clearInterval(this.scanTimer);
+    this.events?.close();
+    this.dumps?.close();
+  }
+
+  // Runs inside the package's native callback: an exception escaping here would abort the process
+  // without a word, so report it (a bug, never swallowed) and let the owner exit.
+  private guard(fn: () => void): void {
+    try {
+      fn();
+    } catch (err) {
+      this.fail('bug in the rtnetlink receive path', err);
+    }
+  }
+
+  private fail(msg: string, err: unknown): void {
+    if (this.closed) return;
+    this.close();
+    this.opts.hooks.fatal(msg, err);
+  }
+
+  private onNotifications(msgs: NetlinkMessage[]): void {
+    if (this.closed) return;
+    if (this.pending.length === 0) this.pendingSince = this.opts.clock.nowMicros();
+    for (const msg of msgs) {
+      const change = this.toChange(msg);
+      if (change !== undefined) this.pending.push(change);
+    }
+    // Everything the native layer hands over in this turn of the loop (up to 32 datagrams) goes out as
+    // one batch: setImmediate runs after the poll phase that delivered them.
+    if (!this.flushQueued && !this.dumping && this.pending.length > 0) {
+      this.flushQueued = true;
+      setImmediate(() => {
+        this.flushQueued = false;
+        if (!this.dumping) this.flush();
+      });
+    }
+  }
+
+  private toChange(msg: NetlinkMessage): KernelChange | undefined {
+    switch (msg.type) {
+      case RTM_NEWLINK:
+      case RTM_DELLINK: {
+        const link = this.decode(msg, decodeLink);
+        if (link === undefined) return undefined;
+        return { kind: 'link', op: msg.type === RTM_NEWLINK ? 'new' : 'del', link };
+      }
+      case RTM_NEWADDR:
+      case RTM_DELADDR: {
+        const address = this.decode(msg, decodeAddress);
+        if (address === undefined) return undefined;
+        return { kind: 'address', op: msg.type === RTM_NEWADDR ? 'new' : 'del', address };
+      }
+      default:
+        return undefined;
+    }
+  }
+
+  /** A message the package cannot decode is bad input from outside: say so and go on. */
+  private decode<T>(msg: NetlinkMessage, fn: (data: Buffer) => T | undefined): T | undefined {
+    try {
+      return fn(msg.data);
+    } catch (err) {
+      if (err instanceof TypeError) throw err;
+      this.opts.hooks.log('warn', 'undecodable rtnetlink message ignored', {
+        type: msg.type,
+        err: String(err),
+      });
+      return undefined;
+    }
+  }
+
+  private flush(): void {
+    if (this.pending.length === 0) return;
+    const changes = this.pending;
+    this.pending = [];
+    this.opts.hooks.batch({ changes, receivedAt: this.pendingSince });
+  }
+
+  private dump(): void {
+    // Notifications received before the dump started are older than anything it will show: send them
+    // first, so that only notifications that raced with the dump follow its snapshot.
+    this.flush();
+    this.dumping = true;
+    const reason = this.firstDump ? 'start' : 'scan';
+    this.firstDump = false;
+    const startedAt = this.opts.clock.nowMicros();
+    this.readAll().then(
+      ({ links, addresses }) => {
+        if (this.closed) return;
+        this.dumping = false;
+        const raced = this.pending;
+        const receivedAt = raced.length > 0 ? Math.min(startedAt, this.pendingSince) : startedAt;
+        this.pending = [];
+        this.opts.hooks.batch({
+          receivedAt,
+          changes: [{ kind: 'snapshot', reason, links, addresses }, ...raced],
+        });
+        if (this.scanQueued) {
+          this.scanQueued = false;
+          this.dump();
+        }
+      },
+      (err: unknown) => this.fail('rtnetlink dump failed', err),
+    );
+  }
+
+  private async readAll(): Promise<{ links: Link[]; addresses: Address[] }> {
+    const links = await this.dumpOf(RTM_GETLINK, LINK_DUMP_REQUEST, RTM_NEWLINK, decodeLink);
+    const addresses = await this.dumpOf(RTM_GETADDR, rt.formatAddress({}), RTM_NEWADDR, decodeAddress);
+    return { links, addresses };
+  }
+
+  private async dumpOf<T>(
+    request: number,
+    payload: Buffer,
+    replyType: number,
+    fn: (data: Buffer) => T | undefined,
+  ): Promise<T[]> {
+    const socket = this.dumps;
+    if (socket === undefined) throw new Error('session not started');
+    for (let attempt = 1; ; attempt++) {
+      const [msgs] = await socket.request(request, payload, {
+        flags: FlagsGet.DUMP,
+        timeout: DUMP_TIMEOUT_MS,
+      });
+      let interrupted = false;
+      const out: T[] = [];
+      for (const msg of msgs) {
+        if (msg.flags & Flags.DUMP_INTR) interrupted = true;
+        if (msg.type !== replyType) continue;
+        const item = this.decode(msg, fn);
+        if (item !== undefined) out.push(item);
+      }
+      if (!interrupted) return out;
+      if (attempt >= MAX_DUMP_ATTEMPTS) {
+        // Keep what we have: the notifications that raced with it follow the snapshot, and the next
+        // periodic scan repairs whatever the interrupted dump skipped.
+        this.opts.hooks.log('warn', 'rtnetlink dump kept changing; using the last inconsistent dump', {
+          request,
+          attempt,
+        });
+        return out;
+      }
+    }
+  }
+}
+
+function decodeLink(data: Buffer): Link | undefined {
+  return parseLinkMessage(rt.parseLinkMessage(data));
+}
+
+/** The direct decoder: address dumps are the hot path (100k addresses at start and at every scan). */
+function decodeAddress(data: Buffer): Address | undefined {
+  return decodeAddressPayload(data);
+}

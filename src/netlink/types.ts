@@ -1,0 +1,76 @@
+// Kernel shapes of links and addresses as the observer reports them, and the observer's contract.
+import type { Logger } from 'pino';
+
+/** A network interface as the kernel describes it (RTM_NEWLINK); nothing of VRFs or events. */
+export interface Link {
+  readonly index: number;
+  readonly name: string;
+  /** Administratively up (IFF_UP) and operationally up (IFF_RUNNING / carrier). */
+  readonly up: boolean;
+  readonly adminUp: boolean;
+  /** ifindex of the master device (bridge, Linux VRF), if enslaved. */
+  readonly master: number | undefined;
+  /** IFLA_INFO_KIND: 'veth', 'bridge', 'vrf', ... */
+  readonly kind: string | undefined;
+  /** For kind 'vrf': the VRF's routing table id (IFLA_VRF_TABLE). */
+  readonly vrfTable: number | undefined;
+}
+
+/** An interface address as the kernel describes it (RTM_NEWADDR), reported faithfully, unfiltered. */
+export interface Address {
+  /** ifindex */
+  readonly index: number;
+  readonly family: 'ipv4' | 'ipv6';
+  /** Canonical text (ipaddr.js toString; IPv6 compressed per RFC 5952). */
+  readonly address: string;
+  readonly prefixLength: number;
+  /** RT_SCOPE_*: 0 universe, 253 link, 254 host. */
+  readonly scope: number;
+  /** IFA_F_TENTATIVE (from the IFA_FLAGS attribute when present, else ifa_flags). */
+  readonly tentative: boolean;
+  /** IFA_F_DADFAILED */
+  readonly dadFailed: boolean;
+}
+
+/** One observation: a full picture (snapshot) or one kernel notification. */
+export type KernelChange =
+  | {
+      readonly kind: 'snapshot';
+      readonly reason: 'start' | 'scan' | 'resync';
+      readonly links: readonly Link[];
+      readonly addresses: readonly Address[];
+    }
+  | { readonly kind: 'link'; readonly op: 'new' | 'del'; readonly link: Link }
+  | { readonly kind: 'address'; readonly op: 'new' | 'del'; readonly address: Address };
+
+/** Changes that arrived together, in kernel order. A snapshot, when present, comes first. */
+export interface ObserverBatch {
+  readonly changes: readonly KernelChange[];
+  /** epoch µs when the first message was received from the kernel */
+  readonly receivedAt: number;
+}
+
+/** Watches the kernel's links and addresses from a supervised child process. */
+export interface KernelObserver {
+  /** Starts the observer; resolves after the first snapshot batch was delivered to listeners. */
+  start(): Promise<void>;
+  /** Registers a listener; returns a function that removes it. */
+  onBatch(listener: (batch: ObserverBatch) => void): () => void;
+  /** Ask for a full dump now (delivered as a snapshot with reason 'scan'). */
+  requestScan(): void;
+  /** Times the observer process had to be restarted (crash, overflow). */
+  readonly restarts: number;
+  /** Process id of the current observer child, if one is running (for diagnostics and tests). */
+  readonly pid: number | undefined;
+  stop(): Promise<void>;
+}
+
+/** How to run the observer. */
+export interface ObserverOptions {
+  /** pass log.child({ topic: 'netlink' }) */
+  log: Logger;
+  /** Periodic full dump (reconcile), e.g. 5000. */
+  scanIntervalMs: number;
+  /** Run the observer inside this named network namespace (ip netns exec). */
+  netns?: string;
+}
