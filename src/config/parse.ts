@@ -1,5 +1,6 @@
 // TOML text -> validated, frozen Config. GoBGP's nesting and defaults (pkg/config/oc/default.go) plus the
-// keys DESIGN.md adds ([netlink] scan-interval and linux-vrf, [vrfs.config] label, [api]). Every problem
+// keys DESIGN.md adds ([netlink] scan-interval and linux-vrf, [vrfs.config] label and linux-vrf-device,
+// [api]). Every problem
 // is collected and reported at once, each with its key path and line; keys we do not use are warnings.
 import ipaddr from 'ipaddr.js';
 import { parse, TomlError } from 'smol-toml';
@@ -173,6 +174,7 @@ export function parseConfig(text: string, file?: string): LoadedConfig {
   root.finish();
 
   const importVrf = resolveImportVrf(report, netlink.vrf, vrfs);
+  checkLinuxVrfDevices(report, netlink.linuxVrf, vrfs);
   checkInterfaceOverlap(report, [
     { target: importVrf, where: 'netlink.import', section: netlink.import },
     // A VRF without a usable name is already an error; leaving it out keeps it from passing for the global table.
@@ -198,6 +200,7 @@ export function parseConfig(text: string, file?: string): LoadedConfig {
       exportRts: v.exportRts,
       label: v.label,
       netlinkImport: { enabled: v.import.enabled, interfaces: patterns(v.import) },
+      ...(v.linuxVrfDevice !== undefined ? { linuxVrfDevice: v.linuxVrfDevice.value } : {}),
     })),
     global,
     neighbors,
@@ -356,12 +359,15 @@ function resolveImportVrf(
 // [[vrfs]]
 
 interface VrfDraft {
+  /** `vrfs[i].config`, or undefined when that table is missing. */
+  readonly configPath: KeyPath | undefined;
   readonly name: string;
   readonly rd: RdRt | undefined;
   readonly importRts: readonly RdRt[];
   readonly exportRts: readonly RdRt[];
   readonly label: number;
   readonly import: ImportDraft;
+  readonly linuxVrfDevice: Located<string> | undefined;
 }
 
 function readVrfs(root: TableReader): VrfDraft[] {
@@ -379,7 +385,16 @@ function readVrfs(root: TableReader): VrfDraft[] {
     v.finish();
     if (c === undefined) {
       if (!v.has('config')) v.report.error(v.path, '[vrfs.config] is missing (name and rd are required)');
-      out.push({ name: '', rd: undefined, importRts: [], exportRts: [], label: 0, import: section });
+      out.push({
+        configPath: undefined,
+        name: '',
+        rd: undefined,
+        importRts: [],
+        exportRts: [],
+        label: 0,
+        import: section,
+        linuxVrfDevice: undefined,
+      });
       continue;
     }
 
@@ -436,9 +451,13 @@ function readVrfs(root: TableReader): VrfDraft[] {
         `label ${label} is reserved (RFC 3032 special-purpose labels 0..15): use 0 (none) or ${FIRST_UNRESERVED_LABEL}..${MAX_LABEL}`,
       );
 
+    const linuxVrfDevice = readLinuxVrfDevice(c);
+
     c.ignore(['id'], 'GoBGP assigns VRF ids for its own API; ribjournal names VRFs by name');
     c.finish();
     out.push({
+      configPath: c.path,
+      linuxVrfDevice,
       name: name ?? '',
       rd,
       importRts: importList.length > 0 ? importList : bothList,
@@ -448,6 +467,63 @@ function readVrfs(root: TableReader): VrfDraft[] {
     });
   }
   return out;
+}
+
+/** `linux-vrf-device = "name"`: one exact interface name (a VRF device), never a pattern. */
+function readLinuxVrfDevice(c: TableReader): Located<string> | undefined {
+  const device = c.string('linux-vrf-device');
+  if (device === undefined) return undefined;
+  const path = c.at('linux-vrf-device');
+  const problem = interfacePatternProblem(device);
+  if (problem !== undefined) c.report.error(path, problem);
+  else if (isGlob(device))
+    c.report.error(path, `"${device}" is a pattern; linux-vrf-device names one Linux VRF device exactly`);
+  else return { value: device, path };
+  return undefined;
+}
+
+/**
+ * In linux-vrf mode each VRF takes the members of one Linux VRF device: the one named by linux-vrf-device,
+ * else the one named like the VRF. Two VRFs cannot take one device (its members would be in both).
+ */
+function checkLinuxVrfDevices(report: Report, linuxVrf: boolean, vrfs: readonly VrfDraft[]): void {
+  if (!linuxVrf) {
+    for (const v of vrfs)
+      if (v.linuxVrfDevice !== undefined)
+        report.warn(
+          v.linuxVrfDevice.path,
+          'has no effect unless [netlink] linux-vrf = true (interfaces are then mapped by their Linux VRF device)',
+        );
+    return;
+  }
+  const taken = new Map<string, { vrf: string; path: KeyPath }>();
+  for (const v of vrfs) {
+    if (v.name === '' || v.configPath === undefined) continue; // already an error
+    let device: string;
+    let path: KeyPath;
+    if (v.linuxVrfDevice !== undefined) {
+      device = v.linuxVrfDevice.value;
+      path = v.linuxVrfDevice.path;
+    } else {
+      device = v.name;
+      path = [...v.configPath, 'name'];
+      const problem = interfacePatternProblem(v.name);
+      if (problem !== undefined || isGlob(v.name)) {
+        report.warn(
+          path,
+          `${problem ?? `"${v.name}" reads as a pattern`}: no Linux VRF device can have this VRF's name; set linux-vrf-device to the device whose interfaces feed it`,
+        );
+        continue;
+      }
+    }
+    const first = taken.get(device);
+    if (first !== undefined)
+      report.error(
+        path,
+        `Linux VRF device "${device}" already feeds VRF "${first.vrf}" (${formatPath(first.path)}); a device's interfaces can feed one VRF only`,
+      );
+    else taken.set(device, { vrf: v.name, path });
+  }
 }
 
 function readRdRt(t: TableReader, key: string): RdRt | undefined {

@@ -16,6 +16,11 @@ export interface VrfConfig {
   /** 0 by default (as GoBGP sends); 16..1048575 when set. */
   readonly label: number;
   readonly netlinkImport: ImportSection;
+  /**
+   * `[vrfs.config] linux-vrf-device`: the Linux VRF device whose member interfaces feed this VRF when
+   * `[netlink] linux-vrf` is on; absent: the device named like the VRF.
+   */
+  readonly linuxVrfDevice?: string;
 }
 
 /** The address families ribjournal speaks, named as GoBGP's `afi-safi-name`. */

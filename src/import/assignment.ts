@@ -1,6 +1,7 @@
 // Interface -> VRF assignment from the config (DESIGN.md "VRF assignment" and Decisions on globs):
 // an interface named exactly in some sections goes to exactly those; otherwise to every section whose
-// glob matches it. The global table is VRF "".
+// glob matches it. The global table is VRF "". In linux-vrf mode it also knows which configured VRF
+// takes the members of each Linux VRF device; ImportState decides when that applies (it knows links).
 import { interfaceMatcher, isGlob } from '../config/index.js';
 import type { Config } from '../config/index.js';
 
@@ -14,8 +15,22 @@ interface Section {
 export class VrfAssignment {
   private readonly sections: readonly Section[];
   private readonly cache = new Map<string, readonly string[]>();
+  /** `[netlink] linux-vrf`: members of a Linux VRF device go to the VRF mapped from the device. */
+  readonly linuxVrf: boolean;
+  /** Linux VRF device name -> configured VRF name (linux-vrf-device, else the VRF's own name). */
+  private readonly byDevice: ReadonlyMap<string, string>;
+  private readonly vrfNames: ReadonlySet<string>;
 
   constructor(config: Config) {
+    this.linuxVrf = config.netlink.linuxVrf;
+    const byDevice = new Map<string, string>();
+    // The config rejects two VRFs taking one device; keeping the first is only a guard.
+    for (const v of config.vrfs) {
+      const device = v.linuxVrfDevice ?? v.name;
+      if (!byDevice.has(device)) byDevice.set(device, v.name);
+    }
+    this.byDevice = byDevice;
+    this.vrfNames = new Set(config.vrfs.map((v) => v.name));
     const sections: Section[] = [];
     const add = (vrf: string, patterns: readonly string[]): void => {
       sections.push({
@@ -30,7 +45,22 @@ export class VrfAssignment {
     this.sections = sections;
   }
 
-  /** VRFs (deduplicated, config order) that routes of interface `name` are imported into. */
+  /** In linux-vrf mode, the VRF that takes the members of the Linux VRF device `device`, if any. */
+  vrfOfDevice(device: string): string | undefined {
+    return this.linuxVrf ? this.byDevice.get(device) : undefined;
+  }
+
+  /** Whether `vrf` is a configured [[vrfs]] entry (the global table "" is not one). */
+  hasVrf(vrf: string): boolean {
+    return this.vrfNames.has(vrf);
+  }
+
+  /** Whether some interface list names `name` exactly (not only through a glob). */
+  namedExactly(name: string): boolean {
+    return this.sections.some((s) => s.exact.has(name));
+  }
+
+  /** VRFs (deduplicated, config order) that routes of interface `name` are imported into, by name. */
   vrfsOf(name: string): readonly string[] {
     let hit = this.cache.get(name);
     if (hit !== undefined) return hit;

@@ -1,6 +1,14 @@
 // The import mapping: kernel shapes + config -> RouteDiscovered / RouteVanished. Pure state machine:
 // no sockets, no clock, no journal. It keeps the kernel's links and addresses and the paths already
 // journaled, and on each change recomputes only the interfaces the change touched.
+//
+// Linux VRF devices (`[netlink] linux-vrf = true`): an interface whose master is a link of kind 'vrf'
+// goes to the configured VRF mapped from that device (VrfAssignment.vrfOfDevice), whatever the interface
+// lists say; other interfaces (no master, or a bridge / bond master) keep their name-based assignment.
+// Notifications may come in any order (a member before its VRF device, an address before its link's
+// master): an interface whose master is not known yet is imported nowhere until it is, so that a route
+// never lands in a VRF it does not belong to, even for a moment (the FRR #18041 class of bug). Members
+// of a VRF device that no configured VRF takes are not imported; the VRF devices themselves never are.
 import type { Config } from '../config/index.js';
 import type { RouteDiscovered, RouteEvent, RouteVanished, VanishReason } from '../events/index.js';
 import type { Address, KernelChange, Link } from '../netlink/index.js';
@@ -28,13 +36,38 @@ function addressKey(a: Address): string {
 /** Why diffs are computed: live changes get their cause as reason; reconciles get 'reconcile'. */
 type DiffMode = 'live' | 'reconcile';
 
+/** Something about the kernel's VRF devices worth telling the operator once (the caller logs it). */
+export interface ImportNotice {
+  /**
+   * VRF_DEVICE_UNMAPPED: members of a Linux VRF device that no configured VRF takes are not imported.
+   * VRF_MEMBER_LISTED: an interface list names a VRF member exactly for another table; the device decides.
+   * VRF_DEVICE_LISTED: an interface list names a VRF device itself; its addresses are not imported.
+   */
+  readonly code: 'VRF_DEVICE_UNMAPPED' | 'VRF_MEMBER_LISTED' | 'VRF_DEVICE_LISTED';
+  readonly interface: string;
+  /** The Linux VRF device. */
+  readonly device: string;
+  /** The VRF the device maps to, when it maps to one. */
+  readonly vrf?: string;
+  readonly message: string;
+}
+
+function tableName(vrf: string): string {
+  return vrf === '' ? 'the global table' : `VRF "${vrf}"`;
+}
+
 export class ImportState {
   private readonly links = new Map<number, Link>();
   private readonly addresses = new Map<number, Map<string, Address>>();
   private readonly indexByName = new Map<string, number>();
   /** Journaled paths by interface name, then by (vrf, prefix). */
   private readonly current = new Map<string, Map<string, ImportedPath>>();
+  /** ifindex of a master -> ifindexes of the links that name it as master (known or not yet). */
+  private readonly members = new Map<number, Set<number>>();
   private assignment: VrfAssignment;
+  private readonly notices: ImportNotice[] = [];
+  /** Notices already given under the current config. */
+  private readonly noticed = new Set<string>();
 
   constructor(config: Config) {
     this.assignment = new VrfAssignment(config);
@@ -50,9 +83,19 @@ export class ImportState {
     for (const byKey of this.current.values()) yield* byKey.values();
   }
 
-  /** The VRFs an interface name is imported into under the current config. */
+  /**
+   * The VRFs the routes of interface `name` are imported into now: by its Linux VRF device in linux-vrf
+   * mode, else (or for an interface not known yet) by the interface lists.
+   */
   vrfsOf(name: string): readonly string[] {
-    return this.assignment.vrfsOf(name);
+    const index = this.indexByName.get(name);
+    const link = index === undefined ? undefined : this.links.get(index);
+    return link === undefined ? this.assignment.vrfsOf(name) : this.vrfsOfLink(link);
+  }
+
+  /** Notices gathered since the last call (each given once per config), for the caller to log. */
+  takeNotices(): ImportNotice[] {
+    return this.notices.splice(0);
   }
 
   /**
@@ -70,6 +113,7 @@ export class ImportState {
           this.links.clear();
           this.addresses.clear();
           this.indexByName.clear();
+          this.members.clear();
           for (const l of c.links) this.setLink(l, dirty);
           for (const a of c.addresses) this.setAddress(a, dirty);
           for (const name of this.current.keys()) dirty.add(name);
@@ -94,6 +138,7 @@ export class ImportState {
   /** Switches to a new config; routes of interfaces that leave a VRF vanish with 'config-changed'. */
   setConfig(config: Config): RouteEvent[] {
     this.assignment = new VrfAssignment(config);
+    this.noticed.clear();
     return this.diff(new Set([...this.indexByName.keys(), ...this.current.keys()]), 'live');
   }
 
@@ -109,9 +154,23 @@ export class ImportState {
       if (this.indexByName.get(old.name) === link.index) this.indexByName.delete(old.name);
       dirty.add(old.name);
     }
+    if (old?.master !== link.master) {
+      this.leaveMaster(old?.master, link.index);
+      if (link.master !== undefined) {
+        let set = this.members.get(link.master);
+        if (set === undefined) {
+          set = new Set();
+          this.members.set(link.master, set);
+        }
+        set.add(link.index);
+      }
+    }
     this.links.set(link.index, link);
     this.indexByName.set(link.name, link.index);
     dirty.add(link.name);
+    // What its members map to depends on this link's kind and name (the VRF device it may be).
+    if (old === undefined || old.name !== link.name || old.kind !== link.kind)
+      this.markMembers(link.index, dirty);
   }
 
   private deleteLink(index: number, dirty: Set<string>): void {
@@ -120,8 +179,76 @@ export class ImportState {
     this.addresses.delete(index);
     if (old !== undefined) {
       if (this.indexByName.get(old.name) === index) this.indexByName.delete(old.name);
+      this.leaveMaster(old.master, index);
       dirty.add(old.name);
     }
+    // Members left behind point at a master that is gone: they wait until the kernel says where they are.
+    this.markMembers(index, dirty);
+  }
+
+  private leaveMaster(master: number | undefined, index: number): void {
+    if (master === undefined) return;
+    const set = this.members.get(master);
+    set?.delete(index);
+    if (set?.size === 0) this.members.delete(master);
+  }
+
+  private markMembers(master: number, dirty: Set<string>): void {
+    if (!this.assignment.linuxVrf) return;
+    for (const m of this.members.get(master) ?? []) {
+      const member = this.links.get(m);
+      if (member !== undefined) dirty.add(member.name);
+    }
+  }
+
+  /** The VRFs a link's routes go to (see the file comment for linux-vrf mode). */
+  private vrfsOfLink(link: Link): readonly string[] {
+    const byName = this.assignment.vrfsOf(link.name);
+    if (!this.assignment.linuxVrf) return byName;
+    if (link.kind === 'vrf') {
+      if (byName.length > 0)
+        this.notice({
+          code: 'VRF_DEVICE_LISTED',
+          interface: link.name,
+          device: link.name,
+          message: `${link.name} is a Linux VRF device: its own addresses are not imported (its member interfaces feed the VRF it maps to)`,
+        });
+      return [];
+    }
+    if (link.master === undefined) return byName;
+    const master = this.links.get(link.master);
+    // Enslaved to a device not seen yet: it may be a VRF, so nothing goes anywhere until it is known.
+    if (master === undefined) return [];
+    // Bridges, bonds and teams are masters too, but do not change the routing table.
+    if (master.kind !== 'vrf') return byName;
+    const vrf = this.assignment.vrfOfDevice(master.name);
+    if (vrf === undefined) {
+      this.notice({
+        code: 'VRF_DEVICE_UNMAPPED',
+        interface: link.name,
+        device: master.name,
+        message: `${link.name} is a member of Linux VRF device ${master.name}, which no configured VRF takes (name a VRF "${master.name}" or set its linux-vrf-device): routes of that device's members are not imported`,
+      });
+      return [];
+    }
+    // Named exactly for another table is worth a word; a glob (eth*) matching a member is expected.
+    if (byName.some((v) => v !== vrf) && this.assignment.namedExactly(link.name))
+      this.notice({
+        code: 'VRF_MEMBER_LISTED',
+        interface: link.name,
+        device: master.name,
+        vrf,
+        message: `${link.name} is listed for ${byName.map(tableName).join(', ')} but is a member of Linux VRF device ${master.name}: its routes go to ${tableName(vrf)} only`,
+      });
+    return [vrf];
+  }
+
+  private notice(n: ImportNotice): void {
+    // Unmapped and listed devices once per device; a listed member once per member and device.
+    const key = `${n.code}\u0000${n.device}${n.code === 'VRF_MEMBER_LISTED' ? `\u0000${n.interface}` : ''}`;
+    if (this.noticed.has(key)) return;
+    this.noticed.add(key);
+    this.notices.push(n);
   }
 
   private setAddress(a: Address, dirty: Set<string>): void {
@@ -147,9 +274,9 @@ export class ImportState {
     const index = this.indexByName.get(name);
     if (index === undefined) return out;
     const link = this.links.get(index);
-    if (link === undefined || !link.up) return out;
-    const vrfs = this.assignment.vrfsOf(name);
-    if (vrfs.length === 0) return out;
+    if (link === undefined) return out;
+    const vrfs = this.vrfsOfLink(link);
+    if (vrfs.length === 0 || !link.up) return out;
     const addrs = this.addresses.get(index);
     if (addrs === undefined) return out;
     // Several addresses may give one prefix: one path, whose address is the lowest of them.
@@ -168,13 +295,23 @@ export class ImportState {
   }
 
   private vanishReason(p: ImportedPath, mode: DiffMode): VanishReason {
-    if (!this.assignment.vrfsOf(p.interface).includes(p.vrf)) return 'config-changed';
-    if (mode === 'reconcile') return 'reconcile';
     const index = this.indexByName.get(p.interface);
     const link = index === undefined ? undefined : this.links.get(index);
+    // A path leaves its VRF with config-changed when the interface no longer maps to it: the config
+    // changed, or (linux-vrf mode) the interface was enslaved to or released from a VRF device.
+    if (link !== undefined) {
+      if (!this.vrfsOfLink(link).includes(p.vrf)) return 'config-changed';
+    } else if (!this.couldMap(p.interface, p.vrf)) return 'config-changed';
+    if (mode === 'reconcile') return 'reconcile';
     if (link === undefined || link.index !== p.ifindex) return 'interface-removed';
     if (!link.up) return 'link-down';
     return 'address-removed';
+  }
+
+  /** For an interface that is gone: whether the config could still send its routes to `vrf`. */
+  private couldMap(name: string, vrf: string): boolean {
+    if (this.assignment.vrfsOf(name).includes(vrf)) return true;
+    return this.assignment.linuxVrf && this.assignment.hasVrf(vrf);
   }
 
   private diff(dirty: ReadonlySet<string>, mode: DiffMode): RouteEvent[] {

@@ -8,7 +8,8 @@ import { ifla, type rt } from 'netlink';
 import { RibjournalError } from '../shared/index.js';
 import type { Address, Link } from './types.js';
 
-/** linux/socket.h address families as they appear in ifaddrmsg.ifa_family. */
+/** linux/socket.h address families as they appear in ifinfomsg.ifi_family and ifaddrmsg.ifa_family. */
+export const AF_UNSPEC = 0;
 export const AF_INET = 2;
 export const AF_INET6 = 10;
 
@@ -33,6 +34,10 @@ const LITTLE_ENDIAN = endianness() === 'LE';
  */
 export function parseLinkMessage(msg: rt.LinkMessage): Link | undefined {
   const { data, attrs } = msg;
+  // A link's own state comes as AF_UNSPEC (rtnl_fill_ifinfo). The bridge also sends AF_BRIDGE messages
+  // about its ports (br_ifinfo_notify): its RTM_DELLINK means "left the bridge", not "deleted", and
+  // taking it for a deletion would drop the port's addresses until the next scan.
+  if (data.family !== undefined && data.family !== AF_UNSPEC) return undefined;
   const index = data.index;
   const name = attrs.ifname;
   if (index === undefined || index <= 0 || name === undefined) return undefined;
