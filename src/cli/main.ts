@@ -3,6 +3,12 @@ import { Command, CommanderError } from 'commander';
 import { isRibjournalError } from '../shared/index.js';
 import { registerJournalCommands } from './journal.js';
 import { registerServe } from './serve.js';
+import { registerGlobal } from './global.js';
+import { registerVrf } from './vrf.js';
+import { registerMonitor } from './monitor.js';
+import { registerHistory } from './history.js';
+import { registerDiff } from './diff.js';
+import { registerEvents } from './events.js';
 
 export function buildProgram(): Command {
   const program = new Command('ribjournal')
@@ -12,6 +18,12 @@ export function buildProgram(): Command {
     .showHelpAfterError();
   registerServe(program);
   registerJournalCommands(program);
+  registerGlobal(program);
+  registerVrf(program);
+  registerMonitor(program);
+  registerHistory(program);
+  registerDiff(program);
+  registerEvents(program);
   return program;
 }
 

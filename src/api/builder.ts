@@ -1,0 +1,24 @@
+// The Pothos schema builder (hayes/pothos app layout): it defines no types; schema/*.ts do.
+import SchemaBuilder from '@pothos/core';
+import type { ApiContext } from './context.js';
+import type { ChangeFeed } from './feed.js';
+import type { Point } from './points.js';
+
+/** What every resolver receives. */
+export interface RequestContext {
+  readonly api: ApiContext;
+  readonly feed: ChangeFeed;
+  /** Wall clock in epoch µs. */
+  nowMicros(): number;
+}
+
+export const builder = new SchemaBuilder<{
+  Context: RequestContext;
+  Scalars: {
+    Seq: { Input: number; Output: number };
+    Timestamp: { Input: number; Output: number };
+    SeqOrTime: { Input: Point; Output: never };
+    JSON: { Input: unknown; Output: unknown };
+  };
+  DefaultFieldNullability: false;
+}>({ defaultFieldNullability: false });

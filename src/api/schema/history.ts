@@ -1,0 +1,153 @@
+// `history(vrf, prefix, from, to)`: every event of one prefix, with its reason, the flap count and the
+// time since the last change. Found through the history index, read from the journal.
+import { vrfDisplayName } from '../../events/index.js';
+import type { Envelope, RouteDiscovered, RouteVanished } from '../../events/index.js';
+import { seqsBetween, upperBoundSeq } from '../../projections/index.js';
+import { builder } from '../builder.js';
+import { apiError } from '../errors.js';
+import { resolvePoint } from '../points.js';
+import { checkFirst, prefixArg, ribViewAt, vrfArg } from '../rib-query.js';
+import { PathRef } from './path.js';
+import type { PathView } from '../views.js';
+import { pathViews } from '../views.js';
+
+type RouteEnvelope = Envelope<RouteDiscovered | RouteVanished>;
+
+interface HistoryShape {
+  readonly vrf: string;
+  readonly prefix: string;
+  readonly from: number;
+  readonly to: number;
+  readonly entries: readonly RouteEnvelope[];
+  readonly totalCount: number;
+  readonly hasMore: boolean;
+  readonly flapCount: number;
+  readonly lastChange: number | undefined;
+  readonly now: number;
+  readonly pathsAtTo: readonly PathView[];
+}
+
+const HistoryEntryRef = builder.objectRef<RouteEnvelope>('HistoryEntry').implement({
+  description: 'One event of a prefix.',
+  fields: (t) => ({
+    seq: t.field({ type: 'Seq', resolve: (e) => e.seq }),
+    time: t.field({ type: 'Timestamp', resolve: (e) => e.time }),
+    type: t.string({ description: 'RouteDiscovered or RouteVanished.', resolve: (e) => e.event.type }),
+    interface: t.string({ resolve: (e) => e.event.interface }),
+    ifindex: t.int({
+      nullable: true,
+      resolve: (e) => (e.event.type === 'RouteDiscovered' ? e.event.ifindex : null),
+    }),
+    address: t.string({
+      nullable: true,
+      resolve: (e) => (e.event.type === 'RouteDiscovered' ? e.event.address : null),
+    }),
+    reason: t.string({
+      nullable: true,
+      description:
+        'Why it vanished: address-removed, link-down, interface-removed, config-changed, reconcile.',
+      resolve: (e) => (e.event.type === 'RouteVanished' ? e.event.reason : null),
+    }),
+  }),
+});
+
+const PrefixHistoryRef = builder.objectRef<HistoryShape>('PrefixHistory').implement({
+  fields: (t) => ({
+    vrf: t.string({ resolve: (h) => vrfDisplayName(h.vrf) }),
+    prefix: t.exposeString('prefix'),
+    from: t.field({ type: 'Seq', description: 'The window is (from, to].', resolve: (h) => h.from }),
+    to: t.field({ type: 'Seq', resolve: (h) => h.to }),
+    entries: t.field({
+      type: [HistoryEntryRef],
+      description: 'Events in the window, oldest first (one page).',
+      resolve: (h) => h.entries,
+    }),
+    totalCount: t.int({ description: 'Events of the prefix in the window.', resolve: (h) => h.totalCount }),
+    hasMore: t.boolean({
+      description: 'More entries follow: ask again with `after` = the last seq.',
+      resolve: (h) => h.hasMore,
+    }),
+    flapCount: t.int({
+      description: 'Times the prefix went unreachable (its last path vanished) in the window.',
+      resolve: (h) => h.flapCount,
+    }),
+    lastChange: t.field({
+      type: 'Timestamp',
+      nullable: true,
+      description: 'Time of the last event of the prefix at or before `to`.',
+      resolve: (h) => h.lastChange ?? null,
+    }),
+    secondsSinceLastChange: t.float({
+      nullable: true,
+      description: 'Seconds from the last change to now.',
+      resolve: (h) => (h.lastChange === undefined ? null : Math.max(0, (h.now - h.lastChange) / 1e6)),
+    }),
+    paths: t.field({
+      type: [PathRef],
+      description: 'The paths of the prefix at `to`.',
+      resolve: (h) => h.pathsAtTo,
+    }),
+  }),
+});
+
+builder.queryField('history', (t) =>
+  t.field({
+    type: PrefixHistoryRef,
+    description: 'Every event of a prefix in a VRF ("global" for the global table) in the window (from, to].',
+    args: {
+      vrf: t.arg.string({ required: true }),
+      prefix: t.arg.string({ required: true }),
+      from: t.arg({ type: 'SeqOrTime', required: false, description: 'Exclusive; default: the beginning.' }),
+      to: t.arg({ type: 'SeqOrTime', required: false, description: 'Inclusive; default: now.' }),
+      first: t.arg.int({ required: false, defaultValue: 1000, description: 'Entries per page, 1..1000.' }),
+      after: t.arg({ type: 'Seq', required: false, description: 'Page on: entries after this seq.' }),
+    },
+    resolve: async (_root, args, ctx) => {
+      const vrf = vrfArg(args.vrf);
+      const prefix = prefixArg(args.prefix);
+      const first = checkFirst(args.first, 1000);
+      const from = args.from ? await resolvePoint(ctx.api, args.from) : 0;
+      const to = args.to ? await resolvePoint(ctx.api, args.to) : ctx.api.journal.head();
+      if (from > to) throw apiError('BAD_ARGUMENT', `from (seq ${from}) is after to (seq ${to})`);
+      const all = ctx.api.indexes.history.prefixSeqs(vrf, prefix);
+      const window = seqsBetween(all, from, to);
+      // Presence at `from` (from the timeline), then every event of the window to count flaps.
+      const atFrom = await ribViewAt(ctx.api, { seq: from }, [vrf]);
+      const present = new Set(atFrom.lookup(vrf, prefix).map((p) => p.interface));
+      const events = (await Promise.all(window.map((s) => ctx.api.journal.get(s)))).filter(
+        (e): e is RouteEnvelope => e !== undefined && e.event.type !== 'ConfigApplied',
+      );
+      let flapCount = 0;
+      for (const env of events) {
+        if (env.event.type === 'RouteDiscovered') present.add(env.event.interface);
+        else if (present.delete(env.event.interface) && present.size === 0) flapCount++;
+      }
+      let lastChange: number | undefined = events[events.length - 1]?.time;
+      if (lastChange === undefined) {
+        const i = upperBoundSeq(all, to);
+        if (i > 0) lastChange = (await ctx.api.journal.get(all[i - 1]!))?.time;
+      }
+      const start = args.after
+        ? upperBoundSeq(
+            events.map((e) => e.seq),
+            args.after,
+          )
+        : 0;
+      const page = events.slice(start, start + first);
+      const atTo = await ribViewAt(ctx.api, { seq: to }, [vrf]);
+      return {
+        vrf,
+        prefix,
+        from,
+        to,
+        entries: page,
+        totalCount: events.length,
+        hasMore: start + first < events.length,
+        flapCount,
+        lastChange,
+        now: ctx.nowMicros(),
+        pathsAtTo: pathViews(atTo.lookup(vrf, prefix), atTo.vrfConfig(vrf)),
+      };
+    },
+  }),
+);

@@ -1,0 +1,211 @@
+// The CLI's side of the API: GraphQL over HTTP (queries as POST, subscriptions as server-sent events),
+// the daemon address (`--api host:port` or RIBJOURNAL_API), and the one parser of --at/--from/--to.
+import type { Command } from 'commander';
+import { RibjournalError, formatTimePoint, parseTimeArg } from '../shared/index.js';
+import type { ErrorCode } from '../shared/index.js';
+
+/** Where the CLI looks for the daemon unless told otherwise. */
+export const DEFAULT_API = '127.0.0.1:8179';
+
+/** Options every online command takes. */
+export interface OnlineOptions {
+  readonly api?: string;
+  readonly json?: boolean;
+}
+
+/** Adds --api and -j/--json to a command. */
+export function onlineOptions(cmd: Command): Command {
+  return cmd
+    .option('--api <host:port>', `daemon API address (default $RIBJOURNAL_API or ${DEFAULT_API})`)
+    .option('-j, --json', 'print JSON');
+}
+
+/** The GraphQL endpoint URL for `--api` / RIBJOURNAL_API ("host:port" or a URL). */
+export function apiUrl(option: string | undefined, env: NodeJS.ProcessEnv = process.env): string {
+  const raw = (option ?? env['RIBJOURNAL_API'] ?? DEFAULT_API).trim();
+  const base = /^https?:\/\//.test(raw) ? raw : `http://${raw}`;
+  let url: URL;
+  try {
+    url = new URL(base);
+  } catch {
+    throw new RibjournalError(
+      'BAD_ARGUMENT',
+      `"${raw}" is not a daemon address (expected host:port, e.g. ${DEFAULT_API})`,
+    );
+  }
+  if (url.pathname === '/' || url.pathname === '') url.pathname = '/graphql';
+  return url.toString();
+}
+
+interface GraphQLErrorShape {
+  readonly message: string;
+  readonly extensions?: { readonly code?: string; readonly [k: string]: unknown };
+}
+
+interface GraphQLResponse<T> {
+  readonly data?: T | null;
+  readonly errors?: readonly GraphQLErrorShape[];
+}
+
+const KNOWN_CODES = new Set<string>([
+  'BAD_ARGUMENT',
+  'NOT_FOUND',
+  'SUBSCRIBER_TOO_SLOW',
+  'BAD_QUERY',
+  'QUERY_TOO_COMPLEX',
+  'UNAUTHENTICATED',
+  'FORBIDDEN',
+  'INTERNAL',
+]);
+
+/** The first GraphQL error as a RibjournalError (the CLI prints its message as one line). */
+function toError(errors: readonly GraphQLErrorShape[]): RibjournalError {
+  const first = errors[0]!;
+  const code = first.extensions?.code;
+  return new RibjournalError(
+    code !== undefined && KNOWN_CODES.has(code) ? (code as ErrorCode) : 'INTERNAL',
+    first.message,
+    {
+      details: { ...(first.extensions ?? {}) },
+    },
+  );
+}
+
+function unreachable(url: string, err: unknown): RibjournalError {
+  const cause = (err as { cause?: { code?: string; message?: string } }).cause;
+  const why =
+    cause?.code === 'ECONNREFUSED'
+      ? 'connection refused'
+      : cause?.code === 'ENOTFOUND'
+        ? 'unknown host'
+        : (cause?.code ?? cause?.message ?? (err instanceof Error ? err.message : String(err)));
+  const shown = url.replace(/\/graphql$/, '');
+  return new RibjournalError(
+    'DAEMON_UNREACHABLE',
+    `cannot reach the daemon at ${shown} (${why}); is "ribjournal serve" running?`,
+    {
+      cause: err,
+    },
+  );
+}
+
+function headers(accept: string): Record<string, string> {
+  const h: Record<string, string> = { 'content-type': 'application/json', accept };
+  const token = process.env['RIBJOURNAL_TOKEN'];
+  if (token) h['authorization'] = `Bearer ${token}`;
+  return h;
+}
+
+/** A GraphQL client of one daemon. */
+export class ApiClient {
+  constructor(readonly url: string) {}
+
+  /** Runs a query; a GraphQL error becomes a RibjournalError with the server's code. */
+  async query<T>(query: string, variables: Record<string, unknown> = {}): Promise<T> {
+    let res: Response;
+    try {
+      res = await fetch(this.url, {
+        method: 'POST',
+        headers: headers('application/graphql-response+json, application/json'),
+        body: JSON.stringify({ query, variables }),
+      });
+    } catch (err) {
+      throw unreachable(this.url, err);
+    }
+    const text = await res.text();
+    let body: GraphQLResponse<T>;
+    try {
+      body = JSON.parse(text) as GraphQLResponse<T>;
+    } catch {
+      throw new RibjournalError(
+        'INTERNAL',
+        `the daemon at ${this.url} answered HTTP ${res.status} with no GraphQL response`,
+      );
+    }
+    if (body.errors && body.errors.length > 0) throw toError(body.errors);
+    if (body.data === undefined || body.data === null)
+      throw new RibjournalError('INTERNAL', 'empty GraphQL response');
+    return body.data;
+  }
+
+  /**
+   * Runs a subscription over server-sent events; yields each result's data. Ends when the server
+   * completes the stream; a GraphQL error is thrown as a RibjournalError.
+   */
+  async *subscribe<T>(
+    query: string,
+    variables: Record<string, unknown> = {},
+    signal?: AbortSignal,
+  ): AsyncGenerator<T> {
+    let res: Response;
+    try {
+      res = await fetch(this.url, {
+        method: 'POST',
+        headers: headers('text/event-stream'),
+        body: JSON.stringify({ query, variables }),
+        ...(signal ? { signal } : {}),
+      });
+    } catch (err) {
+      throw unreachable(this.url, err);
+    }
+    if (!res.body)
+      throw new RibjournalError('INTERNAL', `the daemon answered HTTP ${res.status} without a stream`);
+    const type = res.headers.get('content-type') ?? '';
+    if (!type.includes('text/event-stream')) {
+      const text = await res.text();
+      try {
+        const body = JSON.parse(text) as GraphQLResponse<T>;
+        if (body.errors?.length) throw toError(body.errors);
+      } catch (err) {
+        if (err instanceof RibjournalError) throw err;
+      }
+      throw new RibjournalError(
+        'INTERNAL',
+        `the daemon answered HTTP ${res.status} instead of an event stream`,
+      );
+    }
+    const decoder = new TextDecoder();
+    let buffer = '';
+    try {
+      for await (const chunk of res.body as unknown as AsyncIterable<Uint8Array>) {
+        buffer += decoder.decode(chunk, { stream: true });
+        let end: number;
+        while ((end = buffer.indexOf('\n\n')) >= 0) {
+          const message = buffer.slice(0, end);
+          buffer = buffer.slice(end + 2);
+          let event = 'message';
+          let data = '';
+          for (const line of message.split('\n')) {
+            if (line.startsWith('event:')) event = line.slice(6).trim();
+            else if (line.startsWith('data:')) data += line.slice(5).trimStart();
+          }
+          if (event === 'complete') return;
+          if (data === '') continue;
+          const body = JSON.parse(data) as GraphQLResponse<T>;
+          if (body.errors && body.errors.length > 0) throw toError(body.errors);
+          if (body.data) yield body.data;
+        }
+      }
+    } catch (err) {
+      if (err instanceof RibjournalError) throw err;
+      if ((err as { name?: string }).name === 'AbortError') return;
+      throw new RibjournalError('DAEMON_UNREACHABLE', `lost the connection to the daemon at ${this.url}`, {
+        cause: err,
+      });
+    }
+  }
+}
+
+/** The client for a command's options. */
+export function clientFor(opts: OnlineOptions): ApiClient {
+  return new ApiClient(apiUrl(opts.api));
+}
+
+/**
+ * The one parser of --at/--from/--to (shared/time-arg.ts; DESIGN: decisions): a bare integer is a seq;
+ * else RFC 3339 (a local time when it has no zone) or relative to now ("-15m", "-2h"). Returns the
+ * API's SeqOrTime value (a decimal seq, or RFC 3339 UTC with microseconds).
+ */
+export function parsePointArg(text: string, option = '--at'): string {
+  return formatTimePoint(parseTimeArg(text, { option }));
+}

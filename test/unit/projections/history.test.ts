@@ -1,0 +1,110 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import type { JournalEvent } from '../../../src/events/index.js';
+import {
+  HistoryIndex,
+  PrefixOrder,
+  coveringPrefixes,
+  prefixSortKey,
+  seqsBetween,
+  withinKeyRange,
+} from '../../../src/projections/index.js';
+
+const d = (vrf: string, prefix: string, iface = 'eth1'): JournalEvent => ({
+  type: 'RouteDiscovered',
+  vrf,
+  family: prefix.includes(':') ? 'ipv6' : 'ipv4',
+  prefix,
+  interface: iface,
+  ifindex: 3,
+  address: '10.0.0.1',
+});
+const v = (vrf: string, prefix: string, iface = 'eth1'): JournalEvent => ({
+  type: 'RouteVanished',
+  vrf,
+  family: prefix.includes(':') ? 'ipv6' : 'ipv4',
+  prefix,
+  interface: iface,
+  reason: 'link-down',
+});
+const cfg: JournalEvent = { type: 'ConfigApplied', configVersion: 1, vrfs: [], neighbors: [] };
+
+function index(events: JournalEvent[]): HistoryIndex {
+  const h = new HistoryIndex();
+  events.forEach((event, i) => h.apply({ seq: i + 1, time: i + 1, version: 1, event }));
+  return h;
+}
+
+test('the index names every event of a prefix, of a VRF, and every config, in seq order', () => {
+  const h = index([
+    cfg,
+    d('red', '10.0.0.0/24'),
+    d('', '10.0.0.0/24'),
+    v('red', '10.0.0.0/24'),
+    d('red', '10.0.1.0/24'),
+    cfg,
+  ]);
+  assert.deepEqual(h.prefixSeqs('red', '10.0.0.0/24'), [2, 4]);
+  assert.deepEqual(h.prefixSeqs('', '10.0.0.0/24'), [3]);
+  assert.deepEqual(h.prefixSeqs('blue', '10.0.0.0/24'), []);
+  assert.deepEqual(h.vrfSeqs('red'), [2, 4, 5]);
+  assert.deepEqual(h.configSeqs(), [1, 6]);
+  assert.equal(h.seq, 6);
+  assert.deepEqual(seqsBetween([2, 4, 5, 9], 2, 5), [4, 5]);
+  assert.deepEqual(seqsBetween([2, 4, 5, 9], 0, 100), [2, 4, 5, 9]);
+});
+
+test('prefixes of a VRF come in address order, IPv4 first, shorter first at the same address', () => {
+  const h = index([
+    d('red', '10.0.1.0/24'),
+    d('red', '2001:db8::/64'),
+    d('red', '9.0.0.0/8'),
+    d('red', '10.0.0.0/16'),
+    d('red', '10.0.0.0/24'),
+    d('red', '192.168.0.0/16'),
+  ]);
+  const order = h.prefixOrder('red');
+  assert.deepEqual(
+    order.keys().map((k) => order.prefixOf(k)),
+    ['9.0.0.0/8', '10.0.0.0/16', '10.0.0.0/24', '10.0.1.0/24', '192.168.0.0/16', '2001:db8::/64'],
+  );
+});
+
+test('a batch of insertions is merged into what is already sorted', () => {
+  const o = new PrefixOrder();
+  for (const p of ['10.0.5.0/24', '10.0.1.0/24']) o.add(p);
+  assert.equal(o.keys().length, 2);
+  for (const p of ['10.0.3.0/24', '10.0.0.0/24', '10.0.1.0/24', '10.0.9.0/24']) o.add(p);
+  assert.deepEqual(
+    o.keys().map((k) => o.prefixOf(k)),
+    ['10.0.0.0/24', '10.0.1.0/24', '10.0.3.0/24', '10.0.5.0/24', '10.0.9.0/24'],
+  );
+});
+
+test('the prefixes within a prefix are exactly one contiguous key range', () => {
+  const all = [
+    '10.0.0.0/8',
+    '10.1.0.0/16',
+    '10.1.0.0/24',
+    '10.1.255.0/24',
+    '10.1.255.255/32',
+    '10.2.0.0/16',
+    '10.0.255.0/24',
+    '11.0.0.0/8',
+  ];
+  const { lo, hi } = withinKeyRange('10.1.0.0/16');
+  const inside = all.filter((p) => prefixSortKey(p) >= lo && prefixSortKey(p) <= hi).sort();
+  assert.deepEqual(inside, ['10.1.0.0/16', '10.1.0.0/24', '10.1.255.0/24', '10.1.255.255/32']);
+  const v6 = withinKeyRange('2001:db8::/32');
+  assert.ok(prefixSortKey('2001:db8:1::/48') >= v6.lo && prefixSortKey('2001:db8:1::/48') <= v6.hi);
+  assert.ok(!(prefixSortKey('2001:db9::/48') <= v6.hi));
+});
+
+test('the prefixes containing a prefix are its masks, shortest first', () => {
+  const c = coveringPrefixes('10.1.2.0/24');
+  assert.equal(c.length, 25);
+  assert.equal(c[0], '0.0.0.0/0');
+  assert.equal(c[8], '10.0.0.0/8');
+  assert.equal(c[24], '10.1.2.0/24');
+  assert.deepEqual(coveringPrefixes('2001:db8::/33').slice(-2), ['2001:db8::/32', '2001:db8::/33']);
+});

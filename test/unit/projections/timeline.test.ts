@@ -1,0 +1,196 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import type { JournalEvent } from '../../../src/events/index.js';
+import { MemoryJournal } from '../../../src/journal/index.js';
+import { HistoryIndex, Rib, Timeline, replayAndFollow } from '../../../src/projections/index.js';
+import type { Clock } from '../../../src/shared/index.js';
+
+function clock(): Clock {
+  let t = 1_000_000;
+  return { nowMicros: () => (t += 1000) };
+}
+
+/** A deterministic pseudo-random history: paths in 4 VRFs flapping, with two config changes. */
+function history(n: number): JournalEvent[] {
+  let x = 42;
+  const rnd = (m: number): number => ((x = (x * 1103515245 + 12345) % 2 ** 31), x % m);
+  const present = new Set<string>();
+  const out: JournalEvent[] = [
+    {
+      type: 'ConfigApplied',
+      configVersion: 1,
+      vrfs: [{ name: 'a', rd: '1:1', importRts: ['1:1'], exportRts: ['1:1'], label: 0, interfaces: [] }],
+      neighbors: [],
+    },
+  ];
+  for (let i = 0; i < n; i++) {
+    if (i === Math.floor(n / 2)) {
+      out.push({
+        type: 'ConfigApplied',
+        configVersion: 2,
+        vrfs: [{ name: 'a', rd: '1:2', importRts: [], exportRts: ['1:2'], label: 0, interfaces: [] }],
+        neighbors: [],
+      });
+    }
+    const vrf = ['', 'a', 'b', 'c'][rnd(4)]!;
+    const prefix = `10.${rnd(4)}.${rnd(50)}.0/24`;
+    const iface = `eth${rnd(3)}`;
+    const key = `${vrf}|${prefix}|${iface}`;
+    if (present.has(key) && rnd(3) > 0) {
+      present.delete(key);
+      out.push({
+        type: 'RouteVanished',
+        vrf,
+        family: 'ipv4',
+        prefix,
+        interface: iface,
+        reason: 'address-removed',
+      });
+    } else {
+      present.add(key);
+      out.push({
+        type: 'RouteDiscovered',
+        vrf,
+        family: 'ipv4',
+        prefix,
+        interface: iface,
+        ifindex: 10 + Number(iface.slice(3)),
+        address: prefix.replace('0/24', String(1 + rnd(9))),
+      });
+    }
+  }
+  return out;
+}
+
+function dump(rib: Rib, vrfs?: string[]): unknown {
+  const names = vrfs ?? rib.vrfNames();
+  return names.map((vrf) => ({
+    vrf,
+    config: rib.vrfConfig(vrf) ?? null,
+    counts: rib.countsOf(vrf),
+    paths: [...rib.entries(vrf)]
+      .sort(([a], [b]) => (a < b ? -1 : 1))
+      .map(([p, ps]) => [p, ps.map((x) => ({ ...x }))]),
+  }));
+}
+
+async function setup(
+  events: JournalEvent[],
+  interval: number,
+): Promise<{ journal: MemoryJournal; timeline: Timeline; truth: (seq: number) => Rib }> {
+  const journal = new MemoryJournal(clock());
+  for (let i = 0; i < events.length; i += 7) await journal.append(events.slice(i, i + 7));
+  const history = new HistoryIndex();
+  const timeline = new Timeline(journal, history, { interval });
+  await replayAndFollow(journal, [history, timeline]);
+  const all: Awaited<ReturnType<MemoryJournal['get']>>[] = [];
+  for await (const batch of journal.read()) all.push(...batch);
+  const truth = (seq: number): Rib => {
+    const rib = new Rib();
+    for (const env of all) if (env && env.seq <= seq) rib.apply(env);
+    return rib;
+  };
+  return { journal, timeline, truth };
+}
+
+test('the RIB at any seq equals a replay of the journal up to that seq', async () => {
+  const { journal, timeline, truth } = await setup(history(3000), 250);
+  assert.ok(timeline.checkpointStats().count > 5, 'checkpoints were taken');
+  for (const seq of [0, 1, 2, 249, 250, 251, 777, 1500, 1502, 2999, journal.head()]) {
+    const at = await timeline.ribAt(seq);
+    assert.equal(at.seq, seq);
+    assert.deepEqual(dump(at), dump(truth(seq)), `at seq ${seq}`);
+    assert.equal(at.time, seq === 0 ? 0 : (await journal.get(seq))!.time);
+  }
+  await journal.close();
+});
+
+test('restoring only some VRFs gives those VRFs exactly, and the config in force', async () => {
+  const { journal, timeline, truth } = await setup(history(3000), 400);
+  for (const seq of [10, 1234, 1600, 2500]) {
+    for (const vrfs of [['a'], [''], ['b', 'c']]) {
+      const at = await timeline.ribAt(seq, vrfs);
+      assert.deepEqual(dump(at, vrfs), dump(truth(seq), vrfs), `vrfs ${vrfs.join(',')} at ${seq}`);
+      assert.deepEqual(at.config, truth(seq).config);
+    }
+  }
+  await journal.close();
+});
+
+test('checkpoints are derived data: dropping them, or bounding their memory, changes no answer', async () => {
+  const events = history(2000);
+  const { journal, timeline, truth } = await setup(events, 100);
+  const before = await Promise.all([300, 1100, 1900].map((s) => timeline.ribAt(s)));
+  timeline.dropCheckpoints();
+  assert.equal(timeline.checkpointStats().count, 1);
+  const after = await Promise.all([300, 1100, 1900].map((s) => timeline.ribAt(s)));
+  assert.deepEqual(
+    after.map((r) => dump(r)),
+    before.map((r) => dump(r)),
+  );
+  assert.deepEqual(dump(after[1]!), dump(truth(1100)));
+  await journal.close();
+
+  const small = new MemoryJournal(clock());
+  await small.append(events);
+  const h = new HistoryIndex();
+  const bounded = new Timeline(small, h, { interval: 50, maxBytes: 20_000 });
+  await replayAndFollow(small, [h, bounded]);
+  const stats = bounded.checkpointStats();
+  assert.ok(stats.bytes <= 20_000 || stats.count <= 2, `memory bound kept (${stats.bytes} bytes)`);
+  assert.ok(stats.interval > 50, 'the interval grew');
+  // Logs over their memory bound are dropped too: those windows are read from the journal instead.
+  const h2 = new HistoryIndex();
+  const noLogs = new Timeline(small, h2, { interval: 100, maxLogBytes: 2000 });
+  await replayAndFollow(small, [h2, noLogs]);
+  assert.ok(noLogs.checkpointStats().logs < noLogs.checkpointStats().count, 'some logs were dropped');
+  assert.deepEqual(dump(await noLogs.ribAt(1234, ['a', 'b'])), dump(await bounded.ribAt(1234, ['a', 'b'])));
+  assert.deepEqual(dump(await noLogs.ribAt(777)), dump(await bounded.ribAt(777)));
+  const replayed = new Rib();
+  for await (const batch of small.read({ through: 1234 })) for (const env of batch) replayed.apply(env);
+  assert.deepEqual(dump(await bounded.ribAt(1234)), dump(replayed));
+  await small.close();
+});
+
+test('listeners see each route event with the paths of its prefix before and after', async () => {
+  const journal = new MemoryJournal(clock());
+  const h = new HistoryIndex();
+  const timeline = new Timeline(journal, h);
+  await replayAndFollow(journal, [h, timeline]);
+  const seen: string[] = [];
+  timeline.onApply((env, before, after) =>
+    seen.push(
+      `${env.seq}:${before.map((p) => p.interface).join('+')}>${after.map((p) => p.interface).join('+')}`,
+    ),
+  );
+  await journal.append([
+    {
+      type: 'RouteDiscovered',
+      vrf: 'a',
+      family: 'ipv4',
+      prefix: '10.0.0.0/24',
+      interface: 'eth2',
+      ifindex: 2,
+      address: '10.0.0.2',
+    },
+    {
+      type: 'RouteDiscovered',
+      vrf: 'a',
+      family: 'ipv4',
+      prefix: '10.0.0.0/24',
+      interface: 'eth1',
+      ifindex: 1,
+      address: '10.0.0.1',
+    },
+    {
+      type: 'RouteVanished',
+      vrf: 'a',
+      family: 'ipv4',
+      prefix: '10.0.0.0/24',
+      interface: 'eth1',
+      reason: 'link-down',
+    },
+  ]);
+  assert.deepEqual(seen, ['1:>eth2', '2:eth2>eth1+eth2', '3:eth1+eth2>eth2']);
+  await journal.close();
+});
