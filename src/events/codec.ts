@@ -5,9 +5,7 @@
 import { RibjournalError, crc32c } from '../shared/index.js';
 import type { Envelope, JournalEvent, VanishReason, Family } from './types.js';
 import { VANISH_REASONS } from './types.js';
-
-/** Current schema version of event bodies written by this build. */
-export const EVENT_SCHEMA_VERSION = 1;
+import { upcast } from './upcast.js';
 
 const T_DISCOVERED = 1;
 const T_VANISHED = 2;
@@ -209,7 +207,9 @@ export function decodeBody(buf: Buffer, start: number, end: number): Envelope {
       throw corrupt(`unknown event type ${type} at seq ${seq}`, { seq });
   }
   if (r.pos !== end) throw corrupt(`trailing bytes in event seq ${seq}`, { seq });
-  return { seq, time, version, event };
+  // Bodies of every schema version decode to the shape above (a version that changes the binary layout
+  // branches on `version` here); what the fields mean is brought up to date in one place.
+  return upcast({ seq, time, version, event });
 }
 
 /**

@@ -83,6 +83,9 @@ export const MAX_BLOCK_EVENTS = 4096;
 export interface EncodedBlock {
   readonly firstSeq: number;
   readonly firstTime: number;
+  readonly lastTime: number;
+  readonly count: number;
+  /** The records (events/codec.ts), without any storage header. */
   readonly bytes: Buffer;
 }
 
@@ -205,7 +208,13 @@ export class GroupCommit {
       w.reset();
       for (let j = i; j < end; j++) w.write(envelopes[j]!);
       const first = envelopes[i]!;
-      blocks.push({ firstSeq: first.seq, firstTime: first.time, bytes: w.take() });
+      blocks.push({
+        firstSeq: first.seq,
+        firstTime: first.time,
+        lastTime: envelopes[end - 1]!.time,
+        count: end - i,
+        bytes: w.take(),
+      });
     }
     return { envelopes, blocks };
   }

@@ -1,6 +1,15 @@
 export type * from './journal.js';
 export { openLevelJournal, LevelJournal, JOURNAL_FORMAT_VERSION } from './level-journal.js';
-export type { LevelJournalOptions } from './level-journal.js';
+export type { LevelJournalOptions, BackupOptions } from './level-journal.js';
 export { MemoryJournal } from './memory-journal.js';
 export type { MemoryJournalOptions } from './memory-journal.js';
 export type { ListenerErrorHandler } from './common.js';
+export type { JournalMigration, MigrationContext, MigrationEvent } from './migrate.js';
+export type { CopyResult, RecoverResult } from './copy.js';
+export type { PassResult } from './compaction.js';
+export { describeDamage } from './verify.js';
+export { journalThrough } from './view.js';
+export type { VerifyReport, VerifyProblem, SeqSpan } from './verify.js';
+export { verifyJournal, recoverJournal, scanJournalStats } from './offline.js';
+export { StatsAccumulator } from './offline.js';
+export type { JournalStatistics, VrfStatistics, OfflineOptions } from './offline.js';

@@ -1,29 +1,58 @@
-// The journal on LevelDB (classic-level), buffer keys and values.
-//
-// Storage layout (all integers big-endian, so that byte order is numeric order):
-//   'e' + u64 firstSeq                -> block: encodeBlock() of consecutive envelopes (1..MAX_BLOCK_EVENTS),
-//                                        the first having seq firstSeq. One group commit writes one or
-//                                        more whole blocks, so a block never spans two writes.
-//   't' + u64 firstTime + u64 firstSeq -> empty. Time index: one entry per block, the time of its first
-//                                        event. Times never decrease with seq, so the last entry at or
-//                                        before a time names the only block that can hold seqAtTime().
-//   'm' + utf8 name                   -> meta value (projection checkpoints; not part of the history).
-//   's' + utf8 name                   -> the journal's own records: 'sformat' = decimal utf8 of the
-//                                        storage format version (JOURNAL_FORMAT_VERSION).
+// The journal on LevelDB (classic-level), buffer keys and values. Storage layout: storage.ts.
 // Events and their time-index entries are written in one synced chained batch (DESIGN: Durability).
-import { mkdir, readdir, stat } from 'node:fs/promises';
-import { join, resolve } from 'node:path';
-import { ClassicLevel } from 'classic-level';
-import { decodeBlock } from '../events/index.js';
+// Reads run against a LevelDB snapshot, so that block compaction (compaction.ts), which rewrites runs of
+// small blocks in the background, never shows a reader a mix of old and merged blocks.
+import { resolve } from 'node:path';
 import type { Envelope, JournalEvent } from '../events/index.js';
-import { RibjournalError, isRibjournalError, systemClock } from '../shared/index.js';
+import { RibjournalError, systemClock } from '../shared/index.js';
 import type { Clock } from '../shared/index.js';
-import { CommitListeners, GroupCommit, closedError, readRange, warnListenerError } from './common.js';
+import { MIGRATIONS } from '../../migrations/index.js';
+import { BlockDamage, blockError, blockRecords, decodeStoredBlock } from './blocks.js';
+import {
+  CommitListeners,
+  GroupCommit,
+  MAX_BLOCK_EVENTS,
+  closedError,
+  readRange,
+  warnListenerError,
+} from './common.js';
 import type { EncodedBlock, ListenerErrorHandler } from './common.js';
+import { MAX_RUN_BLOCKS, MIN_CLOSED_RUN_BLOCKS, SMALL_BLOCK_EVENTS, compactionPass } from './compaction.js';
+import type { PassResult } from './compaction.js';
+import { copyStore } from './copy.js';
+import { dirSize, levelCode, openDb } from './db.js';
+import { HeadMarker, readHeadMarker } from './head-marker.js';
+import type { CopyResult } from './copy.js';
 import type { CommitListener, Journal, JournalStats, ReadOptions } from './journal.js';
+import { runMigrations } from './migrate.js';
+import type { JournalMigration, MigrationEvent } from './migrate.js';
+import {
+  BODY_TIME_AT,
+  EVENTS_HI,
+  EVENTS_LO,
+  FORMAT_KEY,
+  JOURNAL_FORMAT_VERSION,
+  MIGRATION_KEY,
+  READ_BUFFER_BYTES,
+  READ_CHUNK_ENTRIES,
+  RECORD_HEADER,
+  TIMES_HI,
+  TIMES_LO,
+  blockSeqOfKey,
+  encodeStoredBlock,
+  eventKey,
+  formatValue,
+  metaKey,
+  parseFormatValue,
+  parseTimeKey,
+  parseTimeValue,
+  timeKey,
+  timeValue,
+} from './storage.js';
+import type { Db } from './storage.js';
+import { describeDamage, verifyStore } from './verify.js';
 
-/** Storage format written by this build; a journal with a newer one is refused (JOURNAL_VERSION_NEWER). */
-export const JOURNAL_FORMAT_VERSION = 1;
+export { JOURNAL_FORMAT_VERSION };
 
 /** Options of openLevelJournal. */
 export interface LevelJournalOptions {
@@ -33,138 +62,99 @@ export interface LevelJournalOptions {
   readonly create?: boolean;
   /** Receives what an onCommit listener threw (default: a process warning). */
   readonly onListenerError?: ListenerErrorHandler;
+  /** Follows the migrations an open runs on an older journal (for logs and progress). */
+  readonly onMigration?: (event: MigrationEvent) => void;
+  /** Merge runs of small blocks in the background (default true). */
+  readonly compaction?: boolean;
+  /** Receives a failed background compaction (default: a process warning). The journal carries on. */
+  readonly onCompactionError?: (error: unknown) => void;
+  /** The migrations to run (tests); default: every migration of this build. */
+  readonly migrations?: readonly JournalMigration[];
 }
 
-const K_EVENT = 0x65; // 'e'
-const K_TIME = 0x74; // 't'
-const K_META = 0x6d; // 'm'
-const FORMAT_KEY = Buffer.from('sformat', 'utf8');
-
-const EVENTS_LO = Buffer.from([K_EVENT]);
-const EVENTS_HI = Buffer.from([K_EVENT + 1]);
-const TIMES_LO = Buffer.from([K_TIME]);
-const TIMES_HI = Buffer.from([K_TIME + 1]);
-const EMPTY = Buffer.alloc(0);
-
-// Measured on this kind of machine: bulk reads with a 256 KiB buffer are ~30% faster than the default.
-const READ_CHUNK_ENTRIES = 1000;
-const READ_BUFFER_BYTES = 256 * 1024;
-
-// Offsets inside a record (see events/codec.ts): [u32 len][u32 crc][u8 version][u8 type][f64 seq][f64 time].
-const RECORD_HEADER = 8;
-const BODY_TIME_AT = 10;
-
-function writeU64(buf: Buffer, at: number, n: number): void {
-  buf.writeUInt32BE(Math.floor(n / 0x1_0000_0000), at);
-  buf.writeUInt32BE(n >>> 0, at + 4);
+/** What the structural check at open learned: the head and the blocks the compactor cares about. */
+interface Structure {
+  readonly head: number;
+  readonly lastTime: number;
+  readonly firstTime: number | undefined;
+  /** Time-index entries (first seq, count) in seq order. */
+  readonly blocks: readonly (readonly [number, number])[];
 }
 
-function readU64(buf: Buffer, at: number): number {
-  return buf.readUInt32BE(at) * 0x1_0000_0000 + buf.readUInt32BE(at + 4);
-}
-
-function eventKey(seq: number): Buffer {
-  const k = Buffer.allocUnsafe(9);
-  k[0] = K_EVENT;
-  writeU64(k, 1, seq);
-  return k;
-}
-
-function timeKey(time: number, seq: number): Buffer {
-  const k = Buffer.allocUnsafe(17);
-  k[0] = K_TIME;
-  writeU64(k, 1, time);
-  writeU64(k, 9, seq);
-  return k;
-}
-
-function metaKey(name: string): Buffer {
-  const k = Buffer.allocUnsafe(1 + Buffer.byteLength(name, 'utf8'));
-  k[0] = K_META;
-  k.write(name, 1, 'utf8');
-  return k;
-}
-
-function levelCode(err: unknown): string | undefined {
-  const code = (err as { code?: unknown } | null)?.code;
-  return typeof code === 'string' ? code : undefined;
+/** Options of LevelJournal.backup. */
+export interface BackupOptions {
+  /** Called now and then with the seq copied so far and the head at the snapshot. */
+  readonly onProgress?: (seq: number, head: number) => void;
 }
 
 /** A LevelDB-backed Journal. Obtain one with openLevelJournal. */
 export class LevelJournal implements Journal {
   readonly location: string;
-  private readonly db: ClassicLevel<Buffer, Buffer>;
+  private readonly db: Db;
   private readonly listeners: CommitListeners;
   private readonly commits: GroupCommit;
   private firstTime: number | undefined;
   private closing: Promise<void> | undefined;
+  // Background compaction (compaction.ts): where the next pass starts and what lies after it.
+  private readonly compactionEnabled: boolean;
+  private readonly onCompactionError: (error: unknown) => void;
+  private cursor = 1;
+  private smallBlocks = 0;
+  private smallEvents = 0;
+  private closedRun = false;
+  private compacting: Promise<void> | undefined;
+  private committedDuringPass: (readonly [number, number])[] = [];
+  private compactionFailed = false;
+  private readonly marker: HeadMarker;
 
-  private constructor(
-    location: string,
-    db: ClassicLevel<Buffer, Buffer>,
-    clock: Clock,
-    onListenerError: ListenerErrorHandler,
-    head: number,
-    lastTime: number,
-  ) {
+  private constructor(location: string, db: Db, options: LevelJournalOptions, structure: Structure) {
     this.location = location;
     this.db = db;
-    this.listeners = new CommitListeners(onListenerError);
+    this.listeners = new CommitListeners(options.onListenerError ?? warnListenerError);
+    this.firstTime = structure.firstTime;
     this.commits = new GroupCommit(
       location,
-      clock,
+      options.clock ?? systemClock,
       this.listeners,
       (blocks) => this.writeBlocks(blocks),
-      head,
-      lastTime,
+      structure.head,
+      structure.lastTime,
     );
+    this.marker = new HeadMarker(location, warnMarkerError);
+    this.compactionEnabled = options.compaction ?? true;
+    this.onCompactionError = options.onCompactionError ?? warnCompactionError;
+    for (const [seq, count] of structure.blocks) this.noteBlock(seq, count);
+    this.maybeCompact();
   }
 
   /** Opens (or creates) the journal in `dir`: see openLevelJournal. */
   static async open(dir: string, options: LevelJournalOptions = {}): Promise<LevelJournal> {
     const location = resolve(dir);
-    const create = options.create ?? true;
-    if (create) {
-      // Routes and topology are nobody else's business: owner-only, like the systemd state directory.
-      try {
-        await mkdir(location, { recursive: true, mode: 0o700 });
-      } catch (cause) {
-        const why = cause instanceof Error ? cause.message : String(cause);
-        const message = `cannot create journal directory ${location}: ${why}`;
-        throw new RibjournalError('JOURNAL_WRITE_FAILED', message, { cause });
-      }
-    } else {
-      try {
-        await stat(join(location, 'CURRENT'));
-      } catch (cause) {
-        throw new RibjournalError('JOURNAL_NOT_FOUND', `no journal at ${location}`, { cause });
-      }
-    }
-    const db = new ClassicLevel<Buffer, Buffer>(location, {
-      keyEncoding: 'buffer',
-      valueEncoding: 'buffer',
-      createIfMissing: create,
-    });
+    const db = await openDb(location, options.create ?? true);
     try {
-      await db.open();
+      await prepareFormat(location, db, options);
+      const structure = await checkStructure(location, db);
+      return new LevelJournal(location, db, options, structure);
     } catch (err) {
-      throw openError(location, err);
-    }
-    try {
-      await checkFormat(location, db);
-      const last = await lastBlock(location, db);
-      const tail = last === undefined ? undefined : last[last.length - 1]!;
-      return new LevelJournal(
-        location,
-        db,
-        options.clock ?? systemClock,
-        options.onListenerError ?? warnListenerError,
-        tail?.seq ?? 0,
-        tail?.time ?? 0,
-      );
-    } catch (err) {
+      const code = levelCode(err);
+      if (code !== 'LEVEL_CORRUPTION' && code !== 'LEVEL_IO_ERROR') {
+        await db.close();
+        throw err;
+      }
+      // LevelDB cannot read part of its files: say what is still readable before refusing.
+      let summary = `journal ${location}: LevelDB cannot read it (${err instanceof Error ? err.message : String(err)})`;
+      try {
+        summary = describeDamage(await verifyStore(db, location));
+      } catch {
+        // The report is a courtesy; the refusal below stands on its own.
+      }
       await db.close();
-      throw err;
+      throw new RibjournalError(
+        'JOURNAL_CORRUPT',
+        `${summary}. Refusing to open it. ` +
+          `\`ribjournal journal recover ${location} --out NEW_DIR\` salvages what LevelDB can still read`,
+        { cause: err },
+      );
     }
   }
 
@@ -179,10 +169,15 @@ export class LevelJournal implements Journal {
   private async writeBlocks(blocks: readonly EncodedBlock[]): Promise<void> {
     const batch = this.db.batch();
     for (const b of blocks) {
-      batch.put(eventKey(b.firstSeq), b.bytes);
-      batch.put(timeKey(b.firstTime, b.firstSeq), EMPTY);
+      batch.put(eventKey(b.firstSeq), encodeStoredBlock(b.bytes, b.count, b.lastTime));
+      batch.put(timeKey(b.firstTime, b.firstSeq), timeValue(b.count));
     }
     await batch.write({ sync: true });
+    const last = blocks[blocks.length - 1];
+    if (last !== undefined) this.marker.note({ head: last.firstSeq + last.count - 1, time: last.lastTime });
+    this.firstTime ??= blocks[0]?.firstTime;
+    for (const b of blocks) this.noteBlock(b.firstSeq, b.count);
+    this.maybeCompact();
   }
 
   onCommit(listener: CommitListener): () => void {
@@ -193,48 +188,62 @@ export class LevelJournal implements Journal {
     this.assertOpen();
     const { first, last } = readRange(options, this.head());
     if (last < first) return;
-    const start = await this.blockAtOrBefore(first, false);
-    if (start === undefined) throw this.corrupt(`no block holds seq ${first}`, first);
-    const it = this.db.iterator({
-      gte: start[0],
-      lte: eventKey(last),
-      highWaterMarkBytes: READ_BUFFER_BYTES,
-    });
+    const snapshot = this.db.snapshot();
     try {
-      let expect = readU64(start[0], 1);
-      for (;;) {
-        let entries: [Buffer, Buffer][];
-        try {
-          entries = await it.nextv(READ_CHUNK_ENTRIES);
-        } catch (err) {
-          throw this.levelError(err);
+      const start = await this.blockAtOrBefore(first, snapshot);
+      if (start === undefined) throw this.corrupt(`no block holds seq ${first}`, first);
+      const it = this.db.iterator({
+        gte: start,
+        lte: eventKey(last),
+        highWaterMarkBytes: READ_BUFFER_BYTES,
+        snapshot,
+      });
+      try {
+        let expect = blockSeqOfKey(start);
+        for (;;) {
+          let entries: [Buffer, Buffer][];
+          try {
+            entries = await it.nextv(READ_CHUNK_ENTRIES);
+          } catch (err) {
+            throw this.levelError(err);
+          }
+          if (entries.length === 0) break;
+          const out: Envelope[] = [];
+          for (const [key, value] of entries) {
+            const firstSeq = blockSeqOfKey(key);
+            if (firstSeq !== expect)
+              throw this.corrupt(`seqs ${expect}..${firstSeq - 1} are missing`, expect);
+            expect = firstSeq + this.decodeInto(firstSeq, value, out);
+          }
+          // Trim the part of the first block before `first` and of the last block after `last`.
+          if (out[0]!.seq < first) out.splice(0, first - out[0]!.seq);
+          const tail = out[out.length - 1]!.seq;
+          if (tail > last) out.length -= tail - last;
+          if (out.length > 0) yield out;
+          if (expect > last) break;
         }
-        if (entries.length === 0) break;
-        const out: Envelope[] = [];
-        for (const [key, value] of entries) {
-          const firstSeq = readU64(key, 1);
-          if (firstSeq !== expect) throw this.corrupt(`seqs ${expect}..${firstSeq - 1} are missing`, expect);
-          expect = this.decodeInto(firstSeq, value, out);
-        }
-        // Trim the part of the first block before `first` and of the last block after `last`.
-        if (out[0]!.seq < first) out.splice(0, first - out[0]!.seq);
-        const tail = out[out.length - 1]!.seq;
-        if (tail > last) out.length -= tail - last;
-        if (out.length > 0) yield out;
-        if (expect > last) break;
+        if (expect <= last) throw this.corrupt(`seqs ${expect}..${last} are missing`, expect);
+      } finally {
+        await it.close();
       }
-      if (expect <= last) throw this.corrupt(`seqs ${expect}..${last} are missing`, expect);
     } finally {
-      await it.close();
+      await snapshot.close();
     }
   }
 
   async get(seq: number): Promise<Envelope | undefined> {
     this.assertOpen();
     if (!Number.isSafeInteger(seq) || seq < 1 || seq > this.head()) return undefined;
-    const entry = await this.blockAtOrBefore(seq, true);
+    // One reverse iterator: its implicit snapshot keeps the key and the value consistent.
+    let entries: [Buffer, Buffer][];
+    try {
+      entries = await this.db.iterator({ gte: EVENTS_LO, lte: eventKey(seq), reverse: true, limit: 1 }).all();
+    } catch (err) {
+      throw this.levelError(err);
+    }
+    const entry = entries[0];
     if (entry === undefined) throw this.corrupt(`no block holds seq ${seq}`, seq);
-    return this.recordAt(readU64(entry[0], 1), entry[1], seq);
+    return this.recordAt(blockSeqOfKey(entry[0]), entry[1], seq);
   }
 
   async seqAtTime(time: number): Promise<number> {
@@ -242,51 +251,48 @@ export class LevelJournal implements Journal {
     const head = this.head();
     if (head === 0 || !(time >= 0)) return 0;
     if (time >= this.commits.lastTime) return head;
-    let index: Buffer[];
+    const snapshot = this.db.snapshot();
     try {
+      let index: Buffer[];
+      let block: Buffer | undefined;
       const upper = timeKey(Math.floor(time), 0);
       upper.fill(0xff, 9);
-      index = await this.db.keys({ gte: TIMES_LO, lte: upper, reverse: true, limit: 1 }).all();
-    } catch (err) {
-      throw this.levelError(err);
+      try {
+        index = await this.db.keys({ gte: TIMES_LO, lte: upper, reverse: true, limit: 1, snapshot }).all();
+      } catch (err) {
+        throw this.levelError(err);
+      }
+      const key = index[0];
+      if (key === undefined) return 0;
+      const firstSeq = parseTimeKey(key).seq;
+      try {
+        block = await this.db.get(eventKey(firstSeq), { snapshot });
+      } catch (err) {
+        throw this.levelError(err);
+      }
+      if (block === undefined) throw this.corrupt('the time index names a missing block', firstSeq);
+      const records = this.records(firstSeq, block);
+      // The block's first event is at or before `time`; find the last one that is, reading times in place.
+      let pos = 0;
+      let found = firstSeq;
+      for (let seq = firstSeq; pos < records.length; seq++) {
+        if (pos + RECORD_HEADER + BODY_TIME_AT + 8 > records.length)
+          throw this.corrupt('record truncated', seq);
+        if (records.readDoubleLE(pos + RECORD_HEADER + BODY_TIME_AT) > time) break;
+        found = seq;
+        pos += RECORD_HEADER + records.readUInt32LE(pos);
+      }
+      // Verify the checksum of the record the answer comes from, as get() would.
+      this.recordAt(firstSeq, block, found);
+      return found;
+    } finally {
+      await snapshot.close();
     }
-    const key = index[0];
-    if (key === undefined) return 0;
-    const firstSeq = readU64(key, 9);
-    let block: Buffer | undefined;
-    try {
-      block = await this.db.get(eventKey(firstSeq));
-    } catch (err) {
-      throw this.levelError(err);
-    }
-    if (block === undefined) throw this.corrupt('the time index names a missing block', firstSeq);
-    // The block's first event is at or before `time`; find the last one that is, reading times in place.
-    let pos = 0;
-    let found = firstSeq;
-    for (let seq = firstSeq; pos < block.length; seq++) {
-      if (pos + RECORD_HEADER + BODY_TIME_AT + 8 > block.length) throw this.corrupt('record truncated', seq);
-      if (block.readDoubleLE(pos + RECORD_HEADER + BODY_TIME_AT) > time) break;
-      found = seq;
-      pos += RECORD_HEADER + block.readUInt32LE(pos);
-    }
-    // Verify the checksum of the record the answer comes from, as get() would.
-    this.recordAt(firstSeq, block, found);
-    return found;
   }
 
   async stats(): Promise<JournalStats> {
     this.assertOpen();
     const headSeq = this.head();
-    if (headSeq > 0 && this.firstTime === undefined) {
-      let first: Buffer[];
-      try {
-        first = await this.db.keys({ gte: TIMES_LO, lt: TIMES_HI, limit: 1 }).all();
-      } catch (err) {
-        throw this.levelError(err);
-      }
-      // The first event's time never changes once written.
-      if (first[0] !== undefined) this.firstTime = readU64(first[0], 1);
-    }
     return {
       headSeq,
       events: headSeq,
@@ -323,9 +329,50 @@ export class LevelJournal implements Journal {
     }
   }
 
+  /**
+   * Writes a consistent copy of the journal, as of one point in time (a LevelDB snapshot), into `outDir`,
+   * which must not exist or be empty: a journal of its own, checkpoints included, that `journal verify`
+   * accepts. Appends go on meanwhile; the copy holds every event committed before the call. Verifies the
+   * copy before resolving and throws JOURNAL_CORRUPT when it does not verify.
+   */
+  async backup(outDir: string, options: BackupOptions = {}): Promise<CopyResult> {
+    this.assertOpen();
+    return copyStore(this.db, this.location, outDir, {
+      ...(options.onProgress ? { onProgress: options.onProgress } : {}),
+    });
+  }
+
+  /**
+   * Runs a compaction pass now (after any running one) and resolves when it is done: the background
+   * one does the same on its own. `final` compacts the whole journal from seq 1 into blocks of up to
+   * MAX_BLOCK_EVENTS events, including the short runs between large blocks and the run at the end, which
+   * later commits would otherwise extend (for a journal about to be archived or benchmarked).
+   */
+  async compact(options: { final?: boolean } = {}): Promise<PassResult> {
+    this.assertOpen();
+    while (this.compacting) await this.compacting;
+    if (options.final) this.cursor = 1;
+    const run = this.pass(options.final ?? false);
+    this.compacting = run.then(
+      () => undefined,
+      () => undefined,
+    );
+    return await run;
+  }
+
+  /** Stored blocks and how many events they hold (for stats and tests). */
+  async blockCount(): Promise<number> {
+    this.assertOpen();
+    let n = 0;
+    for await (const _ of this.db.keys({ gte: TIMES_LO, lt: TIMES_HI })) n++;
+    return n;
+  }
+
   close(): Promise<void> {
     this.closing ??= (async () => {
       await this.commits.close();
+      while (this.compacting) await this.compacting;
+      await this.marker.flush();
       await this.db.close();
     })();
     return this.closing;
@@ -335,58 +382,118 @@ export class LevelJournal implements Journal {
     if (this.closing) throw closedError(this.location);
   }
 
-  /** The block holding `seq`: the last block whose first seq is at or before it. */
-  private async blockAtOrBefore(seq: number, withValue: boolean): Promise<[Buffer, Buffer] | undefined> {
+  // --- compaction -----------------------------------------------------------------------------------
+
+  /** Accounts for a block now stored at `seq`: small ones gather into runs worth merging. */
+  private noteBlock(seq: number, count: number): void {
+    if (this.compacting) {
+      this.committedDuringPass.push([seq, count]);
+      return;
+    }
+    if (count >= SMALL_BLOCK_EVENTS) {
+      if (this.smallBlocks >= MIN_CLOSED_RUN_BLOCKS) this.closedRun = true;
+      else if (!this.closedRun) this.cursor = seq + count;
+      this.smallBlocks = 0;
+      this.smallEvents = 0;
+      return;
+    }
+    this.smallBlocks++;
+    this.smallEvents += count;
+  }
+
+  private maybeCompact(): void {
+    if (!this.compactionEnabled || this.compactionFailed || this.compacting || this.closing) return;
+    if (!(this.closedRun || this.smallBlocks >= MAX_RUN_BLOCKS || this.smallEvents >= MAX_BLOCK_EVENTS))
+      return;
+    this.compacting = this.pass(false).then(
+      () => this.maybeCompact(),
+      (err: unknown) => {
+        this.compactionFailed = true;
+        this.onCompactionError(err);
+      },
+    );
+  }
+
+  /** One pass from the cursor; afterwards the counters describe what follows the new cursor. */
+  private async pass(final: boolean): Promise<PassResult> {
+    this.committedDuringPass = [];
     try {
-      if (!withValue) {
-        const keys = await this.db
-          .keys({ gte: EVENTS_LO, lte: eventKey(seq), reverse: true, limit: 1 })
-          .all();
-        return keys[0] === undefined ? undefined : [keys[0], EMPTY];
-      }
-      const entries = await this.db
-        .iterator({ gte: EVENTS_LO, lte: eventKey(seq), reverse: true, limit: 1 })
+      const result = await compactionPass(this.db, {
+        from: this.cursor,
+        sourceFormat: JOURNAL_FORMAT_VERSION,
+        final,
+        rewriteSingles: false,
+        shouldStop: () => this.closing !== undefined,
+      });
+      this.cursor = result.nextCursor;
+      this.smallBlocks = result.openBlocks;
+      this.smallEvents = result.openEvents;
+      this.closedRun = false;
+      return result;
+    } catch (err) {
+      // A write error (a full disk) stays what it is: only damage found in blocks becomes JOURNAL_CORRUPT.
+      throw err instanceof BlockDamage ? blockError(this.location, err) : err;
+    } finally {
+      const during = this.committedDuringPass;
+      this.committedDuringPass = [];
+      this.compacting = undefined;
+      for (const [seq, count] of during) this.noteBlock(seq, count);
+    }
+  }
+
+  // --- reading blocks -------------------------------------------------------------------------------
+
+  /** Key of the block holding `seq`: the last block whose first seq is at or before it. */
+  private async blockAtOrBefore(
+    seq: number,
+    snapshot: ReturnType<Db['snapshot']>,
+  ): Promise<Buffer | undefined> {
+    try {
+      const keys = await this.db
+        .keys({ gte: EVENTS_LO, lte: eventKey(seq), reverse: true, limit: 1, snapshot })
         .all();
-      return entries[0];
+      return keys[0];
     } catch (err) {
       throw this.levelError(err);
     }
   }
 
-  /** Decodes a block into `out`, checking that it holds consecutive seqs from its key; returns the next seq. */
+  /** Decodes a block into `out`, checking it completely; returns how many events it holds. */
   private decodeInto(firstSeq: number, value: Buffer, out: Envelope[]): number {
-    const from = out.length;
     try {
-      decodeBlock(value, out);
+      return decodeStoredBlock(value, JOURNAL_FORMAT_VERSION, firstSeq, out).count;
     } catch (err) {
-      throw this.blockError(firstSeq, err);
+      throw err instanceof BlockDamage ? blockError(this.location, err) : err;
     }
-    let expect = firstSeq;
-    for (let i = from; i < out.length; i++, expect++) {
-      if (out[i]!.seq !== expect)
-        throw this.corrupt(`block holds seq ${out[i]!.seq} where ${expect} belongs`, firstSeq);
+  }
+
+  private records(firstSeq: number, block: Buffer): Buffer {
+    try {
+      return blockRecords(block, JOURNAL_FORMAT_VERSION, firstSeq);
+    } catch (err) {
+      throw err instanceof BlockDamage ? blockError(this.location, err) : err;
     }
-    if (expect === firstSeq) throw this.corrupt('empty block', firstSeq);
-    return expect;
   }
 
   /** Decodes only the record for `seq` of a block, walking the record lengths to reach it. */
   private recordAt(firstSeq: number, block: Buffer, seq: number): Envelope {
+    const records = this.records(firstSeq, block);
     let pos = 0;
     for (let s = firstSeq; s < seq; s++) {
-      if (pos + RECORD_HEADER > block.length) throw this.corrupt(`block ends before seq ${seq}`, firstSeq);
-      pos += RECORD_HEADER + block.readUInt32LE(pos);
+      if (pos + RECORD_HEADER > records.length) throw this.corrupt(`block ends before seq ${seq}`, firstSeq);
+      pos += RECORD_HEADER + records.readUInt32LE(pos);
     }
-    if (pos + RECORD_HEADER > block.length) throw this.corrupt(`block ends before seq ${seq}`, firstSeq);
-    const end = pos + RECORD_HEADER + block.readUInt32LE(pos);
-    let env: Envelope | undefined;
+    if (pos + RECORD_HEADER > records.length) throw this.corrupt(`block ends before seq ${seq}`, firstSeq);
+    const end = pos + RECORD_HEADER + records.readUInt32LE(pos);
+    const out: Envelope[] = [];
     try {
-      env = decodeBlock(block.subarray(pos, end))[0];
+      decodeStoredBlock(records.subarray(pos, end), 1, seq, out);
     } catch (err) {
-      throw this.blockError(firstSeq, err);
+      throw err instanceof BlockDamage
+        ? blockError(this.location, new BlockDamage(err.message, firstSeq, seq))
+        : err;
     }
-    if (env?.seq !== seq) throw this.corrupt(`block holds seq ${env?.seq} where ${seq} belongs`, firstSeq);
-    return env;
+    return out[0]!;
   }
 
   private corrupt(what: string, seq: number): RibjournalError {
@@ -395,68 +502,35 @@ export class LevelJournal implements Journal {
     });
   }
 
-  private blockError(firstSeq: number, err: unknown): unknown {
-    if (!isRibjournalError(err, 'JOURNAL_CORRUPT')) return err;
-    return new RibjournalError(
-      'JOURNAL_CORRUPT',
-      `journal ${this.location}: block at seq ${firstSeq} (key e/${firstSeq}) is damaged: ${err.message}`,
-      { cause: err, details: { ...err.details, blockSeq: firstSeq } },
-    );
-  }
-
   /** Maps classic-level errors to ours; anything unexpected (a bug) passes through untouched. */
   private levelError(err: unknown): unknown {
     const code = levelCode(err);
     if (code === 'LEVEL_DATABASE_NOT_OPEN' || code === 'LEVEL_ITERATOR_NOT_OPEN')
       return closedError(this.location);
-    if (code === 'LEVEL_CORRUPTION') {
-      return new RibjournalError('JOURNAL_CORRUPT', `journal ${this.location}: LevelDB reports corruption`, {
-        cause: err,
-      });
+    if (code === 'LEVEL_CORRUPTION' || code === 'LEVEL_IO_ERROR') {
+      const why = err instanceof Error ? err.message : String(err);
+      return new RibjournalError(
+        'JOURNAL_CORRUPT',
+        `journal ${this.location}: LevelDB cannot read it (${why}); \`ribjournal journal verify ${this.location}\` reports what is intact`,
+        { cause: err },
+      );
     }
     return err;
   }
 }
 
 /**
- * Opens the LevelDB journal in `dir`, creating it (mode 0700) unless `create` is false. Refuses with
- * JOURNAL_LOCKED when another process holds it, JOURNAL_VERSION_NEWER when a newer build wrote it, and
- * JOURNAL_CORRUPT when its last block fails its checksum.
+ * Opens the LevelDB journal in `dir`, creating it (mode 0700) unless `create` is false. Runs the
+ * migrations of an older journal. Refuses with JOURNAL_LOCKED when another process holds it,
+ * JOURNAL_VERSION_NEWER when a newer build wrote it, and JOURNAL_CORRUPT (with a report of what is
+ * intact) when its blocks are not gapless or its last block is damaged.
  */
 export function openLevelJournal(dir: string, options?: LevelJournalOptions): Promise<LevelJournal> {
   return LevelJournal.open(dir, options);
 }
 
-function openError(location: string, err: unknown): RibjournalError {
-  const cause = (err as { cause?: unknown } | null)?.cause ?? err;
-  const code = levelCode(cause);
-  const message = cause instanceof Error ? cause.message : String(cause);
-  if (code === 'LEVEL_LOCKED') {
-    // LevelDB says "already held by process" when this very process has it open.
-    const text = message.includes('held by process')
-      ? `journal ${location} is already open in this process`
-      : `journal ${location} is in use by another process (is a ribjournal daemon running on it?)`;
-    return new RibjournalError('JOURNAL_LOCKED', text, { cause: err });
-  }
-  if (code === 'LEVEL_CORRUPTION') {
-    return new RibjournalError(
-      'JOURNAL_CORRUPT',
-      `journal ${location}: LevelDB reports corruption: ${message}`,
-      {
-        cause: err,
-      },
-    );
-  }
-  if (message.includes('does not exist')) {
-    return new RibjournalError('JOURNAL_NOT_FOUND', `no journal at ${location}`, { cause: err });
-  }
-  // Opening writes (a new log, the manifest): an I/O error here is the same class of failure as a write.
-  return new RibjournalError('JOURNAL_WRITE_FAILED', `cannot open journal ${location}: ${message}`, {
-    cause: err,
-  });
-}
-
-async function checkFormat(location: string, db: ClassicLevel<Buffer, Buffer>): Promise<void> {
+/** Reads the format record; initialises an empty database; refuses newer formats; migrates older ones. */
+async function prepareFormat(location: string, db: Db, options: LevelJournalOptions): Promise<void> {
   const stored = await db.get(FORMAT_KEY);
   if (stored === undefined) {
     const any = await db.keys({ limit: 1 }).all();
@@ -466,17 +540,17 @@ async function checkFormat(location: string, db: ClassicLevel<Buffer, Buffer>): 
         `${location} holds a LevelDB database that is not a ribjournal journal`,
       );
     }
-    await db.put(FORMAT_KEY, Buffer.from(String(JOURNAL_FORMAT_VERSION), 'utf8'), { sync: true });
+    await db.put(FORMAT_KEY, formatValue(JOURNAL_FORMAT_VERSION), { sync: true });
     return;
   }
-  const text = stored.toString('utf8');
-  const version = /^[0-9]{1,9}$/.test(text) ? Number(text) : NaN;
-  if (!(version >= 1)) {
+  const version = parseFormatValue(stored);
+  if (Number.isNaN(version)) {
     throw new RibjournalError(
       'JOURNAL_CORRUPT',
-      `journal ${location}: unreadable format record ${JSON.stringify(text)}`,
+      `journal ${location}: unreadable format record ${JSON.stringify(stored.toString('utf8'))}`,
     );
   }
+  const migrating = (await db.get(MIGRATION_KEY)) !== undefined;
   if (version > JOURNAL_FORMAT_VERSION) {
     throw new RibjournalError(
       'JOURNAL_VERSION_NEWER',
@@ -485,48 +559,122 @@ async function checkFormat(location: string, db: ClassicLevel<Buffer, Buffer>): 
       { details: { version, supported: JOURNAL_FORMAT_VERSION } },
     );
   }
-}
-
-/** Decodes and verifies the last block; its last envelope is the head. */
-async function lastBlock(
-  location: string,
-  db: ClassicLevel<Buffer, Buffer>,
-): Promise<Envelope[] | undefined> {
-  const entries = await db.iterator({ gte: EVENTS_LO, lt: EVENTS_HI, reverse: true, limit: 1 }).all();
-  const entry = entries[0];
-  if (entry === undefined) return undefined;
-  const firstSeq = readU64(entry[0], 1);
-  let envs: Envelope[];
-  try {
-    envs = decodeBlock(entry[1]);
-  } catch (err) {
-    throw new RibjournalError(
-      'JOURNAL_CORRUPT',
-      `journal ${location}: the last block (key e/${firstSeq}, from seq ${firstSeq}) is damaged: ` +
-        `${err instanceof Error ? err.message : String(err)}; refusing to open it`,
-      { cause: err, details: { blockSeq: firstSeq } },
-    );
-  }
-  const bad = envs.length === 0 ? 0 : envs.findIndex((env, i) => env.seq !== firstSeq + i);
-  if (bad >= 0) {
-    throw new RibjournalError(
-      'JOURNAL_CORRUPT',
-      `journal ${location}: the last block (key e/${firstSeq}) does not hold consecutive seqs from ${firstSeq}`,
-      { details: { blockSeq: firstSeq } },
-    );
-  }
-  return envs;
-}
-
-async function dirSize(dir: string): Promise<number> {
-  let total = 0;
-  for (const name of await readdir(dir)) {
+  if (version < JOURNAL_FORMAT_VERSION || migrating) {
     try {
-      total += (await stat(join(dir, name))).size;
+      await runMigrations(
+        db,
+        location,
+        version,
+        JOURNAL_FORMAT_VERSION,
+        options.migrations ?? MIGRATIONS,
+        options.onMigration,
+      );
     } catch (err) {
-      // Compaction deletes files while we count.
-      if (levelCode(err) !== 'ENOENT') throw err;
+      if (err instanceof BlockDamage) {
+        throw new RibjournalError(
+          'JOURNAL_CORRUPT',
+          `journal ${location}: cannot migrate it to format ${JOURNAL_FORMAT_VERSION}: block e/${err.blockSeq} is ` +
+            `damaged (${err.message}). Nothing was lost: the blocks before it are migrated, the rest are ` +
+            'untouched, and the next open resumes there',
+          { cause: err, details: { blockSeq: err.blockSeq, seq: err.seq } },
+        );
+      }
+      throw err;
     }
   }
-  return total;
+}
+
+/**
+ * The checks of every open, cheap enough for a fast start: the time index (one small entry per block)
+ * must describe gapless blocks from seq 1, and the last block must be sound and match it. On any
+ * problem the whole journal is verified, so that the refusal says what is intact.
+ */
+async function checkStructure(location: string, db: Db): Promise<Structure> {
+  const blocks: (readonly [number, number])[] = [];
+  let firstTime: number | undefined;
+  let problem: string | undefined;
+  let expect = 1;
+  try {
+    const it = db.iterator({ gte: TIMES_LO, lt: TIMES_HI, highWaterMarkBytes: READ_BUFFER_BYTES });
+    try {
+      scan: for (;;) {
+        const entries = await it.nextv(READ_CHUNK_ENTRIES);
+        if (entries.length === 0) break;
+        for (const [key, value] of entries) {
+          const { time, seq } = key.length === 17 ? parseTimeKey(key) : { time: NaN, seq: NaN };
+          const count = parseTimeValue(value);
+          if (seq !== expect || count === undefined) {
+            problem =
+              seq > expect
+                ? `seqs ${expect}..${seq - 1} are missing from the time index`
+                : `time index entry ${key.toString('hex')} does not follow seq ${expect - 1}`;
+            break scan;
+          }
+          firstTime ??= time;
+          blocks.push([seq, count]);
+          expect = seq + count;
+        }
+      }
+    } finally {
+      await it.close();
+    }
+    const head = expect - 1;
+    let lastTime = 0;
+    if (problem === undefined) {
+      const last = await db.iterator({ gte: EVENTS_LO, lt: EVENTS_HI, reverse: true, limit: 1 }).all();
+      const entry = last[0];
+      const lastBlock = blocks[blocks.length - 1];
+      if (entry === undefined && lastBlock !== undefined)
+        problem = 'the time index names blocks but there are none';
+      else if (entry !== undefined && lastBlock === undefined)
+        problem = 'there are blocks but the time index is empty';
+      else if (entry !== undefined && lastBlock !== undefined) {
+        const seq = blockSeqOfKey(entry[0]);
+        if (seq !== lastBlock[0])
+          problem = `the last block is e/${seq} but the time index ends with e/${lastBlock[0]}`;
+        else {
+          try {
+            const out: Envelope[] = [];
+            const summary = decodeStoredBlock(entry[1], JOURNAL_FORMAT_VERSION, seq, out);
+            if (summary.count !== lastBlock[1])
+              problem = `the last block holds ${summary.count} events, the time index says ${lastBlock[1]}`;
+            lastTime = summary.lastTime;
+          } catch (err) {
+            if (!(err instanceof BlockDamage)) throw err;
+            problem = `the last block (e/${seq}) is damaged: ${err.message}`;
+          }
+        }
+      }
+    }
+    if (problem === undefined) {
+      const mark = await readHeadMarker(location);
+      if (mark === undefined || mark.head <= head) return { head, lastTime, firstTime, blocks };
+      problem =
+        `events ${head + 1}..${mark.head} were committed (the head marker says so) but are gone: ` +
+        'a LevelDB log or table file was truncated, deleted or replaced by an older copy';
+    }
+  } catch (err) {
+    const code = levelCode(err);
+    if (code !== 'LEVEL_CORRUPTION' && code !== 'LEVEL_IO_ERROR') throw err;
+    problem = `LevelDB cannot read it: ${err instanceof Error ? err.message : String(err)}`;
+  }
+  // Damaged: find out exactly what is intact before refusing.
+  const report = await verifyStore(db, location, { headMark: await readHeadMarker(location) });
+  throw new RibjournalError(
+    'JOURNAL_CORRUPT',
+    `${describeDamage(report)}${report.ok ? ` (${problem})` : ''}. Refusing to open it. ` +
+      `\`ribjournal journal verify ${location}\` prints the full report; ` +
+      `\`ribjournal journal recover ${location} --out NEW_DIR\` copies the intact events into a new journal`,
+    { details: { report, problem } },
+  );
+}
+
+function warnMarkerError(error: unknown): void {
+  const text = error instanceof Error ? error.message : String(error);
+  process.emitWarning(`journal head marker not written: ${text}`, 'RibjournalMarkerWarning');
+}
+
+function warnCompactionError(error: unknown): void {
+  const text = error instanceof Error ? error.message : String(error);
+  process.emitWarning(`journal block compaction stopped: ${text}`, 'RibjournalCompactionWarning');
 }

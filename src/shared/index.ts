@@ -3,3 +3,4 @@ export * from './prefix.js';
 export * from './clock.js';
 export * from './crc32c.js';
 export * from './rd.js';
+export * from './time-arg.js';

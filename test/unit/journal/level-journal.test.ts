@@ -210,8 +210,12 @@ void describe('LevelJournal', () => {
       },
     );
     const err = await rejectsWith(() => openLevelJournal(dir), 'JOURNAL_CORRUPT');
-    assert.match(err.message, /last block \(key e\/11, from seq 11\)/);
-    assert.match(err.message, /checksum/);
+    // The refusal says what is intact: the first block, and the records of the last one before the damage.
+    assert.match(
+      err.message,
+      /events 1\.\.14 are intact; block e\/11 is damaged: checksum mismatch near seq 15/,
+    );
+    assert.match(err.message, /journal verify/);
   });
 
   void it('reports a damaged block in the middle when a read or get reaches it', async (t) => {
@@ -225,7 +229,8 @@ void describe('LevelJournal', () => {
       dir,
       (keys) => keys[1]!,
       (value) => {
-        value.writeUInt8(value.readUInt8(20) ^ 0x40, 20);
+        // A byte inside the records (after the 24-byte block header).
+        value.writeUInt8(value.readUInt8(44) ^ 0x40, 44);
       },
     );
     const again = await open(t, dir);
