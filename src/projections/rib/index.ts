@@ -1,1 +1,2 @@
 export * from './rib.js';
+export * from './checkpoint.js';

@@ -27,10 +27,21 @@ function comparePaths(a: Path, b: Path): number {
   return a.ifindex - b.ifindex || (a.interface < b.interface ? -1 : a.interface > b.interface ? 1 : 0);
 }
 
+/** One VRF's table: prefix -> paths (best first), with per-family counts kept beside it. */
+interface Table {
+  readonly byPrefix: Map<string, Path[]>;
+  ipv4: number;
+  ipv6: number;
+}
+
+function indexOfInterface(paths: readonly Path[], iface: string): number {
+  for (let i = 0; i < paths.length; i++) if (paths[i]!.interface === iface) return i;
+  return -1;
+}
+
 /** Mutable projection state; `apply` is the projection's evolve step and is deterministic. */
 export class Rib {
-  private readonly tables = new Map<string, Map<string, Path[]>>();
-  private readonly counts = new Map<string, VrfCounts>();
+  private readonly tables = new Map<string, Table>();
   private configEvent: ConfigApplied | undefined;
   private configVrfs = new Map<string, VrfSnapshot>();
   /** Seq of the last event applied. */
@@ -47,13 +58,13 @@ export class Rib {
       case 'RouteDiscovered': {
         let table = this.tables.get(e.vrf);
         if (table === undefined) {
-          table = new Map();
+          table = { byPrefix: new Map(), ipv4: 0, ipv6: 0 };
           this.tables.set(e.vrf, table);
         }
-        let paths = table.get(e.prefix);
+        let paths = table.byPrefix.get(e.prefix);
         if (paths === undefined) {
           paths = [];
-          table.set(e.prefix, paths);
+          table.byPrefix.set(e.prefix, paths);
         }
         const path: Path = {
           vrf: e.vrf,
@@ -65,25 +76,25 @@ export class Rib {
           seq: env.seq,
           time: env.time,
         };
-        const at = paths.findIndex((p) => p.interface === e.interface);
+        const at = paths.length === 0 ? -1 : indexOfInterface(paths, e.interface);
         if (at >= 0) {
           paths[at] = path;
         } else {
           paths.push(path);
           if (paths.length > 1) paths.sort(comparePaths);
-          this.count(e.vrf, e.family, 1);
+          table[e.family]++;
         }
         return;
       }
       case 'RouteVanished': {
         const table = this.tables.get(e.vrf);
-        const paths = table?.get(e.prefix);
+        const paths = table?.byPrefix.get(e.prefix);
         if (table === undefined || paths === undefined) return;
-        const at = paths.findIndex((p) => p.interface === e.interface);
+        const at = indexOfInterface(paths, e.interface);
         if (at < 0) return;
-        paths.splice(at, 1);
-        this.count(e.vrf, e.family, -1);
-        if (paths.length === 0) table.delete(e.prefix);
+        if (paths.length === 1) table.byPrefix.delete(e.prefix);
+        else paths.splice(at, 1);
+        table[e.family]--;
         return;
       }
       case 'ConfigApplied':
@@ -95,15 +106,6 @@ export class Rib {
         throw new TypeError(`unhandled event ${JSON.stringify(never)}`);
       }
     }
-  }
-
-  private count(vrf: string, family: Family, delta: number): void {
-    let c = this.counts.get(vrf);
-    if (c === undefined) {
-      c = { ipv4: 0, ipv6: 0 };
-      this.counts.set(vrf, c);
-    }
-    c[family] += delta;
   }
 
   /** The last ConfigApplied applied, if any. */
@@ -123,34 +125,34 @@ export class Rib {
   }
 
   countsOf(vrf: string): VrfCounts {
-    const c = this.counts.get(vrf);
+    const c = this.tables.get(vrf);
     return { ipv4: c?.ipv4 ?? 0, ipv6: c?.ipv6 ?? 0 };
   }
 
   /** Number of paths in a VRF, or in all VRFs. */
   size(vrf?: string): number {
     if (vrf !== undefined) {
-      const c = this.counts.get(vrf);
+      const c = this.tables.get(vrf);
       return c ? c.ipv4 + c.ipv6 : 0;
     }
     let n = 0;
-    for (const c of this.counts.values()) n += c.ipv4 + c.ipv6;
+    for (const c of this.tables.values()) n += c.ipv4 + c.ipv6;
     return n;
   }
 
   /** Paths of one prefix, best first; empty when none. */
   lookup(vrf: string, prefix: string): PathSet {
-    return this.tables.get(vrf)?.get(prefix) ?? [];
+    return this.tables.get(vrf)?.byPrefix.get(prefix) ?? [];
   }
 
   /** Every prefix of a VRF with its paths (best first), in insertion order. */
   *entries(vrf: string): IterableIterator<[string, PathSet]> {
     const table = this.tables.get(vrf);
-    if (table) yield* table.entries();
+    if (table) yield* table.byPrefix.entries();
   }
 
   /** Every path of every VRF. */
   *allPaths(): IterableIterator<Path> {
-    for (const table of this.tables.values()) for (const paths of table.values()) yield* paths;
+    for (const table of this.tables.values()) for (const paths of table.byPrefix.values()) yield* paths;
   }
 }
