@@ -55,14 +55,16 @@ const CONFIG = config(1, [
 function world(initial: JournalEvent[] = [CONFIG]) {
   const rib = new Rib();
   let seq = 0;
+  const following: BgpOutbound[] = [];
   const apply = (events: JournalEvent[]): void => {
     const batch: Envelope[] = events.map((event) => ({ seq: ++seq, time: seq * 1000, version: 1, event }));
     for (const env of batch) rib.apply(env);
-    for (const env of batch) outbound?.apply(env);
+    for (const env of batch) for (const o of following) o.apply(env);
   };
-  let outbound: BgpOutbound | undefined;
   apply(initial);
-  outbound = new BgpOutbound(rib);
+  // The projection starts from the Rib as it stands, then follows.
+  const outbound = new BgpOutbound(rib);
+  following.push(outbound);
   return { rib, outbound, apply };
 }
 
@@ -77,7 +79,9 @@ function line(c: OutboundChunk): string {
   switch (c.kind) {
     case 'announce': {
       const a = c.advertisement;
-      const attrs = a.rd ? ` rd ${a.rd.text} rt ${a.routeTargets.map((r) => r.text).join(',')} label ${a.labels.join(',')}` : '';
+      const attrs = a.rd
+        ? ` rd ${a.rd.text} rt ${a.routeTargets.map((r) => r.text).join(',')} label ${a.labels.join(',')}`
+        : '';
       return `+ ${c.family} ${c.routes.map((r) => r.prefix).join(' ')}${attrs}`;
     }
     case 'withdraw':
@@ -244,7 +248,10 @@ test('a refresh during the initial walk restarts it and still ends with End-of-R
   assert.equal(first.length, 1);
   q.refresh('ipv4-unicast');
   const rest = drain(q, 10);
-  const announced = [first, rest].flat().filter((l) => l.startsWith('+')).flatMap((l) => l.split(' ').slice(2));
+  const announced = [first, rest]
+    .flat()
+    .filter((l) => l.startsWith('+'))
+    .flatMap((l) => l.split(' ').slice(2));
   assert.equal(new Set(announced).size, 50);
   assert.equal(announced.length, 60, 'the first ten again, as the refresh asked');
   assert.equal(rest.at(-1), 'eor ipv4-unicast');
@@ -301,7 +308,9 @@ test('the queue encodes into packed UPDATEs that decode back with RD, label and 
   while (q.hasWork) {
     for (const c of q.next(4096)) {
       if (c.kind === 'announce')
-        messages.push(...builder.announce(c.family, c.routes, { routeTargets: c.advertisement.routeTargets }));
+        messages.push(
+          ...builder.announce(c.family, c.routes, { routeTargets: c.advertisement.routeTargets }),
+        );
       else if (c.kind === 'withdraw') messages.push(...builder.withdraw(c.family, c.routes));
       else messages.push(builder.endOfRib(c.family));
     }

@@ -1,0 +1,165 @@
+// `ribjournal neighbor` (the BGP neighbors, with `gobgp neighbor`'s columns) and
+// `ribjournal neighbor ADDRESS` (one neighbor in detail, with what ribjournal adds: prefixes sent per
+// family and the outbound queue).
+import type { Command } from 'commander';
+import { clientFor, onlineOptions } from './client.js';
+import type { OnlineOptions } from './client.js';
+import { tolerateEpipe, writeOut } from './output.js';
+
+interface MessageCounts {
+  readonly open: number;
+  readonly update: number;
+  readonly notification: number;
+  readonly keepalive: number;
+  readonly routeRefresh: number;
+}
+
+/** A neighbor as the API returns it. */
+export interface ApiNeighbor {
+  readonly address: string;
+  readonly peerAs: number;
+  readonly localAs: number;
+  readonly passive: boolean;
+  readonly state: 'IDLE' | 'CONNECT' | 'ACTIVE' | 'OPENSENT' | 'OPENCONFIRM' | 'ESTABLISHED';
+  readonly established: boolean;
+  readonly since: string | null;
+  readonly routerId: string | null;
+  readonly localAddress: string | null;
+  readonly holdTime: number | null;
+  readonly keepaliveTime: number | null;
+  readonly families: readonly string[];
+  readonly prefixesSent: readonly { readonly family: string; readonly count: number }[];
+  readonly prefixesReceived: number;
+  readonly queueDepth: number;
+  readonly queuedBytes: number;
+  readonly initialTableSent: boolean;
+  readonly flaps: number;
+  readonly lastError: string | null;
+  readonly messages: { readonly sent: MessageCounts; readonly received: MessageCounts };
+}
+
+const FIELDS = `address peerAs localAs passive state established since routerId localAddress holdTime
+  keepaliveTime families prefixesSent { family count } prefixesReceived queueDepth queuedBytes
+  initialTableSent flaps lastError
+  messages { sent { open update notification keepalive routeRefresh }
+             received { open update notification keepalive routeRefresh } }`;
+
+/** gobgp's short state names (cmd/gobgp/neighbor.go). */
+const STATE: Readonly<Record<ApiNeighbor['state'], string>> = {
+  IDLE: 'Idle',
+  CONNECT: 'Connect',
+  ACTIVE: 'Active',
+  OPENSENT: 'Sent',
+  OPENCONFIRM: 'Confirm',
+  ESTABLISHED: 'Establ',
+};
+
+/** gobgp's time delta: HH:MM:SS, with "Nd " in front past a day. */
+export function formatTimedelta(seconds: number): string {
+  const s = Math.max(0, Math.floor(seconds));
+  const two = (n: number): string => String(n).padStart(2, '0');
+  const hms = `${two(Math.floor(s / 3600) % 24)}:${two(Math.floor(s / 60) % 60)}:${two(s % 60)}`;
+  const days = Math.floor(s / 86400);
+  return days > 0 ? `${days}d ${hms}` : hms;
+}
+
+function upDown(n: ApiNeighbor, nowMs: number): string {
+  if (n.since === null) return 'never';
+  return formatTimedelta((nowMs - Date.parse(n.since)) / 1000);
+}
+
+/** Sort key as gobgp sorts: IPv4 before IPv6, then by address octets. */
+function addressKey(address: string): string {
+  if (!address.includes(':'))
+    return `4${address
+      .split('.')
+      .map((o) => o.padStart(3, '0'))
+      .join('.')}`;
+  const [head = '', tail = ''] = address.split('::');
+  const h = head === '' ? [] : head.split(':');
+  const t = tail === '' ? [] : tail.split(':');
+  const groups = address.includes('::')
+    ? [...h, ...Array<string>(8 - h.length - t.length).fill('0'), ...t]
+    : h;
+  return `6${groups.map((g) => g.padStart(4, '0')).join(':')}`;
+}
+
+/** The `gobgp neighbor` table: Peer, AS, Up/Down, State, #Received, Accepted. */
+export function renderNeighbors(neighbors: readonly ApiNeighbor[], nowMs: number): string {
+  const rows = [...neighbors].sort((a, b) => (addressKey(a.address) < addressKey(b.address) ? -1 : 1));
+  const times = rows.map((n) => upDown(n, nowMs));
+  const addrWidth = Math.max(0, ...rows.map((n) => n.address.length));
+  const asWidth = Math.max(2, ...rows.map((n) => String(n.peerAs).length));
+  const timeWidth = Math.max('Up/Down'.length, ...times.map((t) => t.length));
+  const line = (peer: string, as: string, time: string, state: string, rcv: string, acc: string): string =>
+    `${peer.padEnd(addrWidth)} ${as.padStart(asWidth)} ${time.padStart(timeWidth)} ${state.padEnd(11)} |${rcv.padStart(9)} ${acc.padStart(9)}\n`;
+  let out = line('Peer', 'AS', 'Up/Down', 'State', '#Received', 'Accepted');
+  rows.forEach((n, i) => {
+    const received = String(n.prefixesReceived);
+    out += line(n.address, String(n.peerAs), times[i]!, STATE[n.state], received, received);
+  });
+  return out;
+}
+
+/** One neighbor in detail, in the manner of `gobgp neighbor ADDRESS`. */
+export function renderNeighbor(n: ApiNeighbor, nowMs: number): string {
+  const lines: string[] = [];
+  lines.push(`BGP neighbor is ${n.address}, remote AS ${n.peerAs}${n.passive ? ', passive' : ''}`);
+  lines.push(`  BGP version 4, remote router ID ${n.routerId ?? 'unknown'}`);
+  const up = n.established && n.since !== null ? `, up for ${upDown(n, nowMs)}` : '';
+  lines.push(`  BGP state = ${n.state}${up}`);
+  lines.push(`  BGP OutQ = ${n.queueDepth} routes (${n.queuedBytes} octets buffered), Flops = ${n.flaps}`);
+  lines.push(`  Local address is ${n.localAddress ?? 'unknown'}, local ASN: ${n.localAs}`);
+  if (n.holdTime !== null)
+    lines.push(`  Hold time is ${n.holdTime}, keepalive interval is ${n.keepaliveTime ?? 0} seconds`);
+  if (n.lastError !== null) lines.push(`  Last error: ${n.lastError}`);
+  if (n.families.length > 0) {
+    lines.push(`  Families: ${n.families.join(', ')}${n.initialTableSent ? ' (End-of-RIB sent)' : ''}`);
+  }
+  const s = n.messages.sent;
+  const r = n.messages.received;
+  const row = (name: string, a: number, b: number): string =>
+    `    ${name.padEnd(14)} ${String(a).padStart(10)} ${String(b).padStart(10)}`;
+  lines.push('  Message statistics:', '                         Sent       Rcvd');
+  lines.push(row('Opens:', s.open, r.open));
+  lines.push(row('Notifications:', s.notification, r.notification));
+  lines.push(row('Updates:', s.update, r.update));
+  lines.push(row('Keepalives:', s.keepalive, r.keepalive));
+  lines.push(row('Route Refresh:', s.routeRefresh, r.routeRefresh));
+  const total = (m: MessageCounts): number =>
+    m.open + m.notification + m.update + m.keepalive + m.routeRefresh;
+  lines.push(row('Total:', total(s), total(r)));
+  lines.push('  Route statistics:');
+  const advertised = n.prefixesSent.reduce((sum, p) => sum + p.count, 0);
+  lines.push(`    Advertised:    ${String(advertised).padStart(10)}`);
+  // Per family, right-aligned with the totals (column 29).
+  for (const p of n.prefixesSent) {
+    const label = `      ${p.family}:`;
+    lines.push(`${label}${String(p.count).padStart(Math.max(1, 29 - label.length))}`);
+  }
+  lines.push(`    Received:      ${String(n.prefixesReceived).padStart(10)}`);
+  lines.push(`    Accepted:      ${String(n.prefixesReceived).padStart(10)}`);
+  return `${lines.join('\n')}\n`;
+}
+
+export function registerNeighbor(program: Command): void {
+  onlineOptions(
+    program
+      .command('neighbor')
+      .description('BGP neighbors (gobgp neighbor), or one neighbor in detail: neighbor ADDRESS')
+      .argument('[address]', 'neighbor address'),
+  ).action(async (address: string | undefined, opts: OnlineOptions) => {
+    tolerateEpipe();
+    const client = clientFor(opts);
+    if (address === undefined) {
+      const { neighbors } = await client.query<{ neighbors: ApiNeighbor[] }>(`{ neighbors { ${FIELDS} } }`);
+      await writeOut(opts.json ? `${JSON.stringify(neighbors)}\n` : renderNeighbors(neighbors, Date.now()));
+      return;
+    }
+    const { neighbor } = await client.query<{ neighbor: ApiNeighbor }>(
+      `query Neighbor($address: String!) { neighbor(address: $address) { ${FIELDS} } }`,
+      { address },
+    );
+    await writeOut(opts.json ? `${JSON.stringify(neighbor)}\n` : renderNeighbor(neighbor, Date.now()));
+  });
+}

@@ -1,0 +1,10 @@
+export {
+  AdjRibOut,
+  BgpOutbound,
+  OUTBOUND_FAMILIES,
+  outboundFamily,
+  type OutboundChunk,
+  type OutboundFamily,
+  type OutboundRoute,
+  type VrfAdvertisement,
+} from './outbound.js';
