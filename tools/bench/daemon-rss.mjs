@@ -13,7 +13,13 @@ for (let i = 0; i < 3; i++) {
   globalThis.gc?.();
   await new Promise((r) => setTimeout(r, 300));
 }
-const childKb = Number(execFileSync('ps', ['-o', 'rss=', '-p', String(daemon.observer.pid)]).toString().trim());
+const childKb = Number(
+  execFileSync('ps', ['-o', 'rss=', '-p', String(daemon.observer.pid)])
+    .toString()
+    .trim(),
+);
 const m = process.memoryUsage();
-console.log(JSON.stringify({ paths: daemon.rib.size(), rss: m.rss, heapUsed: m.heapUsed, observerRss: childKb * 1024 }));
+console.log(
+  JSON.stringify({ paths: daemon.rib.size(), rss: m.rss, heapUsed: m.heapUsed, observerRss: childKb * 1024 }),
+);
 await daemon.stop();

@@ -23,7 +23,10 @@ function ip(...args: string[]): void {
   execFileSync('ip', ['-n', ns, ...args], { stdio: ['ignore', 'ignore', 'inherit'] });
 }
 function batch(lines: string[]): void {
-  execFileSync('ip', ['-n', ns, '-force', '-batch', '-'], { input: lines.join('\n') + '\n', stdio: ['pipe', 'ignore', 'inherit'] });
+  execFileSync('ip', ['-n', ns, '-force', '-batch', '-'], {
+    input: lines.join('\n') + '\n',
+    stdio: ['pipe', 'ignore', 'inherit'],
+  });
 }
 function pct(sorted: number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
@@ -74,7 +77,10 @@ async function startup(): Promise<void> {
   batch(lines);
   for (let n = 0; n < 100; n++) {
     const addrs: string[] = [];
-    for (let k = 0; k < 1000; k++) addrs.push(`addr add 10.${100 + (n >> 2)}.${(n & 3) * 64 + (k >> 4)}.${(k & 15) * 16 + 1}/28 dev b${n}`);
+    for (let k = 0; k < 1000; k++)
+      addrs.push(
+        `addr add 10.${100 + (n >> 2)}.${(n & 3) * 64 + (k >> 4)}.${(k & 15) * 16 + 1}/28 dev b${n}`,
+      );
     batch(addrs);
   }
   const { config } = parseConfig('[netlink.import]\nenabled = true\ninterface-list = ["b*"]\n');
@@ -93,9 +99,13 @@ async function startup(): Promise<void> {
   );
   // Resident memory in a process of its own running the compiled daemon (as `serve` does; tsx alone adds
   // ~35 MB), restarted on the journal just written: replay plus reconcile, the steady state.
-  const out = execFileSync(process.execPath, ['--expose-gc', 'tools/bench/daemon-rss.mjs', ns, join(root, 'startup-2'), '["b*"]'], {
-    encoding: 'utf8',
-  });
+  const out = execFileSync(
+    process.execPath,
+    ['--expose-gc', 'tools/bench/daemon-rss.mjs', ns, join(root, 'startup-2'), '["b*"]'],
+    {
+      encoding: 'utf8',
+    },
+  );
   const m = JSON.parse(out) as { paths: number; rss: number; heapUsed: number; observerRss: number };
   console.log(
     `RSS with ${m.paths} routes in the RIB: daemon ${mb(m.rss)} (heap used ${mb(m.heapUsed)}), observer child ${mb(m.observerRss)} (target < 200 MB)`,
@@ -107,20 +117,35 @@ async function replay(): Promise<void> {
   const j = await openLevelJournal(dir);
   // 1M events: 100k routes discovered in 100 VRFs, then 450k vanish/rediscover pairs (flaps).
   const vrfOf = (i: number): string => (i % 100 === 0 ? '' : `vrf${i % 100}`);
-  const route = (i: number) => ({ vrf: vrfOf(i), family: 'ipv4' as const, prefix: `10.${(i >> 16) & 255}.${(i >> 8) & 255}.${i & 255}/32`, interface: `eth${i % 100}` });
+  const route = (i: number) => ({
+    vrf: vrfOf(i),
+    family: 'ipv4' as const,
+    prefix: `10.${(i >> 16) & 255}.${(i >> 8) & 255}.${i & 255}/32`,
+    interface: `eth${i % 100}`,
+  });
   let pending: JournalEvent[] = [];
   const flush = async (): Promise<void> => {
     await j.append(pending);
     pending = [];
   };
   for (let i = 0; i < 100_000; i++) {
-    pending.push({ type: 'RouteDiscovered', ...route(i), ifindex: 2 + (i % 100), address: route(i).prefix.split('/')[0]! });
+    pending.push({
+      type: 'RouteDiscovered',
+      ...route(i),
+      ifindex: 2 + (i % 100),
+      address: route(i).prefix.split('/')[0]!,
+    });
     if (pending.length === 4096) await flush();
   }
   for (let k = 0; k < 450_000; k++) {
     const i = (k * 7919) % 100_000;
     pending.push({ type: 'RouteVanished', ...route(i), reason: 'link-down' });
-    pending.push({ type: 'RouteDiscovered', ...route(i), ifindex: 2 + (i % 100), address: route(i).prefix.split('/')[0]! });
+    pending.push({
+      type: 'RouteDiscovered',
+      ...route(i),
+      ifindex: 2 + (i % 100),
+      address: route(i).prefix.split('/')[0]!,
+    });
     if (pending.length >= 4096) await flush();
   }
   await flush();
@@ -133,7 +158,8 @@ async function replay(): Promise<void> {
     const rib = new Rib();
     const stop = await replayAndFollow(journal, [rib]);
     runs.push(performance.now() - t0);
-    if (rib.size() !== 100_000 || rib.seq !== 1_000_000) throw new Error(`replay gave ${rib.size()} paths at seq ${rib.seq}`);
+    if (rib.size() !== 100_000 || rib.seq !== 1_000_000)
+      throw new Error(`replay gave ${rib.size()} paths at seq ${rib.seq}`);
     stop();
     await journal.close();
   }

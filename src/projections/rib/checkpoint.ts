@@ -23,7 +23,13 @@ interface CheckpointBody {
 export function encodeRibCheckpoint(rib: Rib): Buffer {
   const vrfs: Record<string, string> = {};
   for (const vrf of rib.vrfNames()) vrfs[vrf] = encodeVrfPaths(rib, vrf);
-  const body: CheckpointBody = { format: FORMAT, seq: rib.seq, time: rib.time, config: rib.config ?? null, vrfs };
+  const body: CheckpointBody = {
+    format: FORMAT,
+    seq: rib.seq,
+    time: rib.time,
+    config: rib.config ?? null,
+    vrfs,
+  };
   return Buffer.from(JSON.stringify(body));
 }
 

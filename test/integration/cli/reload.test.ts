@@ -78,7 +78,7 @@ test('the CLI reads a daemon on a real namespace; SIGHUP moves an interface betw
     if (child.exitCode === null) child.kill('SIGKILL');
   });
   const logs: string[] = [];
-  createInterface({ input: child.stdout! }).on('line', (l) => logs.push(l));
+  createInterface({ input: child.stdout }).on('line', (l) => logs.push(l));
   await until('the API', async () => (logs.some((l) => l.includes('API listening')) ? true : undefined));
 
   const rib = await until('both routes', async () => {
@@ -130,7 +130,7 @@ test('the CLI reads a daemon on a real namespace; SIGHUP moves an interface betw
   const events = dump.stdout
     .trim()
     .split('\n')
-    .map((l) => JSON.parse(l) as Record<string, unknown>);
+    .map((l) => JSON.parse(l) as Record<string, string | undefined>);
   const configs = events.filter((e) => e.type === 'ConfigApplied');
   assert.equal(configs.length, 2, 'the invalid config was never journaled');
   const second = events.indexOf(configs[1]!);
