@@ -13,7 +13,9 @@ import { createKernelObserver } from './netlink/index.js';
 import { createApiIndexes } from './api/index.js';
 import type { ApiIndexes } from './api/index.js';
 import { Rib, replayAndFollow } from './projections/index.js';
-import { RibjournalError } from './shared/index.js';
+import { RibjournalError, systemClock } from './shared/index.js';
+import { createDaemonMetrics } from './metrics/index.js'; // metrics (issue 4)
+import type { DaemonMetrics } from './metrics/index.js';
 
 /** How long a batch with a link going down waits for the deletion that may follow it. */
 const LINK_DOWN_HOLD_MS = 15;
@@ -28,7 +30,12 @@ export interface DaemonOptions {
   readonly journal?: Journal;
   /** Called once the journal is open, before replay: lets a caller follow every commit from the start. */
   readonly onJournalOpen?: (journal: Journal) => void;
+  /** Where the daemon's metrics go (serve creates them before the API port opens); default: new ones. */
+  readonly metrics?: DaemonMetrics;
 }
+
+/** How long a forced reconcile waits for its scan before it gives up. */
+const RECONCILE_TIMEOUT_MS = 30_000;
 
 /** A running ribjournal: what the API, BGP and CLI `serve` build on. */
 export interface Daemon {
@@ -51,6 +58,13 @@ export interface Daemon {
   readonly ready: boolean;
   /** Resolves when every route event caused so far is committed. */
   flush(): Promise<void>;
+  /**
+   * Forces a full kernel scan (the periodic reconcile, now) and resolves once the batch it produced is
+   * applied and committed, with the number of corrections (route events) it journaled.
+   */
+  reconcile(): Promise<number>;
+  /** The daemon's Prometheus metrics (served at /metrics by the API). */
+  readonly metrics: DaemonMetrics;
   stop(): Promise<void>;
 }
 
@@ -61,11 +75,14 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
   const nlog = log.child({ topic: 'netlink' });
   opts.onJournalOpen?.(journal);
   const rib = new Rib();
+  // In-process daemons (tests, tools) leave process_* metrics to whoever owns the process.
+  const metrics = opts.metrics ?? createDaemonMetrics({ processMetrics: false });
   let observer: KernelObserver | undefined;
   let unfollow: (() => void) | undefined;
   try {
     const started = Date.now();
     unfollow = await replayAndFollow(journal, [rib]);
+    metrics.attach({ journal, rib });
     jlog.info({ seq: rib.seq, paths: rib.size(), ms: Date.now() - started }, 'journal replayed');
 
     // The API's history and timeline indexes replay on their own, so start-up (kernel reconcile, BGP)
@@ -73,7 +90,8 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
     const indexes = createApiIndexes(journal);
     let indexesCaughtUp = false;
     let unfollowIndexes: (() => void) | undefined;
-    const indexesFollowing = replayAndFollow(journal, indexes.projections).then(
+    // The events-by-type counter replays with them (from seq 1 in any case), off the RIB's path.
+    const indexesFollowing = replayAndFollow(journal, [...indexes.projections, metrics.journalEvents]).then(
       (u) => {
         unfollowIndexes = u;
         indexesCaughtUp = true;
@@ -103,7 +121,8 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
 
     let inFlight: Promise<unknown> = Promise.resolve();
     let failed: unknown;
-    const commit = (events: JournalEvent[]): void => {
+    /** `receivedAt`: epoch µs the kernel notification behind `events` arrived (for the latency metric). */
+    const commit = (events: JournalEvent[], receivedAt?: number): void => {
       if (events.length === 0) return;
       for (const e of events) {
         if (e.type === 'ConfigApplied') continue;
@@ -112,7 +131,11 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
         else nlog.debug({ ...fields, reason: e.reason }, 'route withdrawn');
       }
       const p = journal.append(events).then(
-        () => undefined,
+        () => {
+          if (receivedAt === undefined) return;
+          const seconds = (systemClock.nowMicros() - receivedAt) / 1e6;
+          for (let i = 0; i < events.length; i++) metrics.observeKernelToCommit(seconds);
+        },
         (err: unknown) => {
           if (failed === undefined)
             jlog.error({ err }, 'journal append failed: no further events are written');
@@ -132,31 +155,71 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
     // A link going down is often the first notice of its deletion (the kernel sends NEWLINK without
     // IFF_UP, then DELADDRs, then DELLINK): hold such a batch briefly so the withdrawal names the real
     // cause. Everything after it waits too, so order is kept.
-    let held: KernelChange[] | undefined;
-    const applyChanges = (changes: readonly KernelChange[]): void => {
-      if (failed !== undefined) return;
+    let held: { changes: KernelChange[]; receivedAt: number; answers: ReconcileWaiter[] } | undefined;
+    // --- forced reconcile (issue 4): callers waiting for a full scan requested at `requestedAt` -------
+    interface ReconcileWaiter {
+      readonly requestedAt: number;
+      resolve(corrections: number): void;
+      reject(err: unknown): void;
+    }
+    let reconcileWaiters: ReconcileWaiter[] = [];
+    /** Waiters a batch answers: it holds a full scan (or a resync) that began after they asked. */
+    const answeredBy = (batch: ObserverBatch): ReconcileWaiter[] => {
+      if (reconcileWaiters.length === 0) return [];
+      if (!batch.changes.some((c) => c.kind === 'snapshot' && c.reason !== 'start')) return [];
+      const answered = reconcileWaiters.filter((w) => w.requestedAt <= batch.receivedAt);
+      reconcileWaiters = reconcileWaiters.filter((w) => w.requestedAt > batch.receivedAt);
+      return answered;
+    };
+    // --- end forced reconcile ------------------------------------------------------------------------
+    const applyChanges = (
+      changes: readonly KernelChange[],
+      receivedAt: number,
+      answers: readonly ReconcileWaiter[] = [],
+    ): void => {
+      if (failed !== undefined) {
+        for (const w of answers) w.reject(failed);
+        return;
+      }
       const events = state.applyKernel(changes);
       logNotices();
+      const hasSnapshot = changes.some((c) => c.kind === 'snapshot');
       const corrections = changes.some((c) => c.kind === 'snapshot' && c.reason !== 'start');
-      if (corrections && events.length > 0) nlog.warn({ count: events.length }, 'reconcile corrected drift');
-      commit(events);
+      if (corrections && events.length > 0) {
+        nlog.warn({ count: events.length }, 'reconcile corrected drift');
+        metrics.addReconcileCorrections(events.length);
+      }
+      // Latency is measured for notifications only: a snapshot's receivedAt is when its dump began.
+      commit(events, hasSnapshot ? undefined : receivedAt);
+      if (answers.length > 0) {
+        const count = corrections ? events.length : 0;
+        void inFlight.then(() => {
+          for (const w of answers) {
+            if (failed === undefined) w.resolve(count);
+            else w.reject(failed);
+          }
+        });
+      }
     };
     obs.onBatch((batch: ObserverBatch) => {
+      const answers = answeredBy(batch);
       if (held !== undefined) {
-        held.push(...batch.changes);
+        held.changes.push(...batch.changes);
+        held.answers.push(...answers);
         return;
       }
       if (batch.changes.some((c) => c.kind === 'link' && c.op === 'new' && !c.link.up)) {
-        held = [...batch.changes];
+        held = { changes: [...batch.changes], receivedAt: batch.receivedAt, answers };
         setTimeout(() => {
-          const changes = held ?? [];
+          const h = held;
           held = undefined;
-          applyChanges(changes);
+          if (h !== undefined) applyChanges(h.changes, h.receivedAt, h.answers);
         }, LINK_DOWN_HOLD_MS).unref();
         return;
       }
-      applyChanges(batch.changes);
+      applyChanges(batch.changes, batch.receivedAt, answers);
     });
+    metrics.attach({ observer: obs });
     await obs.start();
     await inFlight;
 
@@ -164,8 +227,9 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
     // Started once the initial table is journaled, so End-of-RIB follows a complete table; it follows
     // the journal's live tail (after the Rib) from here on. Stopped first in stop(), so peers get a
     // Cease NOTIFICATION while the routes are still in place.
-    const bgp = config.global !== undefined ? await startSpeaker({ config, rib, journal, log }) : undefined;
+    let bgp = config.global !== undefined ? await startSpeaker({ config, rib, journal, log }) : undefined;
     // --- end BGP speaker ---------------------------------------------------------------------------
+    metrics.attach({ neighbors: () => bgp?.neighbors() ?? [] });
 
     const flush = async (): Promise<void> => {
       await inFlight;
@@ -174,6 +238,7 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
     };
 
     readyFlag = true;
+    metrics.attach({ ready: () => readyFlag && indexesCaughtUp && failed === undefined });
     log.info({ paths: rib.size(), seq: journal.head() }, 'ready');
 
     return {
@@ -194,17 +259,55 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
         if (changed) configVersion = snap.configVersion;
         commit(changed ? [snap, ...events] : events);
         await flush();
+        // BGP speaker (issue 6): neighbors and listeners follow the reloaded config (VRF changes reach
+        // the peers through the ConfigApplied just journaled).
+        if (bgp) await bgp.reconfigure(next);
+        else if (next.global !== undefined) bgp = await startSpeaker({ config: next, rib, journal, log });
         log.info({ configVersion, changed, routeEvents: events.length }, 'config reloaded');
         return changed;
       },
-      bgp,
+      get bgp() {
+        return bgp;
+      },
       get ready() {
         return readyFlag && indexesCaughtUp && failed === undefined;
       },
       flush,
+      reconcile() {
+        if (failed !== undefined) return flush().then(() => 0);
+        return new Promise<number>((resolve, reject) => {
+          const timer = setTimeout(() => {
+            reconcileWaiters = reconcileWaiters.filter((w) => w !== waiter);
+            reject(
+              new RibjournalError(
+                'NETLINK_FAILED',
+                `no kernel scan arrived within ${RECONCILE_TIMEOUT_MS / 1000} s (is the observer restarting?)`,
+              ),
+            );
+          }, RECONCILE_TIMEOUT_MS);
+          timer.unref();
+          const waiter: ReconcileWaiter = {
+            requestedAt: systemClock.nowMicros(),
+            resolve: (n) => {
+              clearTimeout(timer);
+              resolve(n);
+            },
+            reject: (err) => {
+              clearTimeout(timer);
+              reject(err instanceof Error ? err : new Error(String(err)));
+            },
+          };
+          reconcileWaiters.push(waiter);
+          obs.requestScan();
+        });
+      },
+      metrics,
       async stop() {
         await bgp?.stop(); // BGP speaker (issue 6)
         await obs.stop();
+        for (const w of reconcileWaiters.splice(0)) {
+          w.reject(new RibjournalError('NETLINK_FAILED', 'the daemon is stopping'));
+        }
         await inFlight;
         await indexesFollowing;
         unfollow?.();

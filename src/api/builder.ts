@@ -1,5 +1,6 @@
 // The Pothos schema builder (hayes/pothos app layout): it defines no types; schema/*.ts do.
 import SchemaBuilder from '@pothos/core';
+import type { Access, Refusal } from './auth.js';
 import type { ApiContext } from './context.js';
 import type { ChangeFeed } from './feed.js';
 import type { Point } from './points.js';
@@ -8,6 +9,10 @@ import type { Point } from './points.js';
 export interface RequestContext {
   readonly api: ApiContext;
   readonly feed: ChangeFeed;
+  /** What the request may do (its token was checked before anything ran). */
+  readonly access: Access;
+  /** Why a state change by this request is refused, or undefined when it may change state. */
+  refuseChange(): Refusal | undefined;
   /** Wall clock in epoch µs. */
   nowMicros(): number;
 }

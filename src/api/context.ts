@@ -1,4 +1,5 @@
 // What the API reads: the journal, the live RIB, and the indexes it keeps for history and time travel.
+import type { NeighborStatus } from '../bgp/index.js';
 import type { Journal } from '../journal/index.js';
 import { HistoryIndex, Timeline, replayAndFollow } from '../projections/index.js';
 import type { Projection, Rib, TimelineOptions } from '../projections/index.js';
@@ -19,6 +20,47 @@ export interface ApiContext {
   readonly indexes: ApiIndexes;
   /** True once the daemon has replayed the journal and journaled the first kernel reconcile (/readyz). */
   ready(): boolean;
+  /** The BGP speaker's neighbors (issue 6); absent or empty when BGP is off. */
+  readonly bgp?: BgpView;
+  /** The daemon's state-changing operations (the admin mutations); absent: those mutations fail. */
+  readonly admin?: AdminOperations;
+}
+
+/** State changes the API offers to holders of the token. The composition root implements them. */
+export interface AdminOperations {
+  /**
+   * Re-reads the config file the daemon was started with, validates it and applies it (the SIGHUP
+   * path). An invalid file throws CONFIG_INVALID with the problems and leaves the running config as is.
+   */
+  reload(): Promise<ReloadOutcome>;
+  /** Forces a full kernel scan; resolves once its corrections are committed, with their number. */
+  reconcile(): Promise<number>;
+  /** Writes a verified copy of the journal into `outDir` (absent: the journal cannot be backed up). */
+  backup?(outDir: string): Promise<BackupOutcome>;
+}
+
+/** What a reload did. */
+export interface ReloadOutcome {
+  /** Whether the effective config changed (a ConfigApplied was journaled). */
+  readonly changed: boolean;
+  /** The config version in force afterwards. */
+  readonly configVersion: number;
+  /** Config warnings, formatted with file and line. */
+  readonly warnings: readonly string[];
+}
+
+/** What a backup wrote. */
+export interface BackupOutcome {
+  /** Absolute path of the copy. */
+  readonly location: string;
+  /** Events in the copy (its head seq). */
+  readonly events: number;
+  readonly bytes: number;
+}
+
+/** What the API shows of the BGP speaker. A function, so a speaker started by a reload shows too. */
+export interface BgpView {
+  neighbors(): readonly NeighborStatus[];
 }
 
 /** Creates empty indexes; feed them by passing `projections` to replayAndFollow with the Rib. */

@@ -1,11 +1,13 @@
 // The GraphQL server, built without listening (dotansimha/graphql-yoga): tests call `yoga.fetch`,
-// server.ts hands it to node:http and graphql-ws. Limits, error codes, health endpoints and the
-// offline GraphiQL page are set here.
+// server.ts hands it to node:http and graphql-ws. Limits, error codes, health endpoints, /metrics,
+// access control and the offline GraphiQL page are set here.
 import { EnvelopArmorPlugin } from '@escape.tech/graphql-armor';
 import { renderGraphiQL } from '@graphql-yoga/render-graphiql';
-import { GraphQLError } from 'graphql';
+import { GraphQLError, OperationTypeNode, getOperationAST } from 'graphql';
 import { createYoga as createYogaServer } from 'graphql-yoga';
 import type { Plugin, YogaServerInstance } from 'graphql-yoga';
+import { ApiAccess } from './auth.js';
+import type { Access, Refusal } from './auth.js';
 import type { RequestContext } from './builder.js';
 import type { ApiContext } from './context.js';
 import { maskError, withDocumentCode } from './errors.js';
@@ -26,6 +28,43 @@ export interface ApiOptions {
   readonly onInternalError?: (error: unknown) => void;
   /** Serve GraphiQL on GET /graphql from a browser (default true). */
   readonly graphiql?: boolean;
+  /** Who may read and who may change state. Default: reading open, no token (state changes refused). */
+  readonly access?: ApiAccess;
+  /** What GET /metrics serves (a prom-client Registry fits); absent: /metrics is 404. */
+  readonly metrics?: MetricsEndpoint;
+}
+
+/** The Prometheus exposition behind /metrics. */
+export interface MetricsEndpoint {
+  readonly contentType: string;
+  metrics(): Promise<string>;
+}
+
+/** The JSON body and headers of a request refused before GraphQL ran. */
+export function refusalResponse(refusal: Refusal): {
+  status: number;
+  headers: Record<string, string>;
+  body: string;
+} {
+  const headers: Record<string, string> = { 'content-type': 'application/json; charset=utf-8' };
+  if (refusal.status === 401) headers['www-authenticate'] = 'Bearer realm="ribjournal"';
+  return {
+    status: refusal.status,
+    headers,
+    body: JSON.stringify({ errors: [{ message: refusal.message, extensions: { code: refusal.code } }] }),
+  };
+}
+
+/** The GraphQL error of a refused operation (the HTTP status rides in extensions.http, which yoga strips). */
+export function refusalError(refusal: Refusal, http: boolean): GraphQLError {
+  const extensions: Record<string, unknown> = { code: refusal.code };
+  if (http) {
+    extensions['http'] = {
+      status: refusal.status,
+      ...(refusal.status === 401 ? { headers: { 'www-authenticate': 'Bearer realm="ribjournal"' } } : {}),
+    };
+  }
+  return new GraphQLError(refusal.message, { extensions });
 }
 
 /** The yoga instance, plus the change feed its subscriptions read (closed by `dispose`). */
@@ -50,16 +89,27 @@ function codesPlugin(): Plugin {
   };
 }
 
-function healthPlugin(api: ApiContext): Plugin {
+/**
+ * The front door: /healthz and /readyz answer anyone; every other request is checked against the access
+ * policy (refused outright, or granted read or admin); /metrics answers a granted request.
+ */
+function frontDoorPlugin(
+  api: ApiContext,
+  access: ApiAccess,
+  granted: WeakMap<Request, Access>,
+  metrics: MetricsEndpoint | undefined,
+): Plugin {
   return {
-    onRequest(payload) {
-      const { url, fetchAPI } = payload;
+    async onRequest(payload) {
+      const { url, fetchAPI, request } = payload;
       const endResponse = (r: Response): void => payload.endResponse(r);
       if (url.pathname === '/healthz') {
         endResponse(
           new fetchAPI.Response('ok\n', { status: 200, headers: { 'content-type': 'text/plain' } }),
         );
-      } else if (url.pathname === '/readyz') {
+        return;
+      }
+      if (url.pathname === '/readyz') {
         // Also not ready while the API's own indexes lag the live RIB (not yet replayed, or not wired).
         const { history, timeline } = api.indexes;
         const ready = api.ready() && history.seq === api.rib.seq && timeline.seq === api.rib.seq;
@@ -69,7 +119,38 @@ function healthPlugin(api: ApiContext): Plugin {
             headers: { 'content-type': 'text/plain' },
           }),
         );
+        return;
       }
+      // Everything else needs read access at least; nothing has run yet when a request is refused here.
+      const decision = access.decide(request.headers.get('authorization'));
+      if (typeof decision !== 'string') {
+        const r = refusalResponse(decision);
+        endResponse(new fetchAPI.Response(r.body, { status: r.status, headers: r.headers }));
+        return;
+      }
+      if (url.pathname === '/metrics' && metrics !== undefined) {
+        const text = await metrics.metrics();
+        endResponse(
+          new fetchAPI.Response(text, { status: 200, headers: { 'content-type': metrics.contentType } }),
+        );
+        return;
+      }
+      granted.set(request, decision);
+    },
+  };
+}
+
+/**
+ * Refuses an operation that changes state (a mutation) unless the request carried the token, before any
+ * field of it runs. Over HTTP the status says why (401/403); the admin resolvers check again.
+ */
+function changeGuardPlugin(): Plugin<RequestContext> {
+  return {
+    onExecute({ args, setResultAndStopExecution }) {
+      const op = getOperationAST(args.document, args.operationName);
+      if (op?.operation !== OperationTypeNode.MUTATION) return;
+      const refusal = args.contextValue.refuseChange();
+      if (refusal !== undefined) setResultAndStopExecution({ errors: [refusalError(refusal, true)] });
     },
   };
 }
@@ -83,17 +164,34 @@ function defaultInternal(error: unknown): void {
 export function createYoga(api: ApiContext, options: ApiOptions = {}): ApiYoga {
   const feed = new ChangeFeed(api, options.feed);
   const onInternal = options.onInternalError ?? defaultInternal;
+  const access = options.access ?? new ApiAccess(true);
+  const granted = new WeakMap<Request, Access>();
   const yoga = createYogaServer<Record<string, unknown>, RequestContext>({
     schema: toSchema(),
     graphqlEndpoint: '/graphql',
     landingPage: false,
     logging: false,
-    context: () => ({ api, feed, nowMicros: feed.nowMicros }),
+    context: (initial) => {
+      // HTTP: decided in onRequest. WebSocket: server.ts decided at connection_init and passes `access`.
+      const given = (initial as { access?: unknown }).access;
+      const request = (initial as { request?: Request }).request;
+      const level: Access =
+        given === 'admin' || given === 'read'
+          ? given
+          : ((request !== undefined ? granted.get(request) : undefined) ?? 'read');
+      return {
+        api,
+        feed,
+        nowMicros: feed.nowMicros,
+        access: level,
+        refuseChange: () => access.refuseChange(level),
+      };
+    },
     graphiql: options.graphiql === false ? false : { title: 'ribjournal', subscriptionsProtocol: 'WS' },
     renderGraphiQL,
     maskedErrors: { maskError: (error) => maskError(error, onInternal) },
     plugins: [
-      healthPlugin(api),
+      frontDoorPlugin(api, access, granted, options.metrics),
       EnvelopArmorPlugin({
         maxDepth: { n: options.maxDepth ?? 10 },
         costLimit: { maxCost: options.maxCost ?? 300_000 },
@@ -103,6 +201,7 @@ export function createYoga(api: ApiContext, options: ApiOptions = {}): ApiYoga {
         blockFieldSuggestion: { enabled: false },
       }),
       codesPlugin(),
+      changeGuardPlugin(),
       { onDispose: () => feed.close() },
     ],
   });

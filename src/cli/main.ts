@@ -9,6 +9,7 @@ import { registerMonitor } from './monitor.js';
 import { registerHistory } from './history.js';
 import { registerDiff } from './diff.js';
 import { registerEvents } from './events.js';
+import { registerNeighbor } from './neighbor.js';
 
 export function buildProgram(): Command {
   const program = new Command('ribjournal')
@@ -24,6 +25,7 @@ export function buildProgram(): Command {
   registerHistory(program);
   registerDiff(program);
   registerEvents(program);
+  registerNeighbor(program);
   return program;
 }
 

@@ -1,10 +1,23 @@
 // `ribjournal serve -f FILE`: the daemon (like gobgpd -f; --dry-run validates like gobgpd -d).
+//
+// Start-up order: config, API access policy (a non-loopback listener without a token or anonymous-read
+// is refused before the journal is touched), the API port (so /healthz answers and /readyz says "not
+// ready" during a long replay), the daemon, then the GraphQL API over it. SIGHUP and the `reload`
+// mutation share one code path, serialised.
+import { readFile, stat } from 'node:fs/promises';
+import { dirname, resolve } from 'node:path';
 import type { Command } from 'commander';
+import type { Logger } from 'pino';
 import { pino } from 'pino';
-import { DEFAULT_API_LISTEN, startApiServer } from '../api/index.js';
+import { ApiAccess, DEFAULT_API_LISTEN, isLoopbackHost, listenApi, parseListen } from '../api/index.js';
+import type { AccessConfig, AdminOperations, ApiServer, ReloadOutcome } from '../api/index.js';
 import { formatConfigProblem, loadConfigFile } from '../config/index.js';
-import type { LoadedConfig } from '../config/index.js';
+import type { Config, LoadedConfig } from '../config/index.js';
+import { LevelJournal } from '../journal/index.js';
 import { startDaemon } from '../main.js';
+import type { Daemon } from '../main.js';
+import { createDaemonMetrics } from '../metrics/index.js';
+import { RibjournalError } from '../shared/index.js';
 
 export const DEFAULT_JOURNAL_DIR = '/var/lib/ribjournal';
 
@@ -17,6 +30,81 @@ interface ServeOptions {
   logLevel: string;
   netns?: string;
   api?: string;
+}
+
+/** The API's token and anonymous-read, and where the token came from (never the token in logs). */
+export interface ApiAuth extends AccessConfig {
+  readonly anonymousRead: boolean;
+  /** `[api] token-file`, `RIBJOURNAL_TOKEN_FILE` or `RIBJOURNAL_TOKEN`; undefined: no token. */
+  readonly source: string | undefined;
+  /** Something worth a warning (a token file others can read). */
+  readonly warning?: string;
+}
+
+async function readTokenFile(path: string, what: string): Promise<{ token: string; warning?: string }> {
+  let text: string;
+  let mode: number;
+  try {
+    text = await readFile(path, 'utf8');
+    mode = (await stat(path)).mode;
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    throw new RibjournalError(
+      'CONFIG_INVALID',
+      `${what}: cannot read token file ${path} (${code ?? String(err)})`,
+      {
+        cause: err,
+        details: { file: path },
+      },
+    );
+  }
+  const token = text.trim();
+  if (token === '' || /\s/.test(token)) {
+    throw new RibjournalError(
+      'CONFIG_INVALID',
+      `${what}: token file ${path} must hold one token (no spaces) and nothing else`,
+      { details: { file: path } },
+    );
+  }
+  return (mode & 0o077) !== 0
+    ? { token, warning: `token file ${path} can be read by others than its owner (chmod 600 it)` }
+    : { token };
+}
+
+/**
+ * The API token and anonymous-read for a config: `[api] token-file` (relative to the config file's
+ * directory), else the file named by RIBJOURNAL_TOKEN_FILE, else RIBJOURNAL_TOKEN. The config file
+ * wins because it is the daemon's own declaration; the environment also carries the CLI's token.
+ */
+export async function resolveApiAuth(
+  config: Config,
+  configFile: string,
+  env: NodeJS.ProcessEnv = process.env,
+): Promise<ApiAuth> {
+  const anonymousRead = config.api.anonymousRead;
+  if (config.api.tokenFile !== undefined) {
+    const path = resolve(dirname(configFile), config.api.tokenFile);
+    const t = await readTokenFile(path, 'api.token-file');
+    return {
+      token: t.token,
+      anonymousRead,
+      source: 'api.token-file',
+      ...(t.warning ? { warning: t.warning } : {}),
+    };
+  }
+  const file = env['RIBJOURNAL_TOKEN_FILE'];
+  if (file !== undefined && file !== '') {
+    const t = await readTokenFile(resolve(file), 'RIBJOURNAL_TOKEN_FILE');
+    return {
+      token: t.token,
+      anonymousRead,
+      source: 'RIBJOURNAL_TOKEN_FILE',
+      ...(t.warning ? { warning: t.warning } : {}),
+    };
+  }
+  const token = env['RIBJOURNAL_TOKEN']?.trim();
+  if (token !== undefined && token !== '') return { token, anonymousRead, source: 'RIBJOURNAL_TOKEN' };
+  return { token: undefined, anonymousRead, source: undefined };
 }
 
 export function registerServe(program: Command): void {
@@ -45,62 +133,153 @@ export function registerServe(program: Command): void {
       };
       const loaded = await loadConfigFile(opts.configFile);
       report(loaded);
+      const listen = opts.api ?? loaded.config.api.listen ?? DEFAULT_API_LISTEN;
+      const auth = await resolveApiAuth(loaded.config, opts.configFile);
       if (opts.dryRun) {
+        // Throws CONFIG_INVALID, as serve would, when a non-loopback listener is open to no one.
+        new ApiAccess(await isLoopbackHost(parseListen(listen).host), auth);
+        if (auth.warning) process.stderr.write(`warning: ${auth.warning}\n`);
         process.stdout.write(`${opts.configFile}: configuration is valid\n`);
         return;
       }
-      const daemon = await startDaemon({
-        config: loaded.config,
-        journalDir: opts.journal,
-        log,
-        ...(opts.netns !== undefined ? { netns: opts.netns } : {}),
-      });
-      const listen = opts.api ?? loaded.config.api.listen ?? DEFAULT_API_LISTEN;
-      let api;
+      await serve(opts, log, loaded, listen, auth, report);
+    });
+}
+
+async function serve(
+  opts: ServeOptions,
+  log: Logger,
+  loaded: LoadedConfig,
+  listen: string,
+  auth: ApiAuth,
+  report: (loaded: LoadedConfig) => void,
+): Promise<void> {
+  const alog = log.child({ topic: 'api' });
+  const metrics = createDaemonMetrics();
+  // Refuses a non-loopback listener without a token or anonymous-read, before the journal is opened.
+  const pending = await listenApi({ listen, auth, metrics });
+  if (auth.warning) alog.warn(auth.warning);
+  alog.info(
+    { url: pending.url, token: auth.source ?? 'none', anonymousRead: pending.access.anonymousRead },
+    'API port open; the daemon is starting',
+  );
+
+  // SIGHUP during start-up waits for it (its default action would end the process).
+  let started!: (up: { daemon: Daemon; api: ApiServer } | undefined) => void;
+  const up = new Promise<{ daemon: Daemon; api: ApiServer } | undefined>((r) => (started = r));
+  let reloading: Promise<unknown> = up;
+  /** The one reload path: SIGHUP and the `reload` mutation. Serialised; rejects with the reason. */
+  const reloadFromFile = (source: 'SIGHUP' | 'api'): Promise<ReloadOutcome> => {
+    const run = reloading.then(async () => {
+      const parts = await up;
+      if (parts === undefined) throw new RibjournalError('NOT_READY', 'the daemon did not start');
+      const { daemon, api } = parts;
       try {
-        api = await startApiServer(
-          { journal: daemon.journal, rib: daemon.rib, indexes: daemon.indexes, ready: () => daemon.ready },
-          { listen },
-        );
+        const next = await loadConfigFile(opts.configFile);
+        report(next);
+        const nextAuth = await resolveApiAuth(next.config, opts.configFile);
+        api.access.check(nextAuth); // before anything changes
+        if (opts.api === undefined && (next.config.api.listen ?? DEFAULT_API_LISTEN) !== listen) {
+          log.warn({ topic: 'config', listen }, 'a new [api] listen takes effect at the next restart');
+        }
+        const changed = await daemon.reload(next.config);
+        api.access.set(nextAuth);
+        if (nextAuth.warning) alog.warn(nextAuth.warning);
+        metrics.countReload(changed ? 'applied' : 'unchanged');
+        return {
+          changed,
+          configVersion: daemon.rib.config?.configVersion ?? 0,
+          warnings: next.warnings.map((w) => formatConfigProblem(w, opts.configFile)),
+        };
       } catch (err) {
-        await daemon.stop();
+        metrics.countReload('rejected');
+        log.error(
+          { topic: 'config', source, err: err instanceof Error ? err.message : String(err) },
+          'reload rejected; the running config is kept',
+        );
         throw err;
       }
-      log.info({ topic: 'api', url: api.url }, 'API listening');
-
-      // SIGHUP: re-read and validate the file; an invalid one is rejected with the same messages as
-      // at start and the running config stays untouched.
-      let reloading = Promise.resolve();
-      process.on('SIGHUP', () => {
-        reloading = reloading.then(async () => {
-          try {
-            const next = await loadConfigFile(opts.configFile);
-            report(next);
-            await daemon.reload(next.config);
-          } catch (err) {
-            log.error(
-              { topic: 'config', err: err instanceof Error ? err.message : String(err) },
-              'reload rejected; the running config is kept',
-            );
-          }
-        });
-      });
-
-      await new Promise<void>((resolve) => {
-        const stop = (signal: string): void => {
-          log.info({ signal }, 'stopping');
-          const server = api;
-          reloading
-            .then(() => server.close())
-            .then(() => daemon.stop())
-            .then(resolve, (err: unknown) => {
-              log.error({ err }, 'stop failed');
-              process.exitCode = 1;
-              resolve();
-            });
-        };
-        process.once('SIGTERM', () => stop('SIGTERM'));
-        process.once('SIGINT', () => stop('SIGINT'));
-      });
     });
+    reloading = run.catch(() => undefined);
+    return run;
+  };
+  const onHup = (): void => {
+    reloadFromFile('SIGHUP').catch(() => undefined); // logged in reloadFromFile
+  };
+  process.on('SIGHUP', onHup);
+
+  let daemon: Daemon;
+  try {
+    daemon = await startDaemon({
+      config: loaded.config,
+      journalDir: opts.journal,
+      log,
+      metrics,
+      ...(opts.netns !== undefined ? { netns: opts.netns } : {}),
+    });
+  } catch (err) {
+    started(undefined);
+    process.off('SIGHUP', onHup);
+    await pending.close();
+    throw err;
+  }
+  const journal = daemon.journal;
+  const admin: AdminOperations = {
+    reload: () => {
+      alog.info('reload requested through the API');
+      return reloadFromFile('api');
+    },
+    async reconcile() {
+      alog.info('reconcile requested through the API');
+      const corrections = await daemon.reconcile();
+      alog.info({ corrections }, 'forced reconcile done');
+      return corrections;
+    },
+    ...(journal instanceof LevelJournal
+      ? {
+          async backup(outDir: string) {
+            alog.info({ outDir }, 'backup requested through the API');
+            const r = await journal.backup(outDir);
+            alog.info({ location: r.location, events: r.events, bytes: r.bytes }, 'backup written');
+            return { location: r.location, events: r.events, bytes: r.bytes };
+          },
+        }
+      : {}),
+  };
+  let api: ApiServer;
+  try {
+    api = pending.attach({
+      journal: daemon.journal,
+      rib: daemon.rib,
+      indexes: daemon.indexes,
+      ready: () => daemon.ready,
+      bgp: { neighbors: () => daemon.bgp?.neighbors() ?? [] },
+      admin,
+    });
+  } catch (err) {
+    started(undefined);
+    await pending.close();
+    await daemon.stop();
+    throw err;
+  }
+  metrics.attach({ subscriptions: () => api.yoga.feed.size });
+  started({ daemon, api });
+  alog.info({ url: api.url }, 'API listening');
+
+  await new Promise<void>((resolve) => {
+    const stop = (signal: string): void => {
+      log.info({ signal }, 'stopping');
+      reloading
+        .then(() => api.close())
+        .then(() => daemon.stop())
+        .then(resolve, (err: unknown) => {
+          log.error({ err }, 'stop failed');
+          process.exitCode = 1;
+          resolve();
+        });
+    };
+    process.once('SIGTERM', () => stop('SIGTERM'));
+    process.once('SIGINT', () => stop('SIGINT'));
+  });
+  process.off('SIGHUP', onHup);
 }

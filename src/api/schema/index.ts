@@ -8,6 +8,8 @@ import './history.js';
 import './diff.js';
 import './journal.js';
 import './route-changes.js';
+import './admin.js';
+import './neighbor.js';
 
 builder.queryType({
   description: 'VRFs, RIBs (now or at any point in history), prefix history, diffs and the journal.',
