@@ -12,7 +12,7 @@ import type { KernelChange, KernelObserver, ObserverBatch } from './netlink/inde
 import { createKernelObserver } from './netlink/index.js';
 import { createApiIndexes } from './api/index.js';
 import type { ApiIndexes } from './api/index.js';
-import { Rib, replayAndFollow } from './projections/index.js';
+import { Rib, loadRibCheckpoint, replayAndFollow, saveRibCheckpoint } from './projections/index.js';
 import { RibjournalError, systemClock } from './shared/index.js';
 import { createDaemonMetrics } from './metrics/index.js'; // metrics (issue 4)
 import type { DaemonMetrics } from './metrics/index.js';
@@ -74,14 +74,21 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
   const jlog = log.child({ topic: 'journal' });
   const nlog = log.child({ topic: 'netlink' });
   opts.onJournalOpen?.(journal);
-  const rib = new Rib();
+  let rib = new Rib();
+  let stopCheckpoints: (() => void) | undefined;
   // In-process daemons (tests, tools) leave process_* metrics to whoever owns the process.
   const metrics = opts.metrics ?? createDaemonMetrics({ processMetrics: false });
   let observer: KernelObserver | undefined;
   let unfollow: (() => void) | undefined;
   try {
     const started = Date.now();
+    const checkpoint = await loadRibCheckpoint(journal).catch((err: unknown) => {
+      jlog.warn({ err }, 'RIB checkpoint unreadable; replaying the whole journal');
+      return undefined;
+    });
+    if (checkpoint !== undefined) rib = checkpoint;
     unfollow = await replayAndFollow(journal, [rib]);
+    stopCheckpoints = keepCheckpoints(journal, rib, checkpoint?.seq ?? 0, jlog);
     metrics.attach({ journal, rib });
     jlog.info({ seq: rib.seq, paths: rib.size(), ms: Date.now() - started }, 'journal replayed');
 
@@ -310,6 +317,10 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
         }
         await inFlight;
         await indexesFollowing;
+        stopCheckpoints?.();
+        await saveRibCheckpoint(journal, rib).catch((err: unknown) =>
+          jlog.warn({ err }, 'RIB checkpoint not written'),
+        );
         unfollow?.();
         unfollowIndexes?.();
         if (opts.journal === undefined) await journal.close();
@@ -317,6 +328,7 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
       },
     };
   } catch (err) {
+    stopCheckpoints?.();
     await observer?.stop().catch(() => undefined);
     unfollow?.();
     if (opts.journal === undefined) await journal.close().catch(() => undefined);
@@ -325,3 +337,28 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
 }
 
 export type { Envelope };
+
+/** Events between RIB checkpoints: start-up replays at most this many events after the last one. */
+const CHECKPOINT_EVERY = 100_000;
+
+/** Writes a RIB checkpoint every CHECKPOINT_EVERY committed events, in the background. */
+function keepCheckpoints(journal: Journal, rib: Rib, lastSeq: number, log: Logger): () => void {
+  let last = lastSeq;
+  let writing = false;
+  return journal.onCommit(() => {
+    if (writing || rib.seq - last < CHECKPOINT_EVERY) return;
+    writing = true;
+    const seq = rib.seq;
+    saveRibCheckpoint(journal, rib).then(
+      () => {
+        last = seq;
+        writing = false;
+        log.debug({ seq }, 'RIB checkpoint written');
+      },
+      (err: unknown) => {
+        writing = false;
+        log.warn({ err }, 'RIB checkpoint not written');
+      },
+    );
+  });
+}

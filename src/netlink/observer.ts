@@ -46,8 +46,9 @@ export function childCommand(opts: Pick<ObserverOptions, 'netns' | 'scanInterval
   const here = fileURLToPath(import.meta.url);
   // observer.ts under tsx, observer.js from dist: the child is the sibling with the same extension.
   const script = join(dirname(here), `observer-child${extname(here)}`);
-  // Inherit loaders (--import tsx) and memory flags, but not a debugger port or test-runner flags.
-  const execArgv = process.execArgv.filter((a) => !/^--(inspect|debug|test|watch)/.test(a));
+  // Inherit loaders (--import tsx) and memory flags only: not a debugger port nor test-runner flags,
+  // some of which take their value as the next argument (`--test-name-pattern X`).
+  const execArgv = inheritedExecArgv(process.execArgv);
   const nodeArgs = [...execArgv, script, `--scan-interval-ms=${opts.scanIntervalMs}`];
   if (opts.netns !== undefined) {
     // `ip netns exec` execs node in place: same pid, and the IPC fd (no close-on-exec) survives.
@@ -331,4 +332,19 @@ async function within(p: Promise<void>, ms: number): Promise<boolean> {
   } finally {
     clearTimeout(timer);
   }
+}
+
+const WITH_VALUE = new Set(['--import', '--require', '-r', '--loader', '--experimental-loader']);
+const KEPT =
+  /^(--import=|--require=|--loader=|--experimental-|--max-old-space-size|--max-semi-space-size|--expose-gc|--enable-source-maps|--no-warnings|--stack-size)/;
+
+/** The node options an observer child needs from its parent's: loaders and memory settings. */
+export function inheritedExecArgv(argv: readonly string[]): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i]!;
+    if (WITH_VALUE.has(a) && i + 1 < argv.length) out.push(a, argv[++i]!);
+    else if (KEPT.test(a)) out.push(a);
+  }
+  return out;
 }

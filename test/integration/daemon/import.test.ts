@@ -4,6 +4,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createNetns } from '../../helpers/netns.js';
 import { briefs, has, runDaemon } from '../../helpers/daemon.js';
+import { openLevelJournal } from '../../../src/journal/index.js';
+import { RIB_CHECKPOINT_KEY } from '../../../src/projections/index.js';
 
 const HYBRID = `
 [netlink]
@@ -157,6 +159,20 @@ test('restart: routes that stayed get no new event; one removed while down vanis
     2,
     'the RIB is rebuilt by replay',
   );
+  const ribOf = (d: typeof second): string[] =>
+    [...d.daemon.rib.allPaths()].map((p) => `${p.vrf} ${p.prefix} ${p.interface} ${p.seq} ${p.time}`).sort();
+  const withCheckpoint = ribOf(second);
+  await second.stop();
+
+  // The RIB checkpoint written at stop is derived data: without it the restart gives the same RIB.
+  const j = await openLevelJournal(first.dir);
+  assert.ok(await j.getMeta(RIB_CHECKPOINT_KEY), 'a checkpoint was written at stop');
+  await j.deleteMeta(RIB_CHECKPOINT_KEY);
+  await j.close();
+  const third = await runDaemon(t, ns, HYBRID, { dir: first.dir });
+  await third.daemon.flush();
+  assert.deepEqual(ribOf(third), withCheckpoint);
+  assert.deepEqual(briefs(third.seen), [], 'nothing changed, nothing journaled');
 });
 
 test('the daemon survives its kernel observer being killed, and re-converges', async (t) => {
