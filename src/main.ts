@@ -234,7 +234,16 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
     // Started once the initial table is journaled, so End-of-RIB follows a complete table; it follows
     // the journal's live tail (after the Rib) from here on. Stopped first in stop(), so peers get a
     // Cease NOTIFICATION while the routes are still in place.
-    let bgp = config.global !== undefined ? await startSpeaker({ config, rib, journal, log }) : undefined;
+    let bgp =
+      config.global !== undefined
+        ? await startSpeaker({
+            config,
+            rib,
+            journal,
+            log,
+            onUpdateWritten: (seconds, peer) => metrics.observeCommitToUpdate(seconds, peer),
+          })
+        : undefined;
     // --- end BGP speaker ---------------------------------------------------------------------------
     metrics.attach({ neighbors: () => bgp?.neighbors() ?? [] });
 
@@ -269,7 +278,14 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
         // BGP speaker (issue 6): neighbors and listeners follow the reloaded config (VRF changes reach
         // the peers through the ConfigApplied just journaled).
         if (bgp) await bgp.reconfigure(next);
-        else if (next.global !== undefined) bgp = await startSpeaker({ config: next, rib, journal, log });
+        else if (next.global !== undefined)
+          bgp = await startSpeaker({
+            config: next,
+            rib,
+            journal,
+            log,
+            onUpdateWritten: (seconds, peer) => metrics.observeCommitToUpdate(seconds, peer),
+          });
         log.info({ configVersion, changed, routeEvents: events.length }, 'config reloaded');
         return changed;
       },

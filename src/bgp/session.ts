@@ -48,7 +48,12 @@ const ROUTES_PER_ROUND = 4096;
 const WRITE_HIGH_WATER_MARK = 512 * 1024;
 /** How long a closing connection may take to flush before it is destroyed. */
 const CLOSE_GRACE_MS = 2000;
-/** RFC 4724: how long peers keep our routes while we restart (seconds, at most 4095). */
+/**
+ * RFC 4724: how long peers keep our routes while we restart (seconds, at most 4095). Announced unless
+ * the neighbor's `[neighbors.graceful-restart.config]` says otherwise, although GoBGP's own default is
+ * off: ribjournal only originates routes, and a crash or restart of it should not make peers drop them
+ * (and the traffic to them) while the kernel still has the addresses; the new session resends the table.
+ */
 export const DEFAULT_GRACEFUL_RESTART_TIME = 120;
 
 /** Message counters of one direction, as gobgp's `neighbor X` shows them. */
@@ -113,6 +118,11 @@ export interface PeerSessionOptions {
   readonly minRetryMs?: number;
   /** Leave the link-local next hop out of VPN-IPv6 routes (48-octet next hops some peers reject). */
   readonly vpnv6LinkLocal?: boolean;
+  /**
+   * Called once per written round of UPDATEs that follows a journal commit (see `committed`): the
+   * seconds from the earliest commit not yet measured to the socket write, and the peer's address.
+   */
+  readonly onUpdateWritten?: (seconds: number, peer: string) => void;
 }
 
 interface Connection {
@@ -159,6 +169,9 @@ export class PeerSession {
   private readonly sentCounts = zeroCounts();
   private readonly receivedCounts = zeroCounts();
   private closedWaiters: (() => void)[] = [];
+  private readonly onUpdateWritten: ((seconds: number, peer: string) => void) | undefined;
+  /** performance.now() of the earliest commit whose routes are queued and not yet measured. */
+  private commitAt: number | undefined;
 
   constructor(o: PeerSessionOptions) {
     this.neighbor = o.neighbor;
@@ -166,13 +179,21 @@ export class PeerSession {
     this.outbound = o.outbound;
     this.interfaces = o.interfaces ?? networkInterfaces;
     this.vpnv6LinkLocal = o.vpnv6LinkLocal ?? true;
+    this.onUpdateWritten = o.onUpdateWritten;
     this.localAs = o.neighbor.localAs ?? o.global.as;
-    const grTime = o.gracefulRestartTime ?? DEFAULT_GRACEFUL_RESTART_TIME;
+    // The neighbor's config when it has [neighbors.graceful-restart.config] (enabled = false: none),
+    // else the speaker's default (0: none).
+    const gr = o.neighbor.gracefulRestart;
+    const grTime = gr
+      ? gr.enabled
+        ? gr.restartTime
+        : undefined
+      : (o.gracefulRestartTime ?? DEFAULT_GRACEFUL_RESTART_TIME) || undefined;
     const capabilities = standardCapabilities({
       as: this.localAs,
       families: o.neighbor.families,
       extendedMessage: true,
-      ...(grTime > 0
+      ...(grTime !== undefined
         ? { gracefulRestart: { restarting: false, restartTime: grTime, forwarding: true } }
         : {}),
     });
@@ -225,6 +246,22 @@ export class PeerSession {
     this.fsm.handle({ type: 'tcp-incoming', conn: c.id });
   }
 
+  /**
+   * A journal commit was applied to the outbound projection at `at` (performance.now()): remembered
+   * when it left routes queued on an established session, so the next written UPDATEs report the
+   * commit-to-UPDATE latency; then pumps.
+   */
+  committed(at: number): void {
+    if (
+      this.commitAt === undefined &&
+      this.onUpdateWritten !== undefined &&
+      this.fsm.establishedConn !== undefined &&
+      this.outbound.hasWork
+    )
+      this.commitAt = at;
+    this.pump();
+  }
+
   /** Writes queued routes while the socket takes them. Called after each journal commit and on 'drain'. */
   pump(): void {
     const id = this.fsm.establishedConn;
@@ -236,10 +273,19 @@ export class PeerSession {
         const chunks = this.outbound.next(ROUTES_PER_ROUND);
         if (chunks.length === 0) continue;
         c.socket.cork();
+        let updates = false;
         try {
-          for (const chunk of chunks) this.writeChunk(c, chunk);
+          for (const chunk of chunks) {
+            this.writeChunk(c, chunk);
+            if (chunk.kind !== 'end-of-rib') updates = true;
+          }
         } finally {
           c.socket.uncork();
+        }
+        if (updates && this.commitAt !== undefined) {
+          const seconds = (performance.now() - this.commitAt) / 1000;
+          this.commitAt = undefined;
+          this.onUpdateWritten?.(seconds, this.neighbor.address);
         }
       }
     } catch (err) {
@@ -405,6 +451,7 @@ export class PeerSession {
         return;
       case 'down':
         this.outbound.stop();
+        this.commitAt = undefined;
         this.received.clear();
         this.flaps++;
         this.since = Date.now();

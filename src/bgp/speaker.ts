@@ -33,6 +33,11 @@ export interface SpeakerOptions {
   readonly gracefulRestartTime?: number;
   /** First connect-retry backoff in ms (tests). */
   readonly minRetryMs?: number;
+  /**
+   * Commit-to-UPDATE latency: called once per written round of UPDATEs to a peer with the seconds
+   * since the earliest journal commit (the moment its commit listener fired) they went out for.
+   */
+  readonly onUpdateWritten?: (seconds: number, peer: string) => void;
 }
 
 /** Where the speaker listens. */
@@ -103,6 +108,7 @@ export async function startSpeaker(o: SpeakerOptions): Promise<Speaker> {
       ...(o.interfaces ? { interfaces: o.interfaces } : {}),
       ...(o.gracefulRestartTime !== undefined ? { gracefulRestartTime: o.gracefulRestartTime } : {}),
       ...(o.minRetryMs !== undefined ? { minRetryMs: o.minRetryMs } : {}),
+      ...(o.onUpdateWritten ? { onUpdateWritten: o.onUpdateWritten } : {}),
     });
   for (const n of o.config.neighbors) {
     const s = createSession(n, global);
@@ -112,9 +118,10 @@ export async function startSpeaker(o: SpeakerOptions): Promise<Speaker> {
 
   // Follow the journal. The Rib's own listener was registered first, so it has applied each batch.
   const onBatch = (batch: readonly Envelope[]): void => {
+    const at = performance.now();
     try {
       for (const env of batch) if (env.seq > outbound.seq) outbound.apply(env);
-      for (const s of sessions) s.pump();
+      for (const s of sessions) s.committed(at);
     } catch (err) {
       log.error({ err }, 'BGP outbound projection failed on a commit');
     }

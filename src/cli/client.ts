@@ -1,5 +1,8 @@
 // The CLI's side of the API: GraphQL over HTTP (queries as POST, subscriptions as server-sent events),
-// the daemon address (`--api host:port` or RIBJOURNAL_API), and the one parser of --at/--from/--to.
+// the daemon address (`--api host:port` or RIBJOURNAL_API), the API token (RIBJOURNAL_TOKEN, else the
+// file named by RIBJOURNAL_TOKEN_FILE; never printed), and the one parser of --at/--from/--to.
+import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
 import type { Command } from 'commander';
 import { RibjournalError, formatTimePoint, parseTimeArg } from '../shared/index.js';
 import type { ErrorCode } from '../shared/index.js';
@@ -55,6 +58,9 @@ const KNOWN_CODES = new Set<string>([
   'QUERY_TOO_COMPLEX',
   'UNAUTHENTICATED',
   'FORBIDDEN',
+  'TOKEN_NOT_CONFIGURED',
+  'CONFIG_INVALID',
+  'NOT_READY',
   'INTERNAL',
 ]);
 
@@ -89,24 +95,68 @@ function unreachable(url: string, err: unknown): RibjournalError {
   );
 }
 
-function headers(accept: string): Record<string, string> {
+/**
+ * The API token the CLI sends: RIBJOURNAL_TOKEN (trimmed), else the contents of the file named by
+ * RIBJOURNAL_TOKEN_FILE (trimmed); undefined when neither is set (an empty value counts as unset). A
+ * missing, unreadable or empty token file is a BAD_ARGUMENT whose message names the file, never a token.
+ */
+export function readToken(env: NodeJS.ProcessEnv = process.env): string | undefined {
+  const token = env['RIBJOURNAL_TOKEN']?.trim();
+  if (token !== undefined && token !== '') return token;
+  const file = env['RIBJOURNAL_TOKEN_FILE']?.trim();
+  if (file === undefined || file === '') return undefined;
+  const path = resolve(file);
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code ?? (err instanceof Error ? err.message : String(err));
+    throw new RibjournalError(
+      'BAD_ARGUMENT',
+      `RIBJOURNAL_TOKEN_FILE: cannot read token file ${path} (${code})`,
+      { cause: err, details: { file: path } },
+    );
+  }
+  const fromFile = text.trim();
+  if (fromFile === '' || /\s/.test(fromFile)) {
+    throw new RibjournalError(
+      'BAD_ARGUMENT',
+      `RIBJOURNAL_TOKEN_FILE: token file ${path} must hold one token (no spaces) and nothing else`,
+      { details: { file: path } },
+    );
+  }
+  return fromFile;
+}
+
+function headers(accept: string, token: string | undefined): Record<string, string> {
   const h: Record<string, string> = { 'content-type': 'application/json', accept };
-  const token = process.env['RIBJOURNAL_TOKEN'];
-  if (token) h['authorization'] = `Bearer ${token}`;
+  if (token !== undefined) h['authorization'] = `Bearer ${token}`;
   return h;
 }
 
 /** A GraphQL client of one daemon. */
 export class ApiClient {
-  constructor(readonly url: string) {}
+  /** The token, read on first use (so a bad token file fails the command that needs the API, once). */
+  private token: { readonly value: string | undefined } | undefined;
+
+  constructor(
+    readonly url: string,
+    private readonly env: NodeJS.ProcessEnv = process.env,
+  ) {}
+
+  private bearer(): string | undefined {
+    this.token ??= { value: readToken(this.env) };
+    return this.token.value;
+  }
 
   /** Runs a query; a GraphQL error becomes a RibjournalError with the server's code. */
   async query<T>(query: string, variables: Record<string, unknown> = {}): Promise<T> {
+    const h = headers('application/graphql-response+json, application/json', this.bearer());
     let res: Response;
     try {
       res = await fetch(this.url, {
         method: 'POST',
-        headers: headers('application/graphql-response+json, application/json'),
+        headers: h,
         body: JSON.stringify({ query, variables }),
       });
     } catch (err) {
@@ -137,11 +187,12 @@ export class ApiClient {
     variables: Record<string, unknown> = {},
     signal?: AbortSignal,
   ): AsyncGenerator<T> {
+    const h = headers('text/event-stream', this.bearer());
     let res: Response;
     try {
       res = await fetch(this.url, {
         method: 'POST',
-        headers: headers('text/event-stream'),
+        headers: h,
         body: JSON.stringify({ query, variables }),
         ...(signal ? { signal } : {}),
       });

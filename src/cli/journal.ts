@@ -3,6 +3,7 @@
 // offline journal, so that online and offline print exactly the same thing.
 import { createWriteStream } from 'node:fs';
 import { once } from 'node:events';
+import { resolve } from 'node:path';
 import type { Command } from 'commander';
 import { createYoga } from '../api/index.js';
 import type { ApiContext } from '../api/index.js';
@@ -29,6 +30,8 @@ import {
   resolveTimePoint,
 } from '../shared/index.js';
 import { tolerateEpipe, writeOut } from './output.js';
+import { clientFor } from './client.js';
+import { explainRefusal } from './admin.js';
 
 /** Turns a journal held by a daemon into one actionable line naming the online equivalent. */
 function heldError(err: unknown, dir: string, online: string): unknown {
@@ -440,17 +443,43 @@ export function registerJournalCommands(program: Command): void {
   journal
     .command('backup')
     .description('write a consistent, verified copy of a journal into a new directory')
-    .argument('[dir]', 'journal directory of a stopped daemon (a running daemon makes its own backup)')
+    .argument(
+      '[dir]',
+      'journal directory of a stopped daemon (without it, the running daemon copies its live journal)',
+    )
     .requiredOption('--out <dir>', 'new journal directory (must not exist or be empty)')
+    .option(
+      '--api <host:port>',
+      'without DIR: daemon API address (default $RIBJOURNAL_API or 127.0.0.1:8179)',
+    )
     .option('-j, --json', 'print JSON')
-    .action(async (dir: string | undefined, opts: JsonOption & { out: string }) => {
+    .action(async (dir: string | undefined, opts: JsonOption & { out: string; api?: string }) => {
       if (dir === undefined) {
-        // The online form (the daemon copies its live journal from a LevelDB snapshot) goes through the
-        // daemon's API, which the composition root wires to LevelJournal.backup.
-        throw new RibjournalError(
-          'BAD_ARGUMENT',
-          'give the journal directory of a stopped daemon: ribjournal journal backup DIR --out NEW_DIR',
-        );
+        // The online form: the daemon copies its live journal from a LevelDB snapshot into --out (a
+        // path on the daemon host, so made absolute here) and verifies it. Needs the API token.
+        const outDir = resolve(opts.out);
+        let r: { location: string; events: string; bytes: string };
+        try {
+          r = (
+            await clientFor(opts).query<{
+              backup: { location: string; events: string; bytes: string };
+            }>('mutation($outDir: String!) { backup(outDir: $outDir) { location events bytes } }', {
+              outDir,
+            })
+          ).backup;
+        } catch (err) {
+          throw explainRefusal(err, 'journal backup');
+        }
+        const events = Number(r.events);
+        const bytes = Number(r.bytes);
+        if (opts.json) {
+          await writeOut(JSON.stringify({ location: r.location, events, bytes, ok: true }) + '\n');
+        } else {
+          await writeOut(
+            `backed up ${n(events)} events into ${r.location} (${formatBytes(bytes)}); it verifies.\n`,
+          );
+        }
+        return;
       }
       const j = await openOffline(dir, 'ribjournal journal backup --out DIR');
       const progress = stderrProgress('copying');

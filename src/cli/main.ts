@@ -10,6 +10,7 @@ import { registerHistory } from './history.js';
 import { registerDiff } from './diff.js';
 import { registerEvents } from './events.js';
 import { registerNeighbor } from './neighbor.js';
+import { registerAdmin } from './admin.js';
 
 export function buildProgram(): Command {
   const program = new Command('ribjournal')
@@ -26,6 +27,7 @@ export function buildProgram(): Command {
   registerDiff(program);
   registerEvents(program);
   registerNeighbor(program);
+  registerAdmin(program);
   return program;
 }
 

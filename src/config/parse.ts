@@ -95,7 +95,6 @@ const GOBGP_NEIGHBOR = [
   'route-reflector',
   'as-path-options',
   'add-paths',
-  'graceful-restart',
   'apply-policy',
   'use-multiple-paths',
   'route-server',
@@ -113,6 +112,17 @@ const GOBGP_NEIGHBOR_CONFIG = [
   'vrf',
 ];
 const GOBGP_TRANSPORT_CONFIG = ['tcp-mss', 'mtu-discovery', 'ttl', 'bind-interface'];
+// GoBGP's GracefulRestartConfig keys beyond enabled and restart-time: the helper side (we keep no
+// routes of peers) and the restarting-speaker procedures ribjournal does not carry out.
+const GOBGP_GRACEFUL_RESTART_CONFIG = [
+  'stale-routes-time',
+  'helper-only',
+  'deferral-time',
+  'notification-enabled',
+  'long-lived-enabled',
+];
+/** RFC 4724 3: the Restart Time field has 12 bits. */
+const MAX_RESTART_TIME_S = 4095;
 const GOBGP_TIMERS_CONFIG = ['minimum-advertisement-interval', 'idle-hold-time-after-reset'];
 const GOBGP_AFI_SAFI = [
   'mp-graceful-restart',
@@ -719,6 +729,7 @@ function readNeighbor(n: TableReader): NeighborConfig | undefined {
   const transport = n.table('transport');
   const timers = n.table('timers');
   const afiSafis = n.tableArray('afi-safis');
+  const gracefulRestart = n.table('graceful-restart');
   n.ignore(GOBGP_NEIGHBOR);
   n.finish();
   if (c === undefined && !n.has('config'))
@@ -766,6 +777,7 @@ function readNeighbor(n: TableReader): NeighborConfig | undefined {
 
   const { holdTime, keepaliveInterval, connectRetry } = readTimers(timers);
   const families = readFamilies(n, afiSafis, address);
+  const gr = readGracefulRestart(gracefulRestart, holdTime);
   if (address === undefined || peerAs === undefined) return undefined;
   return {
     address: address.canonical,
@@ -778,7 +790,30 @@ function readNeighbor(n: TableReader): NeighborConfig | undefined {
     keepaliveInterval,
     connectRetry,
     families,
+    ...(gr !== undefined ? { gracefulRestart: gr } : {}),
   };
+}
+
+/** `[neighbors.graceful-restart.config]` with GoBGP's defaults: enabled false, restart-time hold-time. */
+function readGracefulRestart(
+  gr: TableReader | undefined,
+  holdTime: number,
+): NonNullable<NeighborConfig['gracefulRestart']> | undefined {
+  const c = gr?.table('config');
+  gr?.finish();
+  if (c === undefined) return undefined;
+  const enabled = c.boolean('enabled');
+  const time = c.number('restart-time', { min: 0, max: MAX_RESTART_TIME_S });
+  if (enabled === undefined && !c.has('enabled'))
+    c.report.warn(
+      c.path,
+      'enabled is not set: as in GoBGP, graceful restart is then off for this neighbor (not announced)',
+    );
+  else if (enabled === false && c.has('restart-time'))
+    c.report.warn(c.at('restart-time'), 'ignored: graceful restart is not enabled');
+  c.ignore(GOBGP_GRACEFUL_RESTART_CONFIG);
+  c.finish();
+  return { enabled: enabled ?? false, restartTime: time ?? Math.min(holdTime, MAX_RESTART_TIME_S) };
 }
 
 function readTimers(timers: TableReader | undefined): {

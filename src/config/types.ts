@@ -45,6 +45,12 @@ export interface NeighborConfig {
   readonly connectRetry: number;
   /** Enabled families; without afi-safis, as GoBGP: ipv4-unicast for an IPv4 neighbor, ipv6-unicast for IPv6. */
   readonly families: readonly NeighborFamily[];
+  /**
+   * `[neighbors.graceful-restart.config]` (RFC 4724): absent when the section is absent (the
+   * speaker's default then applies); `enabled` false as GoBGP when the key is missing; `restartTime`
+   * (0..4095 s) defaults, as GoBGP, to hold-time (at most 4095).
+   */
+  readonly gracefulRestart?: { readonly enabled: boolean; readonly restartTime: number };
 }
 
 /** `[global.config]`; its presence turns BGP on. */

@@ -15,6 +15,7 @@ import {
   type PeerLink,
 } from './harness.js';
 import { freePort } from './scripted-peer.js';
+import { samples } from '../../unit/metrics/prom-text.js';
 
 const LOCAL_AS = 65001;
 const ROUTER_ID = '192.0.2.1';
@@ -206,6 +207,16 @@ test('eBGP over IPv4: all four families with RD types 0, 1, 2, route targets, la
     (r) => byKey(r).has('64551:100:10.1.5.0/24'),
     'a new VRF route',
   );
+  // The live change reached gobgpd in an UPDATE: its commit-to-UPDATE latency was observed for the peer.
+  const latency = samples(
+    await daemon.daemon.metrics.metrics(),
+    'ribjournal_commit_to_update_seconds_count',
+    {
+      peer: link.peer4,
+    },
+  );
+  assert.equal(latency.length, 1, 'one histogram series for the peer');
+  assert.ok(latency[0]!.value > 0, `commit-to-UPDATE observations for ${link.peer4}`);
   await kernel.delAddress('eth1', '10.1.5.1/24');
   await ribUntil(
     gobgpd,
