@@ -207,6 +207,18 @@ async function serve(
     reloadFromFile('SIGHUP').catch(() => undefined); // logged in reloadFromFile
   };
   process.on('SIGHUP', onHup);
+  // SIGTERM/SIGINT during start-up: finish starting, then stop cleanly (the default action would kill
+  // the process with the journal open and the observer child orphaned).
+  let stopSignal: string | undefined;
+  let onStop: ((signal: string) => void) | undefined;
+  const onTerm = (signal: string): void => {
+    if (onStop !== undefined) onStop(signal);
+    else stopSignal ??= signal;
+  };
+  const onSigterm = (): void => onTerm('SIGTERM');
+  const onSigint = (): void => onTerm('SIGINT');
+  process.on('SIGTERM', onSigterm);
+  process.on('SIGINT', onSigint);
 
   let daemon: Daemon;
   try {
@@ -220,6 +232,8 @@ async function serve(
   } catch (err) {
     started(undefined);
     process.off('SIGHUP', onHup);
+    process.off('SIGTERM', onSigterm);
+    process.off('SIGINT', onSigint);
     await pending.close();
     throw err;
   }
@@ -267,7 +281,10 @@ async function serve(
   alog.info({ url: api.url }, 'API listening');
 
   await new Promise<void>((resolve) => {
+    let stopping = false;
     const stop = (signal: string): void => {
+      if (stopping) return;
+      stopping = true;
       log.info({ signal }, 'stopping');
       reloading
         .then(() => api.close())
@@ -278,8 +295,10 @@ async function serve(
           resolve();
         });
     };
-    process.once('SIGTERM', () => stop('SIGTERM'));
-    process.once('SIGINT', () => stop('SIGINT'));
+    if (stopSignal !== undefined) stop(stopSignal);
+    else onStop = stop;
   });
   process.off('SIGHUP', onHup);
+  process.off('SIGTERM', onSigterm);
+  process.off('SIGINT', onSigint);
 }
