@@ -149,7 +149,8 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
           failed = err;
         },
       );
-      inFlight = Promise.all([inFlight, p]);
+      // Resolve to undefined: a Promise.all chain would otherwise nest every earlier value (a leak).
+      inFlight = Promise.all([inFlight, p]).then(() => undefined);
     };
 
     let readyFlag = false;
