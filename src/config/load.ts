@@ -1,6 +1,6 @@
 // Reading the config file: the only part of this folder that touches the file system.
 import { readFile } from 'node:fs/promises';
-import { RibjournalError } from '../shared/errors.js';
+import { RibjournalError } from '../shared/index.js';
 import { parseConfig } from './parse.js';
 import type { LoadedConfig } from './types.js';
 

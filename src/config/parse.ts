@@ -4,8 +4,7 @@
 // is collected and reported at once, each with its key path and line; keys we do not use are warnings.
 import ipaddr from 'ipaddr.js';
 import { parse, TomlError } from 'smol-toml';
-import { RibjournalError } from '../shared/errors.js';
-import { isRdRtError, parseRdRt, type RdRt } from '../shared/rd.js';
+import { RibjournalError, isRdRtError, parseRdRt, type RdRt } from '../shared/index.js';
 import { interfaceMatcher, interfacePatternProblem, isGlob } from './glob.js';
 import { formatPath, type KeyPath } from './path.js';
 import { Report, TableReader, isTable, type Located } from './reader.js';

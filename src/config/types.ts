@@ -1,5 +1,5 @@
 // The validated, frozen configuration: GoBGP's TOML nesting read into the shapes the daemon uses.
-import type { RdRt } from '../shared/rd.js';
+import type { RdRt } from '../shared/index.js';
 
 /** Interfaces whose connected routes are imported into one table; patterns are exact names or fnmatch globs. */
 export interface ImportSection {

@@ -4,7 +4,7 @@
 // ignored.
 import type { ConfigApplied } from '../../events/index.js';
 import type { Journal } from '../../journal/index.js';
-import { encodeVrfPaths, restoreVrfPaths } from '../timeline/rib-snapshot.js';
+import { encodeVrfPaths, restoreVrfPaths } from './snapshot.js';
 import { Rib } from './rib.js';
 
 /** The meta key the daemon keeps its RIB checkpoint under. */

@@ -1,2 +1,3 @@
 export * from './rib.js';
 export * from './checkpoint.js';
+export * from './snapshot.js';

@@ -1,2 +1,1 @@
 export * from './timeline.js';
-export * from './rib-snapshot.js';

@@ -10,7 +10,7 @@ import { seqsBetween } from '../history/index.js';
 import type { HistoryIndex } from '../history/index.js';
 import { Rib } from '../rib/index.js';
 import type { PathSet } from '../rib/index.js';
-import { copyVrfPaths, encodeVrfPaths, restoreVrfPaths } from './rib-snapshot.js';
+import { copyVrfPaths, encodeVrfPaths, restoreVrfPaths } from '../rib/index.js';
 
 export interface TimelineOptions {
   /** Events between two checkpoints (default 25 000). */

@@ -3,7 +3,7 @@
 // not a look-alike. Kept outside rib.ts: the Rib only knows how to fold events.
 import type { Envelope, RouteDiscovered } from '../../events/index.js';
 import { familyOf } from '../../shared/index.js';
-import type { Path, Rib } from '../rib/index.js';
+import type { Path, Rib } from './rib.js';
 
 /** The RouteDiscovered envelope that created `path`. */
 export function discoveryOf(path: Path): Envelope<RouteDiscovered> {
