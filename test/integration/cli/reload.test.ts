@@ -10,26 +10,10 @@ import { createInterface } from 'node:readline';
 import { createNetns } from '../../helpers/netns.js';
 import type { Netns } from '../../helpers/netns.js';
 import { tempJournalDir } from '../../helpers/daemon.js';
+import { kubelbConfig } from '../../helpers/configs.js';
 
 const root = new URL('../../../', import.meta.url).pathname;
 const CLI = [process.execPath, '--import', 'tsx', join(root, 'src/cli/run.ts')];
-
-const CONFIG = (kubelbVrf: string): string => `
-[netlink]
-  [netlink.import]
-    enabled = true
-    interface-list = ["kubelb0"]
-    vrf = "${kubelbVrf}"
-[[vrfs]]
-  [vrfs.config]
-    name = "customer-a"
-    rd = "64551:100"
-    import-rt-list = ["64551:100"]
-    export-rt-list = ["64551:100"]
-  [vrfs.netlink-import]
-    enabled = true
-    interface-list = ["eth1"]
-`;
 
 /** Runs the CLI inside the namespace, where the daemon's API listens on the namespace's loopback. */
 function cliIn(ns: Netns, args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
@@ -64,7 +48,7 @@ test('the CLI reads a daemon on a real namespace; SIGHUP moves an interface betw
   await ns.addAddress('eth1', '10.1.0.1/24');
   const dir = await tempJournalDir(t);
   const file = join(dir, 'ribjournal.toml');
-  await writeFile(file, CONFIG('global'));
+  await writeFile(file, kubelbConfig({ kubelbVrf: 'global' }));
   const child = spawn(
     'ip',
     ['netns', 'exec', ns.name, ...CLI, 'serve', '-f', file, '--journal', join(dir, 'j')],
@@ -96,7 +80,7 @@ test('the CLI reads a daemon on a real namespace; SIGHUP moves an interface betw
   assert.deepEqual(names, ['customer-a'], 'like gobgp vrf: configured VRFs, not the global table');
 
   // Move kubelb0 into customer-a and reload.
-  await writeFile(file, CONFIG('customer-a'));
+  await writeFile(file, kubelbConfig({ kubelbVrf: 'customer-a' }));
   child.kill('SIGHUP');
   const moved = await until('kubelb0 in customer-a', async () => {
     const r = await cliIn(ns, ['vrf', 'customer-a', 'rib', '-j']);
@@ -109,7 +93,7 @@ test('the CLI reads a daemon on a real namespace; SIGHUP moves an interface betw
   assert.match(history.stdout, /config-changed/, history.stdout);
 
   // An invalid config is rejected; the daemon keeps running on the old one.
-  await writeFile(file, CONFIG('no-such-vrf'));
+  await writeFile(file, kubelbConfig({ kubelbVrf: 'no-such-vrf' }));
   child.kill('SIGHUP');
   await until('the rejection', async () =>
     logs.some((l) => l.includes('reload rejected')) ? true : undefined,

@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { createNetns } from '../../helpers/netns.js';
 import type { Netns } from '../../helpers/netns.js';
 import { tempJournalDir } from '../../helpers/daemon.js';
+import { kubelbConfig } from '../../helpers/configs.js';
 import { parseExposition, value } from '../../unit/metrics/prom-text.js';
 import { brief, gql, http, journalEvents, startServe, until, wsSession } from './harness.js';
 
@@ -17,25 +18,8 @@ const LISTEN = '10.99.0.1:8179';
 const BASE = `http://${LISTEN}`;
 const URL_ = `${BASE}/graphql`;
 
-const CONFIG = (kubelbVrf: string, api: string): string => `
-[netlink]
-  scan-interval = 3600
-  [netlink.import]
-    enabled = true
-    interface-list = ["kubelb0"]
-    vrf = "${kubelbVrf}"
-[[vrfs]]
-  [vrfs.config]
-    name = "customer-a"
-    rd = "64551:100"
-    import-rt-list = ["64551:100"]
-    export-rt-list = ["64551:100"]
-  [vrfs.netlink-import]
-    enabled = true
-    interface-list = ["eth1"]
-[api]
-${api}
-`;
+const apiConfig = (kubelbVrf: string, api: string): string =>
+  kubelbConfig({ kubelbVrf, extra: `[api]\n${api}\n` });
 
 async function namespace(t: Parameters<typeof createNetns>[0]): Promise<Netns> {
   const ns = await createNetns(t);
@@ -75,7 +59,7 @@ test('a non-loopback listener with neither a token nor anonymous-read refuses to
   await ns.addAddress('api0', '10.99.0.1/24');
   const dir = await tempJournalDir(t);
   const file = join(dir, 'ribjournal.toml');
-  await writeFile(file, CONFIG('global', `  listen = "${LISTEN}"`));
+  await writeFile(file, apiConfig('global', `  listen = "${LISTEN}"`));
   const jdir = join(dir, 'j');
   const serve = startServe(ns, ['-f', file, '--journal', jdir], { inside: true });
   assert.equal(await serve.exited, 2);
@@ -98,7 +82,7 @@ test('with a token file: no token or a wrong one is refused and changes nothing;
   await writeFile(join(dir, 'api-token'), `${TOKEN}\n`);
   await chmod(join(dir, 'api-token'), 0o600);
   const api = `  listen = "${LISTEN}"\n  token-file = "api-token"`;
-  await writeFile(file, CONFIG('global', api));
+  await writeFile(file, apiConfig('global', api));
   const jdir = join(dir, 'state', 'journal');
   const serve = startServe(ns, ['-f', file, '--journal', jdir], { inside: true });
   await serve.waitLog((l) => l.msg === 'API listening', 'API listening');
@@ -123,7 +107,7 @@ test('with a token file: no token or a wrong one is refused and changes nothing;
   assert.equal(metrics.status, 200);
 
   // The file now moves kubelb0 into customer-a; a reload without or with a wrong token changes nothing.
-  await writeFile(file, CONFIG('customer-a', api));
+  await writeFile(file, apiConfig('customer-a', api));
   const before = await head(ns, TOKEN);
   const ribBefore = await ribs(ns, TOKEN);
   assert.equal(ribBefore, 'global: 192.0.2.10/32; customer-a: 10.1.0.0/24');
@@ -169,7 +153,7 @@ test('with a token file: no token or a wrong one is refused and changes nothing;
   assert.equal(await ribs(ns, TOKEN), 'global: ; customer-a: 10.1.0.0/24 192.0.2.10/32');
 
   // An invalid file: CONFIG_INVALID with the problems, nothing journaled, the running config kept.
-  await writeFile(file, CONFIG('no-such-vrf', api));
+  await writeFile(file, apiConfig('no-such-vrf', api));
   const afterReload = await head(ns, TOKEN);
   const bad = await gql(ns, URL_, 'mutation { reload { changed } }', TOKEN);
   assert.equal(bad.errors?.[0]?.extensions?.['code'], 'CONFIG_INVALID');
@@ -212,7 +196,7 @@ test('anonymous-read opens queries, /metrics and subscriptions to all, state cha
   const file = join(dir, 'ribjournal.toml');
   const tokenFile = join(dir, 'token');
   await writeFile(tokenFile, TOKEN, { mode: 0o600 });
-  await writeFile(file, CONFIG('global', `  listen = "${LISTEN}"\n  anonymous-read = true`));
+  await writeFile(file, apiConfig('global', `  listen = "${LISTEN}"\n  anonymous-read = true`));
   const serve = startServe(ns, ['-f', file, '--journal', join(dir, 'j')], {
     inside: true,
     env: { RIBJOURNAL_TOKEN_FILE: tokenFile },
@@ -231,7 +215,7 @@ test('anonymous-read opens queries, /metrics and subscriptions to all, state cha
   // A wrong token is still a wrong token.
   assert.equal((await gql(ns, URL_, '{ journal { headSeq } }', 'wrong')).status, 401);
 
-  await writeFile(file, CONFIG('customer-a', `  listen = "${LISTEN}"\n  anonymous-read = true`));
+  await writeFile(file, apiConfig('customer-a', `  listen = "${LISTEN}"\n  anonymous-read = true`));
   const before = await head(ns, TOKEN);
   const ribBefore = await ribs(ns, TOKEN);
   for (const op of [

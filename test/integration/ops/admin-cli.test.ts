@@ -11,8 +11,11 @@ import { pathToFileURL } from 'node:url';
 import { createNetns } from '../../helpers/netns.js';
 import type { Netns } from '../../helpers/netns.js';
 import { tempJournalDir } from '../../helpers/daemon.js';
+import { kubelbConfig } from '../../helpers/configs.js';
 import { gql, http, root, startServe, until } from './harness.js';
 
+const CONFIG = (kubelbVrf: string): string =>
+  kubelbConfig({ kubelbVrf, extra: '[api]\n  token-file = "api-token"' });
 const TOKEN = 'YWRtaW4tY2xpLXRva2VuLWZvci1yaWJqb3VybmFs';
 const BASE = 'http://127.0.0.1:8179';
 // tsx by path: one CLI run has another working directory (for a relative --out).
@@ -22,26 +25,6 @@ const CLI = [
   pathToFileURL(join(root, 'node_modules/tsx/dist/loader.mjs')).href,
   join(root, 'src/cli/run.ts'),
 ];
-
-const CONFIG = (kubelbVrf: string): string => `
-[netlink]
-  scan-interval = 3600
-  [netlink.import]
-    enabled = true
-    interface-list = ["kubelb0"]
-    vrf = "${kubelbVrf}"
-[[vrfs]]
-  [vrfs.config]
-    name = "customer-a"
-    rd = "64551:100"
-    import-rt-list = ["64551:100"]
-    export-rt-list = ["64551:100"]
-  [vrfs.netlink-import]
-    enabled = true
-    interface-list = ["eth1"]
-[api]
-  token-file = "api-token"
-`;
 
 interface CliResult {
   readonly code: number | null;

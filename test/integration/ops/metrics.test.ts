@@ -7,29 +7,14 @@ import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { createNetns } from '../../helpers/netns.js';
 import { tempJournalDir } from '../../helpers/daemon.js';
+import { kubelbConfig } from '../../helpers/configs.js';
 import { parseExposition, value } from '../../unit/metrics/prom-text.js';
 import type { Sample } from '../../unit/metrics/prom-text.js';
 import { brief, childPids, gql, http, journalEvents, startServe, until } from './harness.js';
 import type { EventRow } from './harness.js';
 
 const TOKEN = 'metrics-test-token-5b1f';
-
-const CONFIG = `
-[netlink]
-  scan-interval = 3600
-  [netlink.import]
-    enabled = true
-    interface-list = ["kubelb0"]
-[[vrfs]]
-  [vrfs.config]
-    name = "customer-a"
-    rd = "64551:100"
-    import-rt-list = ["64551:100"]
-    export-rt-list = ["64551:100"]
-  [vrfs.netlink-import]
-    enabled = true
-    interface-list = ["eth1"]
-`;
+const CONFIG = kubelbConfig();
 
 function byType(events: readonly EventRow[]): Record<string, number> {
   const n: Record<string, number> = { ConfigApplied: 0, RouteDiscovered: 0, RouteVanished: 0 };
