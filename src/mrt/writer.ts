@@ -22,6 +22,8 @@ import {
   SAFI_MPLS_VPN,
   SAFI_UNICAST,
   encodeRd,
+  nlriSize,
+  writeNlri as encodeNlri,
   encodeRouteTarget,
 } from '../bgp/codec/index.js';
 import type { RdRt } from '../shared/index.js';
@@ -136,23 +138,15 @@ function isV6(address: string): boolean {
   return address.includes(':');
 }
 
-/** NLRI: length in bits, then the significant octets; for VPN routes the label and RD come first. */
+/** NLRI as BGP carries it (the codec's encoder): for VPN routes one label and the RD come first. */
 function writeNlri(b: Bytes, route: MrtRoute): void {
   const slash = route.prefix.lastIndexOf('/');
   const length = Number(route.prefix.slice(slash + 1));
-  const bytes = addressBytes(route.prefix.slice(0, slash));
-  const octets = (length + 7) >> 3;
-  if (route.rd) {
-    b.u8(24 + 64 + length);
-    const field = (route.label ?? 0) * 16 + 1; // bottom of stack
-    b.u8((field >>> 16) & 0xff)
-      .u8((field >>> 8) & 0xff)
-      .u8(field & 0xff);
-    b.bytes(encodeRd(route.rd));
-  } else {
-    b.u8(length);
-  }
-  b.bytes(bytes.slice(0, octets));
+  const vpn = route.rd !== undefined;
+  const out = new Uint8Array(nlriSize(length, 1, vpn));
+  const prefix = Uint8Array.from(addressBytes(route.prefix.slice(0, slash)));
+  encodeNlri(out, 0, prefix, length, vpn, [route.label ?? 0], route.rd ? encodeRd(route.rd) : undefined);
+  b.bytes(out);
 }
 
 function attr(b: Bytes, flags: number, type: number, value: Uint8Array | readonly number[]): void {

@@ -69,3 +69,4 @@ export {
   type UpdateProblem,
   type UpdateResult,
 } from './update-decode.js';
+export { nlriSize, writeNlri } from './nlri.js';
