@@ -68,29 +68,8 @@ export async function createPeerLink(t: AfterHook): Promise<PeerLink> {
   return { ns, localDev, local4, peer4, local6, peer6, peerDev };
 }
 
-/** Polls `check` until it holds (no fixed sleeps); fails with `what` and the last error after `ms`. */
-export async function waitFor<T>(
-  check: () => Promise<T | undefined | false> | T | undefined | false,
-  what: string,
-  ms = 15_000,
-  everyMs = 25,
-): Promise<T> {
-  const deadline = Date.now() + ms;
-  let last: unknown;
-  for (;;) {
-    try {
-      const v = await check();
-      if (v !== undefined && v !== false) return v;
-    } catch (err) {
-      last = err;
-    }
-    if (Date.now() > deadline)
-      throw new Error(
-        `timed out after ${ms} ms waiting for ${what}${last instanceof Error ? `: ${last.message}` : ''}`,
-      );
-    await new Promise((r) => setTimeout(r, everyMs));
-  }
-}
+import { waitFor } from '../../helpers/deadline.js';
+export { waitFor };
 
 export type Family = 'ipv4-unicast' | 'ipv6-unicast' | 'l3vpn-ipv4-unicast' | 'l3vpn-ipv6-unicast';
 export const ALL_FAMILIES: readonly Family[] = [
