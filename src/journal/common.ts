@@ -1,5 +1,7 @@
 // What the LevelDB and memory journals share, so that both keep the contract the same way: group
 // commit (seq and time assignment, encoding, listener fan-out, failure handling) and read ranges.
+import { pino } from 'pino';
+import type { Logger } from 'pino';
 import { RibjournalError } from '../shared/index.js';
 import type { Clock } from '../shared/index.js';
 import { BlockWriter, EVENT_SCHEMA_VERSION } from '../events/index.js';
@@ -9,10 +11,14 @@ import type { CommitListener, ReadOptions } from './journal.js';
 /** Receives what a commit listener threw; the journal itself carries on. */
 export type ListenerErrorHandler = (error: unknown) => void;
 
-/** Default handler: a process warning (printed on stderr), since the journal has no logger of its own. */
-export function warnListenerError(error: unknown): void {
-  const text = error instanceof Error ? (error.stack ?? error.message) : String(error);
-  process.emitWarning(`a journal commit listener threw: ${text}`, 'RibjournalListenerWarning');
+/** The journal's logger when its caller gives none: pino JSON lines on stderr. */
+export function defaultJournalLog(): Logger {
+  return pino({ base: { topic: 'journal' } }, pino.destination(2));
+}
+
+/** Default listener error handler: logged (with the stack) on the journal's logger. */
+export function logListenerError(log: Logger): ListenerErrorHandler {
+  return (err) => log.error({ err }, 'a journal commit listener threw');
 }
 
 /** The set of onCommit listeners. Copy-on-write, so emitting allocates nothing and (un)subscribing from

@@ -3,6 +3,7 @@
 // Reads run against a LevelDB snapshot, so that block compaction (compaction.ts), which rewrites runs of
 // small blocks in the background, never shows a reader a mix of old and merged blocks.
 import { resolve } from 'node:path';
+import type { Logger } from 'pino';
 import type { Envelope, JournalEvent } from '../events/index.js';
 import { RibjournalError, systemClock } from '../shared/index.js';
 import type { Clock } from '../shared/index.js';
@@ -14,7 +15,8 @@ import {
   MAX_BLOCK_EVENTS,
   closedError,
   readRange,
-  warnListenerError,
+  defaultJournalLog,
+  logListenerError,
 } from './common.js';
 import type { EncodedBlock, ListenerErrorHandler } from './common.js';
 import { MAX_RUN_BLOCKS, MIN_CLOSED_RUN_BLOCKS, SMALL_BLOCK_EVENTS, compactionPass } from './compaction.js';
@@ -22,6 +24,7 @@ import type { PassResult } from './compaction.js';
 import { copyStore } from './copy.js';
 import { dirSize, levelCode, openDb } from './db.js';
 import { HeadMarker, readHeadMarker } from './head-marker.js';
+import type { MarkerFs } from './head-marker.js';
 import type { CopyResult } from './copy.js';
 import type { CommitListener, Journal, JournalStats, ReadOptions } from './journal.js';
 import { runMigrations } from './migrate.js';
@@ -60,16 +63,26 @@ export interface LevelJournalOptions {
   readonly clock?: Clock;
   /** Create the journal when missing (default true); when false a missing one is JOURNAL_NOT_FOUND. */
   readonly create?: boolean;
-  /** Receives what an onCommit listener threw (default: a process warning). */
+  /** Where the journal logs what it carries on through (a failing head marker, compaction, listeners). */
+  readonly log?: Logger;
+  /** Receives what an onCommit listener threw (default: logged). */
   readonly onListenerError?: ListenerErrorHandler;
   /** Follows the migrations an open runs on an older journal (for logs and progress). */
   readonly onMigration?: (event: MigrationEvent) => void;
   /** Merge runs of small blocks in the background (default true). */
   readonly compaction?: boolean;
-  /** Receives a failed background compaction (default: a process warning). The journal carries on. */
+  /** Receives a failed background compaction (default: logged). The journal carries on. */
   readonly onCompactionError?: (error: unknown) => void;
   /** The migrations to run (tests); default: every migration of this build. */
   readonly migrations?: readonly JournalMigration[];
+  /** Head marker writer settings (tests inject a slow or failing file system). */
+  readonly headMarker?: {
+    readonly intervalMs?: number;
+    readonly maxRetryMs?: number;
+    readonly fs?: MarkerFs;
+  };
+  /** Wraps the opened database (tests: a spy that sees every write and its options). */
+  readonly wrapDb?: (db: Db) => Db;
 }
 
 /** What the structural check at open learned: the head and the blocks the compactor cares about. */
@@ -106,11 +119,14 @@ export class LevelJournal implements Journal {
   private committedDuringPass: (readonly [number, number])[] = [];
   private compactionFailed = false;
   private readonly marker: HeadMarker;
+  private readonly log: Logger;
 
   private constructor(location: string, db: Db, options: LevelJournalOptions, structure: Structure) {
     this.location = location;
     this.db = db;
-    this.listeners = new CommitListeners(options.onListenerError ?? warnListenerError);
+    const log = options.log ?? defaultJournalLog();
+    this.log = log;
+    this.listeners = new CommitListeners(options.onListenerError ?? logListenerError(log));
     this.firstTime = structure.firstTime;
     this.commits = new GroupCommit(
       location,
@@ -120,9 +136,23 @@ export class LevelJournal implements Journal {
       structure.head,
       structure.lastTime,
     );
-    this.marker = new HeadMarker(location, warnMarkerError);
+    this.marker = new HeadMarker(
+      location,
+      {
+        failed: (err, attempt, retryInMs) =>
+          log.error(
+            { err, attempt, retryInMs, head: this.commits.headSeq, markerHead: this.marker.writtenHead },
+            'journal head marker not written; retrying',
+          ),
+        recovered: (head, attempts) =>
+          log.info({ head, attempts }, 'journal head marker written again after failures'),
+      },
+      options.headMarker ?? {},
+    );
     this.compactionEnabled = options.compaction ?? true;
-    this.onCompactionError = options.onCompactionError ?? warnCompactionError;
+    this.onCompactionError =
+      options.onCompactionError ??
+      ((err) => log.error({ err }, 'journal block compaction stopped; the journal carries on without it'));
     for (const [seq, count] of structure.blocks) this.noteBlock(seq, count);
     this.maybeCompact();
   }
@@ -130,7 +160,8 @@ export class LevelJournal implements Journal {
   /** Opens (or creates) the journal in `dir`: see openLevelJournal. */
   static async open(dir: string, options: LevelJournalOptions = {}): Promise<LevelJournal> {
     const location = resolve(dir);
-    const db = await openDb(location, options.create ?? true);
+    const opened = await openDb(location, options.create ?? true);
+    const db = options.wrapDb ? options.wrapDb(opened) : opened;
     try {
       await prepareFormat(location, db, options);
       const structure = await checkStructure(location, db);
@@ -667,14 +698,4 @@ async function checkStructure(location: string, db: Db): Promise<Structure> {
       `\`ribjournal journal recover ${location} --out NEW_DIR\` copies the intact events into a new journal`,
     { details: { report, problem } },
   );
-}
-
-function warnMarkerError(error: unknown): void {
-  const text = error instanceof Error ? error.message : String(error);
-  process.emitWarning(`journal head marker not written: ${text}`, 'RibjournalMarkerWarning');
-}
-
-function warnCompactionError(error: unknown): void {
-  const text = error instanceof Error ? error.message : String(error);
-  process.emitWarning(`journal block compaction stopped: ${text}`, 'RibjournalCompactionWarning');
 }

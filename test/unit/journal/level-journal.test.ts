@@ -13,6 +13,7 @@ import type { LevelJournalOptions } from '../../../src/journal/index.js';
 import type { Envelope } from '../../../src/events/index.js';
 import { isRibjournalError } from '../../../src/shared/index.js';
 import { FakeClock, journalContract, readAll, rejectsWith, sampleEvents } from './contract.js';
+import type { SpiedWrite } from './contract.js';
 
 const JOURNAL_MODULE = new URL('../../../src/journal/index.ts', import.meta.url).href;
 
@@ -29,10 +30,59 @@ async function open(t: TestContext, dir: string, options?: LevelJournalOptions) 
   return journal;
 }
 
-journalContract('LevelJournal', async (t, options) => {
-  const dir = await tempDir(t);
-  return open(t, join(dir, 'journal'), options);
-});
+journalContract(
+  'LevelJournal',
+  async (t, options) => {
+    const dir = await tempDir(t);
+    const spy = options?.writeSpy;
+    const { writeSpy: _, ...rest } = options ?? {};
+    return open(t, join(dir, 'journal'), spy ? { ...rest, wrapDb: (db) => spyDb(db, spy) } : rest);
+  },
+  { storage: true },
+);
+
+type SpyDb = ClassicLevel<Buffer, Buffer>;
+
+/** A database spy: the real LevelDB, with every write and the options it was given reported to `spy`. */
+function spyDb(db: SpyDb, spy: (w: SpiedWrite) => void): SpyDb {
+  const track = <T>(entries: number, options: unknown, write: () => Promise<T>): Promise<T> => {
+    const w: SpiedWrite = {
+      entries,
+      sync: (options as { sync?: boolean } | undefined)?.sync === true,
+      done: false,
+    };
+    spy(w);
+    return write().then((v) => {
+      w.done = true;
+      return v;
+    });
+  };
+  return new Proxy(db, {
+    get(target, prop) {
+      if (prop === 'put')
+        return (k: Buffer, v: Buffer, o: object = {}) => track(1, o, () => target.put(k, v, o));
+      if (prop === 'del') return (k: Buffer, o: object = {}) => track(1, o, () => target.del(k, o));
+      if (prop === 'batch') {
+        return (...args: unknown[]) => {
+          if (args.length > 0) {
+            const [ops, o] = args as [unknown[], object | undefined];
+            return track(ops.length, o, () => target.batch(ops as never, o ?? {}));
+          }
+          const batch = target.batch();
+          return new Proxy(batch, {
+            get(b, p) {
+              if (p === 'write') return (o: object = {}) => track(b.length, o, () => b.write(o));
+              const v = Reflect.get(b, p, b) as unknown;
+              return typeof v === 'function' ? (v as (...a: unknown[]) => unknown).bind(b) : v;
+            },
+          });
+        };
+      }
+      const v = Reflect.get(target, prop, target) as unknown;
+      return typeof v === 'function' ? (v as (...a: unknown[]) => unknown).bind(target) : v;
+    },
+  });
+}
 
 /** Runs `code` (an ES module body with `openLevelJournal` and `dir` in scope) in a child node process. */
 function child(t: TestContext, dir: string, code: string): ChildProcess {
