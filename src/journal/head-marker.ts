@@ -151,6 +151,8 @@ export class HeadMarker {
       (err: unknown) => {
         this.failures++;
         this.writing = undefined;
+        // The last write at close into a directory that is gone (removed under us): nothing to mark.
+        if (this.closed && (err as { code?: unknown } | null)?.code === 'ENOENT') return;
         const delay = Math.min(this.maxRetryMs, this.intervalMs * 2 ** Math.min(this.failures - 1, 16));
         this.report.failed(err, this.failures, this.closed ? 0 : delay);
         this.schedule(delay);

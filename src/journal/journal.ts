@@ -18,6 +18,20 @@ export interface JournalStats {
   readonly sizeOnDisk: number;
 }
 
+/** A range of seqs (inclusive). */
+export interface SeqRange {
+  readonly first: number;
+  readonly last: number;
+}
+
+/** Faults of a journal that the daemon reports (/readyz, /healthz, metrics) and the API checks. */
+export interface JournalHealth {
+  /** Ranges whose events failed their checksum, in seq order (answers depending on them must fail). */
+  readonly damaged: readonly SeqRange[];
+  /** Events in those ranges. */
+  readonly damagedEvents: number;
+}
+
 export type CommitListener = (batch: readonly Envelope[]) => void;
 
 /** Append-only event log. Implementations: LevelJournal (LevelDB), MemoryJournal (tests). */
@@ -47,5 +61,7 @@ export interface Journal {
   getMeta(key: string): Promise<Buffer | undefined>;
   putMeta(key: string, value: Buffer): Promise<void>;
   deleteMeta(key: string): Promise<void>;
+  /** Faults found so far (implementations that can have any; absent: none). */
+  health?(): JournalHealth;
   close(): Promise<void>;
 }

@@ -4,6 +4,7 @@
 // small blocks in the background, never shows a reader a mix of old and merged blocks.
 import { resolve } from 'node:path';
 import type { Logger } from 'pino';
+import { decodeBlock } from '../events/index.js';
 import type { Envelope, JournalEvent } from '../events/index.js';
 import { RibjournalError, systemClock } from '../shared/index.js';
 import type { Clock } from '../shared/index.js';
@@ -26,7 +27,7 @@ import { dirSize, levelCode, openDb } from './db.js';
 import { HeadMarker, readHeadMarker } from './head-marker.js';
 import type { MarkerFs } from './head-marker.js';
 import type { CopyResult } from './copy.js';
-import type { CommitListener, Journal, JournalStats, ReadOptions } from './journal.js';
+import type { CommitListener, Journal, JournalHealth, JournalStats, ReadOptions } from './journal.js';
 import { runMigrations } from './migrate.js';
 import type { JournalMigration, MigrationEvent } from './migrate.js';
 import {
@@ -54,6 +55,9 @@ import {
 } from './storage.js';
 import type { Db } from './storage.js';
 import { describeDamage, verifyStore } from './verify.js';
+import type { SeqSpan } from './verify.js';
+import { DamageRegistry, damagedError } from './damage.js';
+import type { DamageSource } from './damage.js';
 
 export { JOURNAL_FORMAT_VERSION };
 
@@ -81,6 +85,11 @@ export interface LevelJournalOptions {
     readonly maxRetryMs?: number;
     readonly fs?: MarkerFs;
   };
+  /**
+   * Serve a damaged journal: reads skip the events of a block that fails its checksum (recording the
+   * range, which every answer that depends on it must check) instead of throwing JOURNAL_DAMAGED.
+   */
+  readonly allowDamaged?: boolean;
   /** Wraps the opened database (tests: a spy that sees every write and its options). */
   readonly wrapDb?: (db: Db) => Db;
 }
@@ -120,12 +129,16 @@ export class LevelJournal implements Journal {
   private compactionFailed = false;
   private readonly marker: HeadMarker;
   private readonly log: Logger;
+  private readonly damaged = new DamageRegistry();
+  private readonly allowDamaged: boolean;
+  private verifying = new Set<Promise<unknown>>();
 
   private constructor(location: string, db: Db, options: LevelJournalOptions, structure: Structure) {
     this.location = location;
     this.db = db;
     const log = options.log ?? defaultJournalLog();
     this.log = log;
+    this.allowDamaged = options.allowDamaged ?? false;
     this.listeners = new CommitListeners(options.onListenerError ?? logListenerError(log));
     this.firstTime = structure.firstTime;
     this.commits = new GroupCommit(
@@ -239,17 +252,27 @@ export class LevelJournal implements Journal {
             throw this.levelError(err);
           }
           if (entries.length === 0) break;
-          const out: Envelope[] = [];
+          let out: Envelope[] = [];
           for (const [key, value] of entries) {
             const firstSeq = blockSeqOfKey(key);
             if (firstSeq !== expect)
               throw this.corrupt(`seqs ${expect}..${firstSeq - 1} are missing`, expect);
-            expect = firstSeq + this.decodeInto(firstSeq, value, out);
+            try {
+              expect = firstSeq + decodeStoredBlock(value, JOURNAL_FORMAT_VERSION, firstSeq, out).count;
+            } catch (err) {
+              if (!(err instanceof BlockDamage)) throw err;
+              const span = await this.noteDamage(err, 'read', snapshot);
+              // The damage may lie outside the range read (a block reaches beyond it): not this read's.
+              if (!this.allowDamaged && span.first <= last && span.last >= first)
+                throw damagedError(this.location, span, `block e/${firstSeq}: ${err.message}`);
+              // What the block holds before the damage, then on after it (--allow-damaged: skipped).
+              salvage(value, firstSeq, span.first, out);
+              expect = span.last + 1;
+            }
           }
-          // Trim the part of the first block before `first` and of the last block after `last`.
-          if (out[0]!.seq < first) out.splice(0, first - out[0]!.seq);
-          const tail = out[out.length - 1]!.seq;
-          if (tail > last) out.length -= tail - last;
+          // Trim what lies before `first` and after `last` (the first and last blocks reach beyond).
+          if (out.length > 0 && (out[0]!.seq < first || out[out.length - 1]!.seq > last))
+            out = out.filter((e) => e.seq >= first && e.seq <= last);
           if (out.length > 0) yield out;
           if (expect > last) break;
         }
@@ -274,7 +297,9 @@ export class LevelJournal implements Journal {
     }
     const entry = entries[0];
     if (entry === undefined) throw this.corrupt(`no block holds seq ${seq}`, seq);
-    return this.recordAt(blockSeqOfKey(entry[0]), entry[1], seq);
+    const known = this.damaged.overlapping(seq, seq);
+    if (known) throw damagedError(this.location, known);
+    return this.checked(() => this.recordAt(blockSeqOfKey(entry[0]), entry[1], seq));
   }
 
   async seqAtTime(time: number): Promise<number> {
@@ -302,7 +327,10 @@ export class LevelJournal implements Journal {
         throw this.levelError(err);
       }
       if (block === undefined) throw this.corrupt('the time index names a missing block', firstSeq);
-      const records = this.records(firstSeq, block);
+      const records = await this.checked(
+        () => blockRecords(block, JOURNAL_FORMAT_VERSION, firstSeq),
+        snapshot,
+      );
       // The block's first event is at or before `time`; find the last one that is, reading times in place.
       let pos = 0;
       let found = firstSeq;
@@ -314,7 +342,9 @@ export class LevelJournal implements Journal {
         pos += RECORD_HEADER + records.readUInt32LE(pos);
       }
       // Verify the checksum of the record the answer comes from, as get() would.
-      this.recordAt(firstSeq, block, found);
+      const known = this.damaged.overlapping(found, found);
+      if (known) throw damagedError(this.location, known);
+      await this.checked(() => this.recordAt(firstSeq, block, found), snapshot);
       return found;
     } finally {
       await snapshot.close();
@@ -403,6 +433,7 @@ export class LevelJournal implements Journal {
     this.closing ??= (async () => {
       await this.commits.close();
       while (this.compacting) await this.compacting;
+      await Promise.allSettled([...this.verifying]);
       await this.marker.flush();
       await this.db.close();
     })();
@@ -489,26 +520,9 @@ export class LevelJournal implements Journal {
     }
   }
 
-  /** Decodes a block into `out`, checking it completely; returns how many events it holds. */
-  private decodeInto(firstSeq: number, value: Buffer, out: Envelope[]): number {
-    try {
-      return decodeStoredBlock(value, JOURNAL_FORMAT_VERSION, firstSeq, out).count;
-    } catch (err) {
-      throw err instanceof BlockDamage ? blockError(this.location, err) : err;
-    }
-  }
-
-  private records(firstSeq: number, block: Buffer): Buffer {
-    try {
-      return blockRecords(block, JOURNAL_FORMAT_VERSION, firstSeq);
-    } catch (err) {
-      throw err instanceof BlockDamage ? blockError(this.location, err) : err;
-    }
-  }
-
   /** Decodes only the record for `seq` of a block, walking the record lengths to reach it. */
   private recordAt(firstSeq: number, block: Buffer, seq: number): Envelope {
-    const records = this.records(firstSeq, block);
+    const records = blockRecords(block, JOURNAL_FORMAT_VERSION, firstSeq);
     let pos = 0;
     for (let s = firstSeq; s < seq; s++) {
       if (pos + RECORD_HEADER > records.length) throw this.corrupt(`block ends before seq ${seq}`, firstSeq);
@@ -520,11 +534,117 @@ export class LevelJournal implements Journal {
     try {
       decodeStoredBlock(records.subarray(pos, end), 1, seq, out);
     } catch (err) {
-      throw err instanceof BlockDamage
-        ? blockError(this.location, new BlockDamage(err.message, firstSeq, seq))
-        : err;
+      throw err instanceof BlockDamage ? new BlockDamage(err.message, firstSeq, seq) : err;
     }
     return out[0]!;
+  }
+
+  /** Runs a block decode; damage it finds is recorded and thrown as JOURNAL_DAMAGED naming the range. */
+  private async checked<T>(decode: () => T, snapshot?: ReturnType<Db['snapshot']>): Promise<T> {
+    try {
+      return decode();
+    } catch (err) {
+      if (!(err instanceof BlockDamage)) throw err;
+      const span = await this.noteDamage(err, 'read', snapshot);
+      throw damagedError(this.location, span, `block e/${err.blockSeq}: ${err.message}`);
+    }
+  }
+
+  /**
+   * Records the range a block damage makes unreadable: from the first affected seq through the end of
+   * its block (the seq before the next block, or the head).
+   */
+  private async noteDamage(
+    damage: BlockDamage,
+    source: DamageSource,
+    snapshot?: ReturnType<Db['snapshot']>,
+  ): Promise<SeqSpan> {
+    let next: Buffer[];
+    try {
+      next = await this.db
+        .keys({ gt: eventKey(damage.blockSeq), lt: EVENTS_HI, limit: 1, ...(snapshot ? { snapshot } : {}) })
+        .all();
+    } catch (err) {
+      throw this.levelError(err);
+    }
+    const key = next[0];
+    const span = {
+      first: Math.max(damage.blockSeq, damage.seq),
+      last: key === undefined ? this.head() : blockSeqOfKey(key) - 1,
+    };
+    this.damaged.add(span, source);
+    return span;
+  }
+
+  // --- damage ---------------------------------------------------------------------------------------
+
+  /** The damaged ranges known so far (start-up check, reads, background verify) and their listeners. */
+  damage(): DamageRegistry {
+    return this.damaged;
+  }
+
+  /** What the daemon's health and metrics report about the journal. */
+  health(): JournalHealth {
+    return { damaged: this.damaged.list(), damagedEvents: this.damaged.events() };
+  }
+
+  /**
+   * Checks every event in `range` (checksums, seqs, block headers), recording damaged ranges (see
+   * damage()); resolves with those found. Yields to the event loop every few ms, so it can run in the
+   * background of a serving daemon (`background` also reads fewer blocks at a time).
+   */
+  verifyEvents(range: SeqSpan, options: { background?: boolean } = {}): Promise<readonly SeqSpan[]> {
+    this.assertOpen();
+    const run = this.verifyRange(range, options.background ? 'background verify' : 'start-up check');
+    this.verifying.add(run);
+    void run.finally(() => this.verifying.delete(run)).catch(() => undefined);
+    return run;
+  }
+
+  private async verifyRange(range: SeqSpan, source: DamageSource): Promise<readonly SeqSpan[]> {
+    const found: SeqSpan[] = [];
+    const last = Math.min(range.last, this.head());
+    if (last < range.first) return found;
+    const snapshot = this.db.snapshot();
+    try {
+      const start = await this.blockAtOrBefore(Math.max(1, range.first), snapshot);
+      if (start === undefined) return found;
+      const it = this.db.iterator({ gte: start, lte: eventKey(last), snapshot });
+      const out: Envelope[] = [];
+      let slice = Date.now();
+      try {
+        for (;;) {
+          if (this.closing) break;
+          let entries: [Buffer, Buffer][];
+          try {
+            entries = await it.nextv(16);
+          } catch (err) {
+            throw this.levelError(err);
+          }
+          if (entries.length === 0) break;
+          for (const [key, value] of entries) {
+            const seq = blockSeqOfKey(key);
+            out.length = 0;
+            try {
+              decodeStoredBlock(value, JOURNAL_FORMAT_VERSION, seq, out);
+            } catch (err) {
+              if (!(err instanceof BlockDamage)) throw err;
+              found.push(await this.noteDamage(err, source, snapshot));
+            }
+            // Never hold the event loop for long: the commit path and the API share it.
+            if (Date.now() - slice > 5) {
+              await new Promise((r) => setImmediate(r));
+              slice = Date.now();
+            }
+          }
+        }
+      } finally {
+        await it.close();
+      }
+    } finally {
+      await snapshot.close();
+    }
+    return found;
   }
 
   private corrupt(what: string, seq: number): RibjournalError {
@@ -558,6 +678,21 @@ export class LevelJournal implements Journal {
  */
 export function openLevelJournal(dir: string, options?: LevelJournalOptions): Promise<LevelJournal> {
   return LevelJournal.open(dir, options);
+}
+
+/** Keeps the records of a damaged block before the damage (`upTo`, exclusive): they passed their checksums. */
+function salvage(value: Buffer, blockSeq: number, upTo: number, out: Envelope[]): void {
+  const got: Envelope[] = [];
+  try {
+    decodeBlock(blockRecords(value, JOURNAL_FORMAT_VERSION, blockSeq), got);
+  } catch {
+    // Expected: the damage. What decoded before it is in `got`.
+  }
+  for (let i = 0; i < got.length; i++) {
+    const env = got[i]!;
+    if (env.seq !== blockSeq + i || env.seq >= upTo) break;
+    out.push(env);
+  }
 }
 
 /** Reads the format record; initialises an empty database; refuses newer formats; migrates older ones. */

@@ -285,9 +285,9 @@ void describe('LevelJournal', () => {
     );
     const again = await open(t, dir);
     assert.equal(again.head(), 30);
-    const err = await rejectsWith(() => readAll(again), 'JOURNAL_CORRUPT');
+    const err = await rejectsWith(() => readAll(again), 'JOURNAL_DAMAGED');
     assert.match(err.message, /seq 11/);
-    await rejectsWith(() => again.get(11), 'JOURNAL_CORRUPT');
+    await rejectsWith(() => again.get(11), 'JOURNAL_DAMAGED');
     assert.equal((await readAll(again, { after: 20 })).envelopes.length, 10, 'the rest stays readable');
     assert.equal((await readAll(again, { through: 10 })).envelopes.length, 10);
   });
