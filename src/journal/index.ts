@@ -13,3 +13,5 @@ export type { VerifyReport, VerifyProblem, SeqSpan } from './verify.js';
 export { verifyJournal, recoverJournal, scanJournalStats } from './offline.js';
 export { StatsAccumulator } from './offline.js';
 export type { JournalStatistics, VrfStatistics, OfflineOptions } from './offline.js';
+export { checkJournalOnStart, STARTUP_VERIFY_EVENTS } from './damage.js';
+export type { DamageRegistry, DamageSource, StartupCheckOptions } from './damage.js';
