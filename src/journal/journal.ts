@@ -30,6 +30,12 @@ export interface JournalHealth {
   readonly damaged: readonly SeqRange[];
   /** Events in those ranges. */
   readonly damagedEvents: number;
+  /** Events waiting for a write. */
+  readonly queuedEvents?: number;
+  /** Set while writes fail (a full disk): since when (epoch ms), failed attempts, the last reason. */
+  readonly writeFailing?: { readonly since: number; readonly attempts: number; readonly reason: string };
+  /** Set once writes have failed longer than the grace period: why the daemon is unhealthy. */
+  readonly unhealthy?: string;
 }
 
 export type CommitListener = (batch: readonly Envelope[]) => void;

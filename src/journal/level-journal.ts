@@ -2,6 +2,7 @@
 // Events and their time-index entries are written in one synced chained batch (DESIGN: Durability).
 // Reads run against a LevelDB snapshot, so that block compaction (compaction.ts), which rewrites runs of
 // small blocks in the background, never shows a reader a mix of old and merged blocks.
+import { statfs } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import type { Logger } from 'pino';
 import { decodeBlock } from '../events/index.js';
@@ -13,13 +14,14 @@ import { BlockDamage, blockError, blockRecords, decodeStoredBlock } from './bloc
 import {
   CommitListeners,
   GroupCommit,
+  MAX_QUEUED_EVENTS,
   MAX_BLOCK_EVENTS,
   closedError,
   readRange,
   defaultJournalLog,
   logListenerError,
 } from './common.js';
-import type { EncodedBlock, ListenerErrorHandler } from './common.js';
+import type { EncodedBlock, ListenerErrorHandler, WriteRecovery } from './common.js';
 import { MAX_RUN_BLOCKS, MIN_CLOSED_RUN_BLOCKS, SMALL_BLOCK_EVENTS, compactionPass } from './compaction.js';
 import type { PassResult } from './compaction.js';
 import { copyStore } from './copy.js';
@@ -90,8 +92,21 @@ export interface LevelJournalOptions {
    * range, which every answer that depends on it must check) instead of throwing JOURNAL_DAMAGED.
    */
   readonly allowDamaged?: boolean;
+  /** Retrying failed writes (a full disk); see WriteRetryOptions. */
+  readonly writeRetry?: WriteRetryOptions;
+  /** Events that may wait for a write before appends are refused (JOURNAL_BACKLOG_FULL). */
+  readonly maxQueuedEvents?: number;
   /** Wraps the opened database (tests: a spy that sees every write and its options). */
   readonly wrapDb?: (db: Db) => Db;
+}
+
+/** How failed writes are retried: the same batch, after a growing delay, on a reopened LevelDB. */
+export interface WriteRetryOptions {
+  /** First delay (default 100 ms), doubled per failed attempt up to maxDelayMs (default 5 s). */
+  readonly minDelayMs?: number;
+  readonly maxDelayMs?: number;
+  /** After failing this long (default 30 s) the journal reports itself unhealthy (/healthz). */
+  readonly graceMs?: number;
 }
 
 /** What the structural check at open learned: the head and the blocks the compactor cares about. */
@@ -112,7 +127,7 @@ export interface BackupOptions {
 /** A LevelDB-backed Journal. Obtain one with openLevelJournal. */
 export class LevelJournal implements Journal {
   readonly location: string;
-  private readonly db: Db;
+  private db: Db;
   private readonly listeners: CommitListeners;
   private readonly commits: GroupCommit;
   private firstTime: number | undefined;
@@ -132,6 +147,12 @@ export class LevelJournal implements Journal {
   private readonly damaged = new DamageRegistry();
   private readonly allowDamaged: boolean;
   private verifying = new Set<Promise<unknown>>();
+  // Failed writes (a full disk): retried with backoff until they go through (issue 10.3).
+  private readonly retry: Required<WriteRetryOptions>;
+  private readonly wrapDb: ((db: Db) => Db) | undefined;
+  private writeFailReason: string | undefined;
+  private wakeRetry: (() => void) | undefined;
+  private readonly recoveryListeners = new Set<(info: WriteRecovery) => void>();
 
   private constructor(location: string, db: Db, options: LevelJournalOptions, structure: Structure) {
     this.location = location;
@@ -148,7 +169,18 @@ export class LevelJournal implements Journal {
       (blocks) => this.writeBlocks(blocks),
       structure.head,
       structure.lastTime,
+      {
+        failed: (cause, attempt, since) => this.writeFailed(cause, attempt, since),
+        recovered: (info) => this.writeRecovered(info),
+      },
+      options.maxQueuedEvents ?? MAX_QUEUED_EVENTS,
     );
+    this.retry = {
+      minDelayMs: options.writeRetry?.minDelayMs ?? 100,
+      maxDelayMs: options.writeRetry?.maxDelayMs ?? 5000,
+      graceMs: options.writeRetry?.graceMs ?? 30_000,
+    };
+    this.wrapDb = options.wrapDb;
     this.marker = new HeadMarker(
       location,
       {
@@ -431,6 +463,7 @@ export class LevelJournal implements Journal {
 
   close(): Promise<void> {
     this.closing ??= (async () => {
+      this.wakeRetry?.();
       await this.commits.close();
       while (this.compacting) await this.compacting;
       await Promise.allSettled([...this.verifying]);
@@ -585,7 +618,109 @@ export class LevelJournal implements Journal {
 
   /** What the daemon's health and metrics report about the journal. */
   health(): JournalHealth {
-    return { damaged: this.damaged.list(), damagedEvents: this.damaged.events() };
+    const failure = this.commits.writeFailure;
+    const writeFailing =
+      failure === undefined
+        ? undefined
+        : { since: failure.since, attempts: failure.attempts, reason: this.writeFailReason ?? 'unknown' };
+    const unhealthy =
+      writeFailing !== undefined && Date.now() - writeFailing.since >= this.retry.graceMs
+        ? `journal writes failing for ${Math.round((Date.now() - writeFailing.since) / 1000)} s ` +
+          `(${writeFailing.attempts} attempts): ${writeFailing.reason}`
+        : undefined;
+    return {
+      damaged: this.damaged.list(),
+      damagedEvents: this.damaged.events(),
+      queuedEvents: this.commits.queued,
+      ...(writeFailing ? { writeFailing } : {}),
+      ...(unhealthy ? { unhealthy } : {}),
+    };
+  }
+
+  /**
+   * Calls `listener` each time writing resumes after failed writes or refused appends, once everything
+   * queued meanwhile is written: the moment to resync whatever the refused appends would have recorded.
+   */
+  onRecovered(listener: (info: WriteRecovery) => void): () => void {
+    this.recoveryListeners.add(listener);
+    return () => this.recoveryListeners.delete(listener);
+  }
+
+  // --- failed writes --------------------------------------------------------------------------------
+
+  private async writeFailed(cause: unknown, attempt: number, since: number): Promise<void> {
+    const why = cause instanceof Error ? cause.message : String(cause);
+    this.writeFailReason = why;
+    const delay = Math.min(this.retry.maxDelayMs, this.retry.minDelayMs * 2 ** Math.min(attempt - 1, 20));
+    if (attempt === 1 || attempt % 10 === 0) {
+      this.log.error(
+        {
+          err: cause,
+          attempt,
+          failingForMs: Date.now() - since,
+          queued: this.commits.queued,
+          retryInMs: delay,
+        },
+        'journal write failed; events wait in memory and the write is retried',
+      );
+    }
+    // Never write again on this handle: after a failed write LevelDB's log may end in a torn record,
+    // and records appended after it would be dropped at the next open. Reopen first (that recovers the
+    // log into a table and starts a new one), and only once there is room again, so that reads keep
+    // working on the open handle while the disk is full.
+    let wait = delay;
+    for (let round = 1; ; round++) {
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, wait);
+        this.wakeRetry = () => {
+          clearTimeout(timer);
+          resolve();
+        };
+      });
+      this.wakeRetry = undefined;
+      if (this.closing) throw closedError(this.location);
+      wait = Math.min(this.retry.maxDelayMs, wait * 2);
+      if (!(await freeSpace(this.location))) continue;
+      try {
+        await this.reopenDb();
+        return;
+      } catch (err) {
+        this.writeFailReason = err instanceof Error ? err.message : String(err);
+        if (round % 10 === 1) this.log.warn({ err }, 'journal database not reopened yet; retrying');
+      }
+    }
+  }
+
+  private writeRecovered(info: WriteRecovery): void {
+    this.writeFailReason = undefined;
+    this.log.info(
+      {
+        attempts: info.attempts,
+        failedForMs: info.failedForMs,
+        refusedEvents: info.refusedEvents,
+        head: this.head(),
+      },
+      'journal writes resumed',
+    );
+    // Compaction stopped on the same fault: let it try again.
+    this.compactionFailed = false;
+    this.maybeCompact();
+    for (const l of this.recoveryListeners) {
+      try {
+        l(info);
+      } catch (err) {
+        this.log.error({ err }, 'a journal recovery listener threw');
+      }
+    }
+  }
+
+  /** Closes and reopens LevelDB, which clears a write error it would otherwise keep. */
+  private async reopenDb(): Promise<void> {
+    while (this.compacting) await this.compacting;
+    await this.db.close().catch(() => undefined);
+    const opened = await openDb(this.location, false);
+    this.db = this.wrapDb ? this.wrapDb(opened) : opened;
+    this.log.info('journal database reopened after failed writes');
   }
 
   /**
@@ -678,6 +813,16 @@ export class LevelJournal implements Journal {
  */
 export function openLevelJournal(dir: string, options?: LevelJournalOptions): Promise<LevelJournal> {
   return LevelJournal.open(dir, options);
+}
+
+/** Whether the file system of `dir` has room again (1 MiB; a write that still fails is retried). */
+async function freeSpace(dir: string): Promise<boolean> {
+  try {
+    const s = await statfs(dir);
+    return s.bavail * s.bsize >= 1024 * 1024;
+  } catch {
+    return false;
+  }
 }
 
 /** Keeps the records of a damaged block before the damage (`upTo`, exclusive): they passed their checksums. */
