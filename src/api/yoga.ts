@@ -105,8 +105,14 @@ function frontDoorPlugin(
       const { url, fetchAPI, request } = payload;
       const endResponse = (r: Response): void => payload.endResponse(r);
       if (url.pathname === '/healthz') {
+        // Unhealthy once journal writes have failed longer than their grace period (a full disk): a
+        // supervisor's restart is the next thing to try (issue 10.3).
+        const sick = api.journal.health?.().unhealthy;
         endResponse(
-          new fetchAPI.Response('ok\n', { status: 200, headers: { 'content-type': 'text/plain' } }),
+          new fetchAPI.Response(sick === undefined ? 'ok\n' : `unhealthy: ${sick}\n`, {
+            status: sick === undefined ? 200 : 503,
+            headers: { 'content-type': 'text/plain' },
+          }),
         );
         return;
       }

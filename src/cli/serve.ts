@@ -31,6 +31,7 @@ interface ServeOptions {
   netns?: string;
   api?: string;
   allowDamaged?: boolean;
+  writeFailureGrace: string;
 }
 
 /** The API's token and anonymous-read, and where the token came from (never the token in logs). */
@@ -121,6 +122,11 @@ export function registerServe(program: Command): void {
       '--allow-damaged',
       'serve a journal whose events fail their checksum: answers that depend on the damaged ranges fail ' +
         'with JOURNAL_DAMAGED, the rest is served (default: refuse to start; see `journal verify`, `journal recover`)',
+    )
+    .option(
+      '--write-failure-grace <seconds>',
+      'how long journal writes may fail (a full disk; retried meanwhile) before /healthz fails',
+      '30',
     )
     .option(
       '--api <host:port>',
@@ -234,7 +240,17 @@ async function serve(
   try {
     const jlog = log.child({ topic: 'journal' });
     const allowDamaged = opts.allowDamaged === true;
-    journalOpen = await openLevelJournal(opts.journal, { log: jlog, allowDamaged });
+    const graceSeconds = Number(opts.writeFailureGrace);
+    if (!(graceSeconds >= 0))
+      throw new RibjournalError(
+        'BAD_ARGUMENT',
+        `--write-failure-grace must be a number of seconds, got ${opts.writeFailureGrace}`,
+      );
+    journalOpen = await openLevelJournal(opts.journal, {
+      log: jlog,
+      allowDamaged,
+      writeRetry: { graceMs: graceSeconds * 1000 },
+    });
     verifying = (await checkJournalOnStart(journalOpen, { allowDamaged, log: jlog })).background;
     daemon = await startDaemon({
       config: loaded.config,

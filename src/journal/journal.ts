@@ -1,5 +1,6 @@
 // The Journal contract: an append-only, gapless, checksummed log of envelopes with a live tail.
 import type { Envelope, JournalEvent } from '../events/index.js';
+import type { WriteRecovery } from './common.js';
 
 export interface ReadOptions {
   /** Start after this seq (0 = from the beginning). */
@@ -67,6 +68,11 @@ export interface Journal {
   getMeta(key: string): Promise<Buffer | undefined>;
   putMeta(key: string, value: Buffer): Promise<void>;
   deleteMeta(key: string): Promise<void>;
+  /**
+   * Calls `listener` when writing resumes after failed writes or refused appends (JOURNAL_BACKLOG_FULL),
+   * once everything queued meanwhile is written (implementations whose writes can fail).
+   */
+  onRecovered?(listener: (info: WriteRecovery) => void): () => void;
   /** Faults found so far (implementations that can have any; absent: none). */
   health?(): JournalHealth;
   close(): Promise<void>;

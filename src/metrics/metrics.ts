@@ -133,6 +133,23 @@ export function createDaemonMetrics(options: MetricsOptions = {}): DaemonMetrics
       this.set(sources.journal?.health?.().damagedEvents ?? 0);
     },
   });
+  // Failed writes (a full disk), retried until they go through (issue 10.3).
+  new Gauge({
+    name: 'ribjournal_journal_write_failing',
+    help: 'Whether journal writes are failing now (1) and being retried (the log says why), or not (0)',
+    registers: [registry],
+    collect() {
+      this.set(sources.journal?.health?.().writeFailing === undefined ? 0 : 1);
+    },
+  });
+  new Gauge({
+    name: 'ribjournal_journal_queued_events',
+    help: 'Events waiting for a journal write (grows while writes fail; bounded)',
+    registers: [registry],
+    collect() {
+      this.set(sources.journal?.health?.().queuedEvents ?? 0);
+    },
+  });
   let size: { bytes: number; at: number } | undefined;
   let sizing: Promise<void> | undefined;
   const refreshSize = (): Promise<void> => {
