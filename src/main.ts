@@ -13,7 +13,7 @@ import { createKernelObserver } from './netlink/index.js';
 import { createApiIndexes } from './api/index.js';
 import type { ApiIndexes } from './api/index.js';
 import { Rib, loadRibCheckpoint, replayAndFollow, saveRibCheckpoint } from './projections/index.js';
-import { RibjournalError, systemClock } from './shared/index.js';
+import { RibjournalError, isRibjournalError, systemClock } from './shared/index.js';
 import { createDaemonMetrics } from './metrics/index.js'; // metrics (issue 4)
 import type { DaemonMetrics } from './metrics/index.js';
 
@@ -70,7 +70,8 @@ export interface Daemon {
 
 export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
   const log = opts.log;
-  const journal = opts.journal ?? (await openLevelJournal(opts.journalDir));
+  const journal =
+    opts.journal ?? (await openLevelJournal(opts.journalDir, { log: log.child({ topic: 'journal' }) }));
   const jlog = log.child({ topic: 'journal' });
   const nlog = log.child({ topic: 'netlink' });
   opts.onJournalOpen?.(journal);
@@ -116,7 +117,7 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
       jlog.info({ seq: env?.seq, configVersion }, 'config applied');
     }
 
-    const state = new ImportState(config);
+    let state = new ImportState(config);
     state.loadJournaled(rib.allPaths());
     const ilog = log.child({ topic: 'import' });
     const logNotices = (): void => {
@@ -128,6 +129,7 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
 
     let inFlight: Promise<unknown> = Promise.resolve();
     let failed: unknown;
+    let refused = false;
     /** `receivedAt`: epoch µs the kernel notification behind `events` arrived (for the latency metric). */
     const commit = (events: JournalEvent[], receivedAt?: number): void => {
       if (events.length === 0) return;
@@ -144,6 +146,13 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
           for (let i = 0; i < events.length; i++) metrics.observeKernelToCommit(seconds);
         },
         (err: unknown) => {
+          // Journal write faults (issue 10.3): the journal keeps retrying; these events were refused
+          // because its backlog is full, and the resync after its recovery brings them back.
+          if (isRibjournalError(err, 'JOURNAL_BACKLOG_FULL')) {
+            if (!refused) jlog.warn({ err }, 'journal backlog full: events refused until writes resume');
+            refused = true;
+            return;
+          }
           if (failed === undefined)
             jlog.error({ err }, 'journal append failed: no further events are written');
           failed = err;
@@ -227,6 +236,17 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
       }
       applyChanges(batch.changes, batch.receivedAt, answers);
     });
+    // --- journal write faults (issue 10.3): once writes resume, a forced scan journals what was missed
+    // (reason reconcile); after refused appends the import state is rebuilt from what was journaled.
+    const unRecovered = journal.onRecovered?.(() => {
+      if (refused) {
+        refused = false;
+        state = new ImportState(config);
+        state.loadJournaled(rib.allPaths());
+      }
+      obs.requestScan();
+    });
+    // --- end journal write faults ------------------------------------------------------------------
     metrics.attach({ observer: obs });
     await obs.start();
     await inFlight;
@@ -340,6 +360,7 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
         );
         unfollow?.();
         unfollowIndexes?.();
+        unRecovered?.();
         if (opts.journal === undefined) await journal.close();
         log.info('stopped');
       },

@@ -6,6 +6,7 @@ import type { PrefixOrder } from '../projections/index.js';
 import { coveringPrefixes, lowerBound, prefixSortKey, withinKeyRange } from '../projections/index.js';
 import { parsePrefix } from '../shared/index.js';
 import type { ApiContext } from './context.js';
+import { assertStateSound } from './damage.js';
 import { apiError } from './errors.js';
 import type { Point } from './points.js';
 import { resolvePoint } from './points.js';
@@ -80,8 +81,12 @@ export async function ribViewAt(
   at: Point | null | undefined,
   vrfs?: readonly string[],
 ): Promise<RibView> {
-  if (at === null || at === undefined) return api.rib;
+  if (at === null || at === undefined) {
+    assertStateSound(api.journal, api.rib.seq);
+    return api.rib;
+  }
   const seq = await resolvePoint(api, at);
+  assertStateSound(api.journal, Math.min(seq, api.rib.seq));
   if (seq >= api.rib.seq) return api.rib;
   return api.indexes.timeline.ribAt(seq, vrfs);
 }

@@ -10,6 +10,7 @@ import { ApiAccess } from './auth.js';
 import type { Access, Refusal } from './auth.js';
 import type { RequestContext } from './builder.js';
 import type { ApiContext } from './context.js';
+import { damageReason } from './damage.js';
 import { maskError, withDocumentCode } from './errors.js';
 import { ChangeFeed } from './feed.js';
 import type { FeedOptions } from './feed.js';
@@ -104,17 +105,25 @@ function frontDoorPlugin(
       const { url, fetchAPI, request } = payload;
       const endResponse = (r: Response): void => payload.endResponse(r);
       if (url.pathname === '/healthz') {
+        // Unhealthy once journal writes have failed longer than their grace period (a full disk): a
+        // supervisor's restart is the next thing to try (issue 10.3).
+        const sick = api.journal.health?.().unhealthy;
         endResponse(
-          new fetchAPI.Response('ok\n', { status: 200, headers: { 'content-type': 'text/plain' } }),
+          new fetchAPI.Response(sick === undefined ? 'ok\n' : `unhealthy: ${sick}\n`, {
+            status: sick === undefined ? 200 : 503,
+            headers: { 'content-type': 'text/plain' },
+          }),
         );
         return;
       }
       if (url.pathname === '/readyz') {
         // Also not ready while the API's own indexes lag the live RIB (not yet replayed, or not wired).
         const { history, timeline } = api.indexes;
-        const ready = api.ready() && history.seq === api.rib.seq && timeline.seq === api.rib.seq;
+        const damage = damageReason(api.journal);
+        const ready =
+          damage === undefined && api.ready() && history.seq === api.rib.seq && timeline.seq === api.rib.seq;
         endResponse(
-          new fetchAPI.Response(ready ? 'ready\n' : 'not ready\n', {
+          new fetchAPI.Response(ready ? 'ready\n' : `not ready${damage ? `: ${damage}` : ''}\n`, {
             status: ready ? 200 : 503,
             headers: { 'content-type': 'text/plain' },
           }),

@@ -13,7 +13,7 @@ import { ApiAccess, DEFAULT_API_LISTEN, isLoopbackHost, listenApi, parseListen }
 import type { AccessConfig, AdminOperations, ApiServer, ReloadOutcome } from '../api/index.js';
 import { formatConfigProblem, loadConfigFile } from '../config/index.js';
 import type { Config, LoadedConfig } from '../config/index.js';
-import { LevelJournal } from '../journal/index.js';
+import { LevelJournal, checkJournalOnStart, openLevelJournal } from '../journal/index.js';
 import { startDaemon } from '../main.js';
 import type { Daemon } from '../main.js';
 import { createDaemonMetrics } from '../metrics/index.js';
@@ -30,6 +30,8 @@ interface ServeOptions {
   logLevel: string;
   netns?: string;
   api?: string;
+  allowDamaged?: boolean;
+  writeFailureGrace: string;
 }
 
 /** The API's token and anonymous-read, and where the token came from (never the token in logs). */
@@ -116,6 +118,16 @@ export function registerServe(program: Command): void {
     .option('-d, --dry-run', 'check the configuration and exit')
     .option('-l, --log-level <level>', `log level (${LEVELS.join(', ')})`, 'info')
     .option('--netns <name>', 'observe the interfaces of this network namespace')
+    .option(
+      '--allow-damaged',
+      'serve a journal whose events fail their checksum: answers that depend on the damaged ranges fail ' +
+        'with JOURNAL_DAMAGED, the rest is served (default: refuse to start; see `journal verify`, `journal recover`)',
+    )
+    .option(
+      '--write-failure-grace <seconds>',
+      'how long journal writes may fail (a full disk; retried meanwhile) before /healthz fails',
+      '30',
+    )
     .option(
       '--api <host:port>',
       `GraphQL API listen address (default: [api] listen, else ${DEFAULT_API_LISTEN})`,
@@ -221,10 +233,29 @@ async function serve(
   process.on('SIGINT', onSigint);
 
   let daemon: Daemon;
+  // The journal is opened here, not by the daemon, so that serve checks it first (issue 10.1): damage in
+  // the most recent events refuses start-up unless --allow-damaged; the rest is verified in the background.
+  let journalOpen: LevelJournal | undefined;
+  let verifying: Promise<void> = Promise.resolve();
   try {
+    const jlog = log.child({ topic: 'journal' });
+    const allowDamaged = opts.allowDamaged === true;
+    const graceSeconds = Number(opts.writeFailureGrace);
+    if (!(graceSeconds >= 0))
+      throw new RibjournalError(
+        'BAD_ARGUMENT',
+        `--write-failure-grace must be a number of seconds, got ${opts.writeFailureGrace}`,
+      );
+    journalOpen = await openLevelJournal(opts.journal, {
+      log: jlog,
+      allowDamaged,
+      writeRetry: { graceMs: graceSeconds * 1000 },
+    });
+    verifying = (await checkJournalOnStart(journalOpen, { allowDamaged, log: jlog })).background;
     daemon = await startDaemon({
       config: loaded.config,
       journalDir: opts.journal,
+      journal: journalOpen,
       log,
       metrics,
       ...(opts.netns !== undefined ? { netns: opts.netns } : {}),
@@ -234,6 +265,7 @@ async function serve(
     process.off('SIGHUP', onHup);
     process.off('SIGTERM', onSigterm);
     process.off('SIGINT', onSigint);
+    await journalOpen?.close().catch(() => undefined);
     await pending.close();
     throw err;
   }
@@ -274,6 +306,7 @@ async function serve(
     started(undefined);
     await pending.close();
     await daemon.stop();
+    await journalOpen.close();
     throw err;
   }
   metrics.attach({ subscriptions: () => api.yoga.feed.size });
@@ -289,6 +322,8 @@ async function serve(
       reloading
         .then(() => api.close())
         .then(() => daemon.stop())
+        .then(() => journal.close())
+        .then(() => verifying)
         .then(resolve, (err: unknown) => {
           log.error({ err }, 'stop failed');
           process.exitCode = 1;

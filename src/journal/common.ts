@@ -1,5 +1,7 @@
 // What the LevelDB and memory journals share, so that both keep the contract the same way: group
 // commit (seq and time assignment, encoding, listener fan-out, failure handling) and read ranges.
+import { pino } from 'pino';
+import type { Logger } from 'pino';
 import { RibjournalError } from '../shared/index.js';
 import type { Clock } from '../shared/index.js';
 import { BlockWriter, EVENT_SCHEMA_VERSION } from '../events/index.js';
@@ -9,10 +11,14 @@ import type { CommitListener, ReadOptions } from './journal.js';
 /** Receives what a commit listener threw; the journal itself carries on. */
 export type ListenerErrorHandler = (error: unknown) => void;
 
-/** Default handler: a process warning (printed on stderr), since the journal has no logger of its own. */
-export function warnListenerError(error: unknown): void {
-  const text = error instanceof Error ? (error.stack ?? error.message) : String(error);
-  process.emitWarning(`a journal commit listener threw: ${text}`, 'RibjournalListenerWarning');
+/** The journal's logger when its caller gives none: pino JSON lines on stderr. */
+export function defaultJournalLog(): Logger {
+  return pino({ base: { topic: 'journal' } }, pino.destination(2));
+}
+
+/** Default listener error handler: logged (with the stack) on the journal's logger. */
+export function logListenerError(log: Logger): ListenerErrorHandler {
+  return (err) => log.error({ err }, 'a journal commit listener threw');
 }
 
 /** The set of onCommit listeners. Copy-on-write, so emitting allocates nothing and (un)subscribing from
@@ -92,6 +98,30 @@ export interface EncodedBlock {
 /** Where a group commit lands: must make every block durable at once, or throw and write none. */
 export type WriteBlocks = (blocks: readonly EncodedBlock[]) => Promise<void>;
 
+/** How the writing resumed after failures or refused appends (for a resync of what was missed). */
+export interface WriteRecovery {
+  /** Failed attempts of the write that finally went through (0 when only appends were refused). */
+  readonly attempts: number;
+  /** Milliseconds from the first failure to the write that went through. */
+  readonly failedForMs: number;
+  /** Events of appends refused meanwhile (the queue was full): never journaled, to be reconciled. */
+  readonly refusedEvents: number;
+}
+
+/** Retrying failed writes (a full disk): the journal decides how long to wait and what to repair. */
+export interface WriteRetry {
+  /**
+   * Called after each failed attempt with the failure; resolves when the write should be tried again
+   * (the same blocks: rewriting them is idempotent), rejects to give up (the journal is closing).
+   */
+  failed(cause: unknown, attempt: number, since: number): Promise<void>;
+  /** Writes go through again after failures, and everything queued meanwhile is written. */
+  recovered(info: WriteRecovery): void;
+}
+
+/** Events that may wait for a write at once; appends beyond are refused with JOURNAL_BACKLOG_FULL. */
+export const MAX_QUEUED_EVENTS = 200_000;
+
 interface Pending {
   readonly events: readonly JournalEvent[];
   /** Clock reading when append() was called: the time the caller observed the events. */
@@ -110,6 +140,11 @@ const NO_ENVELOPES: readonly Envelope[] = Object.freeze([]);
  */
 export class GroupCommit {
   private queue: Pending[] = [];
+  private queuedEvents = 0;
+  private refusedEvents = 0;
+  private failedSince: number | undefined;
+  private failedAttempts = 0;
+  private failingNow = false;
   private running: Promise<void> | undefined;
   private failure: RibjournalError | undefined;
   private closed = false;
@@ -123,15 +158,32 @@ export class GroupCommit {
     /** Last durable seq and its time (0, 0 when empty). */
     public headSeq: number,
     public lastTime: number,
+    /** Without it, a failed write fails the journal for good (the memory journal, tools). */
+    private readonly retry?: WriteRetry,
+    private readonly maxQueuedEvents = MAX_QUEUED_EVENTS,
   ) {}
 
   append(events: readonly JournalEvent[]): Promise<readonly Envelope[]> {
     if (this.closed) return Promise.reject(closedError(this.location));
     if (this.failure) return Promise.reject(this.failure);
     if (events.length === 0) return Promise.resolve(NO_ENVELOPES);
+    if (this.queuedEvents + events.length > this.maxQueuedEvents && this.queuedEvents > 0) {
+      // Backpressure: memory stays bounded while the disk is slow or failing. The caller learns that
+      // these events are not journaled; the journal's recovery hook asks for a resync afterwards.
+      this.refusedEvents += events.length;
+      return Promise.reject(
+        new RibjournalError(
+          'JOURNAL_BACKLOG_FULL',
+          `journal ${this.location}: ${this.queuedEvents} events already wait for a write` +
+            `${this.failedSince !== undefined ? ' (writes are failing)' : ''}; ${events.length} more refused`,
+          { details: { queued: this.queuedEvents, refused: events.length } },
+        ),
+      );
+    }
     const time = Math.floor(this.clock.nowMicros());
     return new Promise((resolve, reject) => {
       this.queue.push({ events, time, resolve, reject });
+      this.queuedEvents += events.length;
       this.running ??= this.run();
     });
   }
@@ -148,9 +200,34 @@ export class GroupCommit {
     while (this.queue.length > 0) {
       const callers = this.queue;
       this.queue = [];
+      for (const c of callers) this.queuedEvents -= c.events.length;
       await this.commit(callers);
     }
     this.running = undefined;
+    // Everything queued is written: whoever journals kernel state can now resync what was missed.
+    if ((this.failedAttempts > 0 || this.refusedEvents > 0) && this.failure === undefined) {
+      const info: WriteRecovery = {
+        attempts: this.failedAttempts,
+        failedForMs: this.failedSince === undefined ? 0 : Date.now() - this.failedSince,
+        refusedEvents: this.refusedEvents,
+      };
+      this.failedAttempts = 0;
+      this.failedSince = undefined;
+      this.refusedEvents = 0;
+      this.retry?.recovered(info);
+    }
+  }
+
+  /** Since when (epoch ms) writes fail, and how many attempts failed; undefined while they work. */
+  get writeFailure(): { readonly since: number; readonly attempts: number } | undefined {
+    return this.failedSince === undefined || !this.failingNow
+      ? undefined
+      : { since: this.failedSince, attempts: this.failedAttempts };
+  }
+
+  /** Events waiting for a write. */
+  get queued(): number {
+    return this.queuedEvents;
   }
 
   private async commit(batch: Pending[]): Promise<void> {
@@ -169,12 +246,28 @@ export class GroupCommit {
       }
     }
     const { envelopes, blocks } = encoded;
-    try {
-      await this.writeBlocks(blocks);
-    } catch (cause) {
-      this.fail(cause, envelopes, callers);
-      return;
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await this.writeBlocks(blocks);
+        break;
+      } catch (cause) {
+        if (this.retry === undefined || this.closed) {
+          this.fail(cause, envelopes, callers);
+          return;
+        }
+        this.failingNow = true;
+        this.failedSince ??= Date.now();
+        this.failedAttempts++;
+        try {
+          await this.retry.failed(cause, attempt, this.failedSince);
+        } catch {
+          this.fail(cause, envelopes, callers);
+          return;
+        }
+      }
     }
+    // Writing again (the recovery hook waits until the queue is drained).
+    this.failingNow = false;
     const last = envelopes[envelopes.length - 1]!;
     this.headSeq = last.seq;
     this.lastTime = last.time;
@@ -245,6 +338,7 @@ export class GroupCommit {
     for (const c of callers) c.reject(this.failure);
     for (const c of this.queue) c.reject(this.failure);
     this.queue = [];
+    this.queuedEvents = 0;
   }
 }
 

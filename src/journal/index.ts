@@ -1,6 +1,7 @@
 export type * from './journal.js';
 export { openLevelJournal, LevelJournal, JOURNAL_FORMAT_VERSION } from './level-journal.js';
-export type { LevelJournalOptions, BackupOptions } from './level-journal.js';
+export type { LevelJournalOptions, BackupOptions, WriteRetryOptions } from './level-journal.js';
+export type { WriteRecovery } from './common.js';
 export { MemoryJournal } from './memory-journal.js';
 export type { MemoryJournalOptions } from './memory-journal.js';
 export type { ListenerErrorHandler } from './common.js';
@@ -13,3 +14,5 @@ export type { VerifyReport, VerifyProblem, SeqSpan } from './verify.js';
 export { verifyJournal, recoverJournal, scanJournalStats } from './offline.js';
 export { StatsAccumulator } from './offline.js';
 export type { JournalStatistics, VrfStatistics, OfflineOptions } from './offline.js';
+export { checkJournalOnStart, STARTUP_VERIFY_EVENTS } from './damage.js';
+export type { DamageRegistry, DamageSource, StartupCheckOptions } from './damage.js';

@@ -1,5 +1,6 @@
 // The Journal contract: an append-only, gapless, checksummed log of envelopes with a live tail.
 import type { Envelope, JournalEvent } from '../events/index.js';
+import type { WriteRecovery } from './common.js';
 
 export interface ReadOptions {
   /** Start after this seq (0 = from the beginning). */
@@ -16,6 +17,26 @@ export interface JournalStats {
   readonly lastTime: number | undefined;
   /** Bytes on disk (approximate for LevelDB; 0 for memory). */
   readonly sizeOnDisk: number;
+}
+
+/** A range of seqs (inclusive). */
+export interface SeqRange {
+  readonly first: number;
+  readonly last: number;
+}
+
+/** Faults of a journal that the daemon reports (/readyz, /healthz, metrics) and the API checks. */
+export interface JournalHealth {
+  /** Ranges whose events failed their checksum, in seq order (answers depending on them must fail). */
+  readonly damaged: readonly SeqRange[];
+  /** Events in those ranges. */
+  readonly damagedEvents: number;
+  /** Events waiting for a write. */
+  readonly queuedEvents?: number;
+  /** Set while writes fail (a full disk): since when (epoch ms), failed attempts, the last reason. */
+  readonly writeFailing?: { readonly since: number; readonly attempts: number; readonly reason: string };
+  /** Set once writes have failed longer than the grace period: why the daemon is unhealthy. */
+  readonly unhealthy?: string;
 }
 
 export type CommitListener = (batch: readonly Envelope[]) => void;
@@ -47,5 +68,12 @@ export interface Journal {
   getMeta(key: string): Promise<Buffer | undefined>;
   putMeta(key: string, value: Buffer): Promise<void>;
   deleteMeta(key: string): Promise<void>;
+  /**
+   * Calls `listener` when writing resumes after failed writes or refused appends (JOURNAL_BACKLOG_FULL),
+   * once everything queued meanwhile is written (implementations whose writes can fail).
+   */
+  onRecovered?(listener: (info: WriteRecovery) => void): () => void;
+  /** Faults found so far (implementations that can have any; absent: none). */
+  health?(): JournalHealth;
   close(): Promise<void>;
 }

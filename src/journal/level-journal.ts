@@ -2,7 +2,10 @@
 // Events and their time-index entries are written in one synced chained batch (DESIGN: Durability).
 // Reads run against a LevelDB snapshot, so that block compaction (compaction.ts), which rewrites runs of
 // small blocks in the background, never shows a reader a mix of old and merged blocks.
+import { statfs } from 'node:fs/promises';
 import { resolve } from 'node:path';
+import type { Logger } from 'pino';
+import { decodeBlock } from '../events/index.js';
 import type { Envelope, JournalEvent } from '../events/index.js';
 import { RibjournalError, systemClock } from '../shared/index.js';
 import type { Clock } from '../shared/index.js';
@@ -11,19 +14,22 @@ import { BlockDamage, blockError, blockRecords, decodeStoredBlock } from './bloc
 import {
   CommitListeners,
   GroupCommit,
+  MAX_QUEUED_EVENTS,
   MAX_BLOCK_EVENTS,
   closedError,
   readRange,
-  warnListenerError,
+  defaultJournalLog,
+  logListenerError,
 } from './common.js';
-import type { EncodedBlock, ListenerErrorHandler } from './common.js';
+import type { EncodedBlock, ListenerErrorHandler, WriteRecovery } from './common.js';
 import { MAX_RUN_BLOCKS, MIN_CLOSED_RUN_BLOCKS, SMALL_BLOCK_EVENTS, compactionPass } from './compaction.js';
 import type { PassResult } from './compaction.js';
 import { copyStore } from './copy.js';
 import { dirSize, levelCode, openDb } from './db.js';
 import { HeadMarker, readHeadMarker } from './head-marker.js';
+import type { MarkerFs } from './head-marker.js';
 import type { CopyResult } from './copy.js';
-import type { CommitListener, Journal, JournalStats, ReadOptions } from './journal.js';
+import type { CommitListener, Journal, JournalHealth, JournalStats, ReadOptions } from './journal.js';
 import { runMigrations } from './migrate.js';
 import type { JournalMigration, MigrationEvent } from './migrate.js';
 import {
@@ -51,6 +57,9 @@ import {
 } from './storage.js';
 import type { Db } from './storage.js';
 import { describeDamage, verifyStore } from './verify.js';
+import type { SeqSpan } from './verify.js';
+import { DamageRegistry, damagedError } from './damage.js';
+import type { DamageSource } from './damage.js';
 
 export { JOURNAL_FORMAT_VERSION };
 
@@ -60,16 +69,44 @@ export interface LevelJournalOptions {
   readonly clock?: Clock;
   /** Create the journal when missing (default true); when false a missing one is JOURNAL_NOT_FOUND. */
   readonly create?: boolean;
-  /** Receives what an onCommit listener threw (default: a process warning). */
+  /** Where the journal logs what it carries on through (a failing head marker, compaction, listeners). */
+  readonly log?: Logger;
+  /** Receives what an onCommit listener threw (default: logged). */
   readonly onListenerError?: ListenerErrorHandler;
   /** Follows the migrations an open runs on an older journal (for logs and progress). */
   readonly onMigration?: (event: MigrationEvent) => void;
   /** Merge runs of small blocks in the background (default true). */
   readonly compaction?: boolean;
-  /** Receives a failed background compaction (default: a process warning). The journal carries on. */
+  /** Receives a failed background compaction (default: logged). The journal carries on. */
   readonly onCompactionError?: (error: unknown) => void;
   /** The migrations to run (tests); default: every migration of this build. */
   readonly migrations?: readonly JournalMigration[];
+  /** Head marker writer settings (tests inject a slow or failing file system). */
+  readonly headMarker?: {
+    readonly intervalMs?: number;
+    readonly maxRetryMs?: number;
+    readonly fs?: MarkerFs;
+  };
+  /**
+   * Serve a damaged journal: reads skip the events of a block that fails its checksum (recording the
+   * range, which every answer that depends on it must check) instead of throwing JOURNAL_DAMAGED.
+   */
+  readonly allowDamaged?: boolean;
+  /** Retrying failed writes (a full disk); see WriteRetryOptions. */
+  readonly writeRetry?: WriteRetryOptions;
+  /** Events that may wait for a write before appends are refused (JOURNAL_BACKLOG_FULL). */
+  readonly maxQueuedEvents?: number;
+  /** Wraps the opened database (tests: a spy that sees every write and its options). */
+  readonly wrapDb?: (db: Db) => Db;
+}
+
+/** How failed writes are retried: the same batch, after a growing delay, on a reopened LevelDB. */
+export interface WriteRetryOptions {
+  /** First delay (default 100 ms), doubled per failed attempt up to maxDelayMs (default 5 s). */
+  readonly minDelayMs?: number;
+  readonly maxDelayMs?: number;
+  /** After failing this long (default 30 s) the journal reports itself unhealthy (/healthz). */
+  readonly graceMs?: number;
 }
 
 /** What the structural check at open learned: the head and the blocks the compactor cares about. */
@@ -90,7 +127,7 @@ export interface BackupOptions {
 /** A LevelDB-backed Journal. Obtain one with openLevelJournal. */
 export class LevelJournal implements Journal {
   readonly location: string;
-  private readonly db: Db;
+  private db: Db;
   private readonly listeners: CommitListeners;
   private readonly commits: GroupCommit;
   private firstTime: number | undefined;
@@ -106,11 +143,24 @@ export class LevelJournal implements Journal {
   private committedDuringPass: (readonly [number, number])[] = [];
   private compactionFailed = false;
   private readonly marker: HeadMarker;
+  private readonly log: Logger;
+  private readonly damaged = new DamageRegistry();
+  private readonly allowDamaged: boolean;
+  private verifying = new Set<Promise<unknown>>();
+  // Failed writes (a full disk): retried with backoff until they go through (issue 10.3).
+  private readonly retry: Required<WriteRetryOptions>;
+  private readonly wrapDb: ((db: Db) => Db) | undefined;
+  private writeFailReason: string | undefined;
+  private wakeRetry: (() => void) | undefined;
+  private readonly recoveryListeners = new Set<(info: WriteRecovery) => void>();
 
   private constructor(location: string, db: Db, options: LevelJournalOptions, structure: Structure) {
     this.location = location;
     this.db = db;
-    this.listeners = new CommitListeners(options.onListenerError ?? warnListenerError);
+    const log = options.log ?? defaultJournalLog();
+    this.log = log;
+    this.allowDamaged = options.allowDamaged ?? false;
+    this.listeners = new CommitListeners(options.onListenerError ?? logListenerError(log));
     this.firstTime = structure.firstTime;
     this.commits = new GroupCommit(
       location,
@@ -119,10 +169,35 @@ export class LevelJournal implements Journal {
       (blocks) => this.writeBlocks(blocks),
       structure.head,
       structure.lastTime,
+      {
+        failed: (cause, attempt, since) => this.writeFailed(cause, attempt, since),
+        recovered: (info) => this.writeRecovered(info),
+      },
+      options.maxQueuedEvents ?? MAX_QUEUED_EVENTS,
     );
-    this.marker = new HeadMarker(location, warnMarkerError);
+    this.retry = {
+      minDelayMs: options.writeRetry?.minDelayMs ?? 100,
+      maxDelayMs: options.writeRetry?.maxDelayMs ?? 5000,
+      graceMs: options.writeRetry?.graceMs ?? 30_000,
+    };
+    this.wrapDb = options.wrapDb;
+    this.marker = new HeadMarker(
+      location,
+      {
+        failed: (err, attempt, retryInMs) =>
+          log.error(
+            { err, attempt, retryInMs, head: this.commits.headSeq, markerHead: this.marker.writtenHead },
+            'journal head marker not written; retrying',
+          ),
+        recovered: (head, attempts) =>
+          log.info({ head, attempts }, 'journal head marker written again after failures'),
+      },
+      options.headMarker ?? {},
+    );
     this.compactionEnabled = options.compaction ?? true;
-    this.onCompactionError = options.onCompactionError ?? warnCompactionError;
+    this.onCompactionError =
+      options.onCompactionError ??
+      ((err) => log.error({ err }, 'journal block compaction stopped; the journal carries on without it'));
     for (const [seq, count] of structure.blocks) this.noteBlock(seq, count);
     this.maybeCompact();
   }
@@ -130,7 +205,8 @@ export class LevelJournal implements Journal {
   /** Opens (or creates) the journal in `dir`: see openLevelJournal. */
   static async open(dir: string, options: LevelJournalOptions = {}): Promise<LevelJournal> {
     const location = resolve(dir);
-    const db = await openDb(location, options.create ?? true);
+    const opened = await openDb(location, options.create ?? true);
+    const db = options.wrapDb ? options.wrapDb(opened) : opened;
     try {
       await prepareFormat(location, db, options);
       const structure = await checkStructure(location, db);
@@ -208,17 +284,27 @@ export class LevelJournal implements Journal {
             throw this.levelError(err);
           }
           if (entries.length === 0) break;
-          const out: Envelope[] = [];
+          let out: Envelope[] = [];
           for (const [key, value] of entries) {
             const firstSeq = blockSeqOfKey(key);
             if (firstSeq !== expect)
               throw this.corrupt(`seqs ${expect}..${firstSeq - 1} are missing`, expect);
-            expect = firstSeq + this.decodeInto(firstSeq, value, out);
+            try {
+              expect = firstSeq + decodeStoredBlock(value, JOURNAL_FORMAT_VERSION, firstSeq, out).count;
+            } catch (err) {
+              if (!(err instanceof BlockDamage)) throw err;
+              const span = await this.noteDamage(err, 'read', snapshot);
+              // The damage may lie outside the range read (a block reaches beyond it): not this read's.
+              if (!this.allowDamaged && span.first <= last && span.last >= first)
+                throw damagedError(this.location, span, `block e/${firstSeq}: ${err.message}`);
+              // What the block holds before the damage, then on after it (--allow-damaged: skipped).
+              salvage(value, firstSeq, span.first, out);
+              expect = span.last + 1;
+            }
           }
-          // Trim the part of the first block before `first` and of the last block after `last`.
-          if (out[0]!.seq < first) out.splice(0, first - out[0]!.seq);
-          const tail = out[out.length - 1]!.seq;
-          if (tail > last) out.length -= tail - last;
+          // Trim what lies before `first` and after `last` (the first and last blocks reach beyond).
+          if (out.length > 0 && (out[0]!.seq < first || out[out.length - 1]!.seq > last))
+            out = out.filter((e) => e.seq >= first && e.seq <= last);
           if (out.length > 0) yield out;
           if (expect > last) break;
         }
@@ -243,7 +329,9 @@ export class LevelJournal implements Journal {
     }
     const entry = entries[0];
     if (entry === undefined) throw this.corrupt(`no block holds seq ${seq}`, seq);
-    return this.recordAt(blockSeqOfKey(entry[0]), entry[1], seq);
+    const known = this.damaged.overlapping(seq, seq);
+    if (known) throw damagedError(this.location, known);
+    return this.checked(() => this.recordAt(blockSeqOfKey(entry[0]), entry[1], seq));
   }
 
   async seqAtTime(time: number): Promise<number> {
@@ -271,7 +359,10 @@ export class LevelJournal implements Journal {
         throw this.levelError(err);
       }
       if (block === undefined) throw this.corrupt('the time index names a missing block', firstSeq);
-      const records = this.records(firstSeq, block);
+      const records = await this.checked(
+        () => blockRecords(block, JOURNAL_FORMAT_VERSION, firstSeq),
+        snapshot,
+      );
       // The block's first event is at or before `time`; find the last one that is, reading times in place.
       let pos = 0;
       let found = firstSeq;
@@ -283,7 +374,9 @@ export class LevelJournal implements Journal {
         pos += RECORD_HEADER + records.readUInt32LE(pos);
       }
       // Verify the checksum of the record the answer comes from, as get() would.
-      this.recordAt(firstSeq, block, found);
+      const known = this.damaged.overlapping(found, found);
+      if (known) throw damagedError(this.location, known);
+      await this.checked(() => this.recordAt(firstSeq, block, found), snapshot);
       return found;
     } finally {
       await snapshot.close();
@@ -370,8 +463,10 @@ export class LevelJournal implements Journal {
 
   close(): Promise<void> {
     this.closing ??= (async () => {
+      this.wakeRetry?.();
       await this.commits.close();
       while (this.compacting) await this.compacting;
+      await Promise.allSettled([...this.verifying]);
       await this.marker.flush();
       await this.db.close();
     })();
@@ -458,26 +553,9 @@ export class LevelJournal implements Journal {
     }
   }
 
-  /** Decodes a block into `out`, checking it completely; returns how many events it holds. */
-  private decodeInto(firstSeq: number, value: Buffer, out: Envelope[]): number {
-    try {
-      return decodeStoredBlock(value, JOURNAL_FORMAT_VERSION, firstSeq, out).count;
-    } catch (err) {
-      throw err instanceof BlockDamage ? blockError(this.location, err) : err;
-    }
-  }
-
-  private records(firstSeq: number, block: Buffer): Buffer {
-    try {
-      return blockRecords(block, JOURNAL_FORMAT_VERSION, firstSeq);
-    } catch (err) {
-      throw err instanceof BlockDamage ? blockError(this.location, err) : err;
-    }
-  }
-
   /** Decodes only the record for `seq` of a block, walking the record lengths to reach it. */
   private recordAt(firstSeq: number, block: Buffer, seq: number): Envelope {
-    const records = this.records(firstSeq, block);
+    const records = blockRecords(block, JOURNAL_FORMAT_VERSION, firstSeq);
     let pos = 0;
     for (let s = firstSeq; s < seq; s++) {
       if (pos + RECORD_HEADER > records.length) throw this.corrupt(`block ends before seq ${seq}`, firstSeq);
@@ -489,11 +567,219 @@ export class LevelJournal implements Journal {
     try {
       decodeStoredBlock(records.subarray(pos, end), 1, seq, out);
     } catch (err) {
-      throw err instanceof BlockDamage
-        ? blockError(this.location, new BlockDamage(err.message, firstSeq, seq))
-        : err;
+      throw err instanceof BlockDamage ? new BlockDamage(err.message, firstSeq, seq) : err;
     }
     return out[0]!;
+  }
+
+  /** Runs a block decode; damage it finds is recorded and thrown as JOURNAL_DAMAGED naming the range. */
+  private async checked<T>(decode: () => T, snapshot?: ReturnType<Db['snapshot']>): Promise<T> {
+    try {
+      return decode();
+    } catch (err) {
+      if (!(err instanceof BlockDamage)) throw err;
+      const span = await this.noteDamage(err, 'read', snapshot);
+      throw damagedError(this.location, span, `block e/${err.blockSeq}: ${err.message}`);
+    }
+  }
+
+  /**
+   * Records the range a block damage makes unreadable: from the first affected seq through the end of
+   * its block (the seq before the next block, or the head).
+   */
+  private async noteDamage(
+    damage: BlockDamage,
+    source: DamageSource,
+    snapshot?: ReturnType<Db['snapshot']>,
+  ): Promise<SeqSpan> {
+    let next: Buffer[];
+    try {
+      next = await this.db
+        .keys({ gt: eventKey(damage.blockSeq), lt: EVENTS_HI, limit: 1, ...(snapshot ? { snapshot } : {}) })
+        .all();
+    } catch (err) {
+      throw this.levelError(err);
+    }
+    const key = next[0];
+    const span = {
+      first: Math.max(damage.blockSeq, damage.seq),
+      last: key === undefined ? this.head() : blockSeqOfKey(key) - 1,
+    };
+    this.damaged.add(span, source);
+    return span;
+  }
+
+  // --- damage ---------------------------------------------------------------------------------------
+
+  /** The damaged ranges known so far (start-up check, reads, background verify) and their listeners. */
+  damage(): DamageRegistry {
+    return this.damaged;
+  }
+
+  /** What the daemon's health and metrics report about the journal. */
+  health(): JournalHealth {
+    const failure = this.commits.writeFailure;
+    const writeFailing =
+      failure === undefined
+        ? undefined
+        : { since: failure.since, attempts: failure.attempts, reason: this.writeFailReason ?? 'unknown' };
+    const unhealthy =
+      writeFailing !== undefined && Date.now() - writeFailing.since >= this.retry.graceMs
+        ? `journal writes failing for ${Math.round((Date.now() - writeFailing.since) / 1000)} s ` +
+          `(${writeFailing.attempts} attempts): ${writeFailing.reason}`
+        : undefined;
+    return {
+      damaged: this.damaged.list(),
+      damagedEvents: this.damaged.events(),
+      queuedEvents: this.commits.queued,
+      ...(writeFailing ? { writeFailing } : {}),
+      ...(unhealthy ? { unhealthy } : {}),
+    };
+  }
+
+  /**
+   * Calls `listener` each time writing resumes after failed writes or refused appends, once everything
+   * queued meanwhile is written: the moment to resync whatever the refused appends would have recorded.
+   */
+  onRecovered(listener: (info: WriteRecovery) => void): () => void {
+    this.recoveryListeners.add(listener);
+    return () => this.recoveryListeners.delete(listener);
+  }
+
+  // --- failed writes --------------------------------------------------------------------------------
+
+  private async writeFailed(cause: unknown, attempt: number, since: number): Promise<void> {
+    const why = cause instanceof Error ? cause.message : String(cause);
+    this.writeFailReason = why;
+    const delay = Math.min(this.retry.maxDelayMs, this.retry.minDelayMs * 2 ** Math.min(attempt - 1, 20));
+    if (attempt === 1 || attempt % 10 === 0) {
+      this.log.error(
+        {
+          err: cause,
+          attempt,
+          failingForMs: Date.now() - since,
+          queued: this.commits.queued,
+          retryInMs: delay,
+        },
+        'journal write failed; events wait in memory and the write is retried',
+      );
+    }
+    // Never write again on this handle: after a failed write LevelDB's log may end in a torn record,
+    // and records appended after it would be dropped at the next open. Reopen first (that recovers the
+    // log into a table and starts a new one), and only once there is room again, so that reads keep
+    // working on the open handle while the disk is full.
+    let wait = delay;
+    for (let round = 1; ; round++) {
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, wait);
+        this.wakeRetry = () => {
+          clearTimeout(timer);
+          resolve();
+        };
+      });
+      this.wakeRetry = undefined;
+      if (this.closing) throw closedError(this.location);
+      wait = Math.min(this.retry.maxDelayMs, wait * 2);
+      if (!(await freeSpace(this.location))) continue;
+      try {
+        await this.reopenDb();
+        return;
+      } catch (err) {
+        this.writeFailReason = err instanceof Error ? err.message : String(err);
+        if (round % 10 === 1) this.log.warn({ err }, 'journal database not reopened yet; retrying');
+      }
+    }
+  }
+
+  private writeRecovered(info: WriteRecovery): void {
+    this.writeFailReason = undefined;
+    this.log.info(
+      {
+        attempts: info.attempts,
+        failedForMs: info.failedForMs,
+        refusedEvents: info.refusedEvents,
+        head: this.head(),
+      },
+      'journal writes resumed',
+    );
+    // Compaction stopped on the same fault: let it try again.
+    this.compactionFailed = false;
+    this.maybeCompact();
+    for (const l of this.recoveryListeners) {
+      try {
+        l(info);
+      } catch (err) {
+        this.log.error({ err }, 'a journal recovery listener threw');
+      }
+    }
+  }
+
+  /** Closes and reopens LevelDB, which clears a write error it would otherwise keep. */
+  private async reopenDb(): Promise<void> {
+    while (this.compacting) await this.compacting;
+    await this.db.close().catch(() => undefined);
+    const opened = await openDb(this.location, false);
+    this.db = this.wrapDb ? this.wrapDb(opened) : opened;
+    this.log.info('journal database reopened after failed writes');
+  }
+
+  /**
+   * Checks every event in `range` (checksums, seqs, block headers), recording damaged ranges (see
+   * damage()); resolves with those found. Yields to the event loop every few ms, so it can run in the
+   * background of a serving daemon (`background` also reads fewer blocks at a time).
+   */
+  verifyEvents(range: SeqSpan, options: { background?: boolean } = {}): Promise<readonly SeqSpan[]> {
+    this.assertOpen();
+    const run = this.verifyRange(range, options.background ? 'background verify' : 'start-up check');
+    this.verifying.add(run);
+    void run.finally(() => this.verifying.delete(run)).catch(() => undefined);
+    return run;
+  }
+
+  private async verifyRange(range: SeqSpan, source: DamageSource): Promise<readonly SeqSpan[]> {
+    const found: SeqSpan[] = [];
+    const last = Math.min(range.last, this.head());
+    if (last < range.first) return found;
+    const snapshot = this.db.snapshot();
+    try {
+      const start = await this.blockAtOrBefore(Math.max(1, range.first), snapshot);
+      if (start === undefined) return found;
+      const it = this.db.iterator({ gte: start, lte: eventKey(last), snapshot });
+      const out: Envelope[] = [];
+      let slice = Date.now();
+      try {
+        for (;;) {
+          if (this.closing) break;
+          let entries: [Buffer, Buffer][];
+          try {
+            entries = await it.nextv(16);
+          } catch (err) {
+            throw this.levelError(err);
+          }
+          if (entries.length === 0) break;
+          for (const [key, value] of entries) {
+            const seq = blockSeqOfKey(key);
+            out.length = 0;
+            try {
+              decodeStoredBlock(value, JOURNAL_FORMAT_VERSION, seq, out);
+            } catch (err) {
+              if (!(err instanceof BlockDamage)) throw err;
+              found.push(await this.noteDamage(err, source, snapshot));
+            }
+            // Never hold the event loop for long: the commit path and the API share it.
+            if (Date.now() - slice > 5) {
+              await new Promise((r) => setImmediate(r));
+              slice = Date.now();
+            }
+          }
+        }
+      } finally {
+        await it.close();
+      }
+    } finally {
+      await snapshot.close();
+    }
+    return found;
   }
 
   private corrupt(what: string, seq: number): RibjournalError {
@@ -527,6 +813,31 @@ export class LevelJournal implements Journal {
  */
 export function openLevelJournal(dir: string, options?: LevelJournalOptions): Promise<LevelJournal> {
   return LevelJournal.open(dir, options);
+}
+
+/** Whether the file system of `dir` has room again (1 MiB; a write that still fails is retried). */
+async function freeSpace(dir: string): Promise<boolean> {
+  try {
+    const s = await statfs(dir);
+    return s.bavail * s.bsize >= 1024 * 1024;
+  } catch {
+    return false;
+  }
+}
+
+/** Keeps the records of a damaged block before the damage (`upTo`, exclusive): they passed their checksums. */
+function salvage(value: Buffer, blockSeq: number, upTo: number, out: Envelope[]): void {
+  const got: Envelope[] = [];
+  try {
+    decodeBlock(blockRecords(value, JOURNAL_FORMAT_VERSION, blockSeq), got);
+  } catch {
+    // Expected: the damage. What decoded before it is in `got`.
+  }
+  for (let i = 0; i < got.length; i++) {
+    const env = got[i]!;
+    if (env.seq !== blockSeq + i || env.seq >= upTo) break;
+    out.push(env);
+  }
 }
 
 /** Reads the format record; initialises an empty database; refuses newer formats; migrates older ones. */
@@ -667,14 +978,4 @@ async function checkStructure(location: string, db: Db): Promise<Structure> {
       `\`ribjournal journal recover ${location} --out NEW_DIR\` copies the intact events into a new journal`,
     { details: { report, problem } },
   );
-}
-
-function warnMarkerError(error: unknown): void {
-  const text = error instanceof Error ? error.message : String(error);
-  process.emitWarning(`journal head marker not written: ${text}`, 'RibjournalMarkerWarning');
-}
-
-function warnCompactionError(error: unknown): void {
-  const text = error instanceof Error ? error.message : String(error);
-  process.emitWarning(`journal block compaction stopped: ${text}`, 'RibjournalCompactionWarning');
 }

@@ -5,7 +5,15 @@ import { decodeBlock } from '../events/index.js';
 import type { Envelope, JournalEvent } from '../events/index.js';
 import { systemClock } from '../shared/index.js';
 import type { Clock } from '../shared/index.js';
-import { CommitListeners, GroupCommit, closedError, readRange, warnListenerError } from './common.js';
+import type { Logger } from 'pino';
+import {
+  CommitListeners,
+  GroupCommit,
+  closedError,
+  defaultJournalLog,
+  logListenerError,
+  readRange,
+} from './common.js';
 import type { ListenerErrorHandler } from './common.js';
 import type { CommitListener, Journal, JournalStats, ReadOptions } from './journal.js';
 
@@ -13,8 +21,9 @@ const READ_CHUNK = 1000;
 
 /** Options of MemoryJournal besides the clock. */
 export interface MemoryJournalOptions {
-  /** Receives what an onCommit listener threw (default: a process warning). */
+  /** Receives what an onCommit listener threw (default: logged on `log`). */
   readonly onListenerError?: ListenerErrorHandler;
+  readonly log?: Logger;
 }
 
 /** A Journal held in memory (location "memory"): for tests and tools, never for the daemon. */
@@ -28,7 +37,9 @@ export class MemoryJournal implements Journal {
   private closing: Promise<void> | undefined;
 
   constructor(clock: Clock = systemClock, options: MemoryJournalOptions = {}) {
-    this.listeners = new CommitListeners(options.onListenerError ?? warnListenerError);
+    this.listeners = new CommitListeners(
+      options.onListenerError ?? logListenerError(options.log ?? defaultJournalLog()),
+    );
     this.commits = new GroupCommit(
       this.location,
       clock,

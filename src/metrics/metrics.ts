@@ -14,7 +14,7 @@ import type { Rib } from '../projections/index.js';
 
 /** Where the collected (state) metrics come from; attached as the daemon's parts come up. */
 export interface MetricSources {
-  readonly journal?: Pick<Journal, 'head' | 'stats'>;
+  readonly journal?: Pick<Journal, 'head' | 'stats' | 'health'>;
   readonly rib?: Pick<Rib, 'vrfNames' | 'countsOf'>;
   /** The kernel observer (its child's restarts). */
   readonly observer?: { readonly restarts: number };
@@ -113,6 +113,41 @@ export function createDaemonMetrics(options: MetricsOptions = {}): DaemonMetrics
     collect() {
       const j = sources.journal;
       if (j !== undefined) this.set(j.head());
+    },
+  });
+  // Damage found at start-up, by a read or by the background verify (issue 10.1).
+  new Gauge({
+    name: 'ribjournal_journal_damaged_ranges',
+    help: 'Seq ranges of the journal whose events failed their checksum (answers depending on them fail with JOURNAL_DAMAGED)',
+    registers: [registry],
+    collect() {
+      const h = sources.journal?.health?.();
+      this.set(h?.damaged.length ?? 0);
+    },
+  });
+  new Gauge({
+    name: 'ribjournal_journal_damaged_events',
+    help: 'Events in the damaged ranges of the journal',
+    registers: [registry],
+    collect() {
+      this.set(sources.journal?.health?.().damagedEvents ?? 0);
+    },
+  });
+  // Failed writes (a full disk), retried until they go through (issue 10.3).
+  new Gauge({
+    name: 'ribjournal_journal_write_failing',
+    help: 'Whether journal writes are failing now (1) and being retried (the log says why), or not (0)',
+    registers: [registry],
+    collect() {
+      this.set(sources.journal?.health?.().writeFailing === undefined ? 0 : 1);
+    },
+  });
+  new Gauge({
+    name: 'ribjournal_journal_queued_events',
+    help: 'Events waiting for a journal write (grows while writes fail; bounded)',
+    registers: [registry],
+    collect() {
+      this.set(sources.journal?.health?.().queuedEvents ?? 0);
     },
   });
   let size: { bytes: number; at: number } | undefined;

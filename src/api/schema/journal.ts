@@ -3,6 +3,7 @@ import { envelopeToJson, envelopeToLine, vrfDisplayName } from '../../events/ind
 import type { Envelope, EventType } from '../../events/index.js';
 import { builder } from '../builder.js';
 import type { RequestContext } from '../builder.js';
+import { assertEventsSound } from '../damage.js';
 import { checkFirst, prefixArg, vrfArg } from '../rib-query.js';
 import { FamilyEnum, PageInfoRef } from './path.js';
 import { upperBoundSeq } from '../../projections/index.js';
@@ -149,6 +150,12 @@ builder.queryField('events', (t) =>
           if (chunk.length === 0) break;
         }
         const hasNextPage = i < seqs.length;
+        // The index was built through any damaged range: it cannot tell what that range held.
+        assertEventsSound(
+          ctx.api.journal,
+          after + 1,
+          hasNextPage && edges.length > 0 ? edges[edges.length - 1]!.seq : head,
+        );
         const endCursor =
           edges.length > 0
             ? String(edges[edges.length - 1]!.seq)
@@ -178,6 +185,8 @@ builder.queryField('events', (t) =>
         }
       }
       if (!hasNextPage && last < head) hasNextPage = true;
+      // A read that skipped a damaged range (--allow-damaged) must not look like a quiet stretch.
+      assertEventsSound(ctx.api.journal, after + 1, last);
       return { edges, hasNextPage, endCursor: String(last) };
     },
   }),

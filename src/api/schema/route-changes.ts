@@ -1,5 +1,6 @@
 // Subscription `routeChanges`: live route changes, optionally resumed from a seq with no gap and no
 // duplicate, in batches, with heartbeats so that a quiet stream can be told from a dead one.
+import { assertEventsSound, assertStateSound } from '../damage.js';
 import { builder } from '../builder.js';
 import { apiError } from '../errors.js';
 import type { FeedItem, RouteChange, RouteChangeBatch } from '../feed.js';
@@ -95,6 +96,9 @@ builder.subscriptionField('routeChanges', (t) =>
           `after (${after}) is beyond the journal head (${ctx.api.journal.head()})`,
         );
       }
+      // The changes are computed against the RIB at `after` (or now): derived through any damage before.
+      assertStateSound(ctx.api.journal, after ?? ctx.api.journal.head());
+      if (after !== undefined) assertEventsSound(ctx.api.journal, after + 1, ctx.api.journal.head());
       return ctx.feed.subscribe(
         { vrf, prefix, moreSpecific: args.moreSpecific ?? false },
         after,

@@ -24,9 +24,27 @@ export class FakeClock implements Clock {
   }
 }
 
+/** One write a journal made to its storage, as a database spy injected by the factory saw it. */
+export interface SpiedWrite {
+  /** Entries in the write (a batch's puts and dels; 1 for a single put or del). */
+  readonly entries: number;
+  /** The `sync` option the write was given. */
+  readonly sync: boolean;
+  /** Set once the storage reported the write done. */
+  done: boolean;
+}
+
 export interface JournalOptions {
   readonly clock?: Clock;
   readonly onListenerError?: (error: unknown) => void;
+  /** Receives every write to storage (implementations with storage only; see ContractFeatures). */
+  readonly writeSpy?: (write: SpiedWrite) => void;
+}
+
+/** What an implementation offers beyond the common contract. */
+export interface ContractFeatures {
+  /** It writes to storage and honours `writeSpy`: the durability tests run. */
+  readonly storage?: boolean;
 }
 
 /** Opens a fresh, empty journal for one test and registers its cleanup with `t.after`. */
@@ -140,8 +158,41 @@ function range(first: number, last: number): number[] {
 }
 
 /** Registers the Journal contract tests for one implementation. */
-export function journalContract(name: string, makeJournal: MakeJournal): void {
+export function journalContract(
+  name: string,
+  makeJournal: MakeJournal,
+  features: ContractFeatures = {},
+): void {
   void describe(`Journal contract: ${name}`, () => {
+    void it(
+      'writes every commit with sync: true and resolves an append only after its synced write is done',
+      { skip: features.storage ? false : 'no storage to sync' },
+      async (t) => {
+        const writes: SpiedWrite[] = [];
+        const j = await makeJournal(t, { writeSpy: (w) => writes.push(w) });
+        for (let i = 0; i < 5; i++) {
+          const before = writes.length;
+          await j.append(sampleEvents(1 + i, i * 10));
+          const made = writes.slice(before);
+          assert.ok(made.length > 0, `append ${i} wrote to storage`);
+          for (const w of made) {
+            assert.equal(w.sync, true, `append ${i}: every write is synced`);
+            assert.equal(w.done, true, `append ${i} resolved only after its write was done`);
+          }
+        }
+        // Group commit: many concurrent appends share synced writes, never an unsynced one.
+        const before = writes.length;
+        await Promise.all(Array.from({ length: 100 }, (_, c) => j.append(sampleEvents(1 + (c % 5), c))));
+        const made = writes.slice(before);
+        assert.ok(made.length > 0 && made.length < 100, `group-committed in ${made.length} writes`);
+        for (const w of made) assert.equal(w.sync, true, 'every group commit is synced');
+        assert.ok(
+          writes.every((w) => w.sync),
+          'no write of the journal (format record, metadata) is unsynced',
+        );
+      },
+    );
+
     void it('starts empty and an empty append writes nothing', async (t) => {
       const j = await makeJournal(t);
       let commits = 0;

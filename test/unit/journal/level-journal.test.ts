@@ -9,10 +9,12 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { ClassicLevel } from 'classic-level';
 import { JOURNAL_FORMAT_VERSION, openLevelJournal } from '../../../src/journal/index.js';
-import type { LevelJournalOptions } from '../../../src/journal/index.js';
+import type { LevelJournalOptions, WriteRecovery } from '../../../src/journal/index.js';
+import { pino } from 'pino';
+import { waitFor } from '../../helpers/deadline.js';
 import type { Envelope } from '../../../src/events/index.js';
-import { isRibjournalError } from '../../../src/shared/index.js';
 import { FakeClock, journalContract, readAll, rejectsWith, sampleEvents } from './contract.js';
+import type { SpiedWrite } from './contract.js';
 
 const JOURNAL_MODULE = new URL('../../../src/journal/index.ts', import.meta.url).href;
 
@@ -29,10 +31,59 @@ async function open(t: TestContext, dir: string, options?: LevelJournalOptions) 
   return journal;
 }
 
-journalContract('LevelJournal', async (t, options) => {
-  const dir = await tempDir(t);
-  return open(t, join(dir, 'journal'), options);
-});
+journalContract(
+  'LevelJournal',
+  async (t, options) => {
+    const dir = await tempDir(t);
+    const spy = options?.writeSpy;
+    const { writeSpy: _, ...rest } = options ?? {};
+    return open(t, join(dir, 'journal'), spy ? { ...rest, wrapDb: (db) => spyDb(db, spy) } : rest);
+  },
+  { storage: true },
+);
+
+type SpyDb = ClassicLevel<Buffer, Buffer>;
+
+/** A database spy: the real LevelDB, with every write and the options it was given reported to `spy`. */
+function spyDb(db: SpyDb, spy: (w: SpiedWrite) => void): SpyDb {
+  const track = <T>(entries: number, options: unknown, write: () => Promise<T>): Promise<T> => {
+    const w: SpiedWrite = {
+      entries,
+      sync: (options as { sync?: boolean } | undefined)?.sync === true,
+      done: false,
+    };
+    spy(w);
+    return write().then((v) => {
+      w.done = true;
+      return v;
+    });
+  };
+  return new Proxy(db, {
+    get(target, prop) {
+      if (prop === 'put')
+        return (k: Buffer, v: Buffer, o: object = {}) => track(1, o, () => target.put(k, v, o));
+      if (prop === 'del') return (k: Buffer, o: object = {}) => track(1, o, () => target.del(k, o));
+      if (prop === 'batch') {
+        return (...args: unknown[]) => {
+          if (args.length > 0) {
+            const [ops, o] = args as [unknown[], object | undefined];
+            return track(ops.length, o, () => target.batch(ops as never, o ?? {}));
+          }
+          const batch = target.batch();
+          return new Proxy(batch, {
+            get(b, p) {
+              if (p === 'write') return (o: object = {}) => track(b.length, o, () => b.write(o));
+              const v = Reflect.get(b, p, b) as unknown;
+              return typeof v === 'function' ? (v as (...a: unknown[]) => unknown).bind(b) : v;
+            },
+          });
+        };
+      }
+      const v = Reflect.get(target, prop, target) as unknown;
+      return typeof v === 'function' ? (v as (...a: unknown[]) => unknown).bind(target) : v;
+    },
+  });
+}
 
 /** Runs `code` (an ES module body with `openLevelJournal` and `dir` in scope) in a child node process. */
 function child(t: TestContext, dir: string, code: string): ChildProcess {
@@ -235,9 +286,9 @@ void describe('LevelJournal', () => {
     );
     const again = await open(t, dir);
     assert.equal(again.head(), 30);
-    const err = await rejectsWith(() => readAll(again), 'JOURNAL_CORRUPT');
+    const err = await rejectsWith(() => readAll(again), 'JOURNAL_DAMAGED');
     assert.match(err.message, /seq 11/);
-    await rejectsWith(() => again.get(11), 'JOURNAL_CORRUPT');
+    await rejectsWith(() => again.get(11), 'JOURNAL_DAMAGED');
     assert.equal((await readAll(again, { after: 20 })).envelopes.length, 10, 'the rest stays readable');
     assert.equal((await readAll(again, { through: 10 })).envelopes.length, 10);
   });
@@ -276,7 +327,7 @@ void describe('LevelJournal', () => {
   );
 
   void it(
-    'on a full disk, fails the write with JOURNAL_WRITE_FAILED, refuses further appends, and loses nothing acknowledged',
+    'on a full disk, keeps appends waiting in order, reports the failure, and resumes by itself when space returns',
     { timeout: 60_000 },
     async (t) => {
       // Cleanup order matters (journals closed, then unmount, then remove), so no t.after here.
@@ -292,46 +343,66 @@ void describe('LevelJournal', () => {
           return;
         }
         const dir = join(mnt, 'journal');
-        const j = await openLevelJournal(dir);
+        const j = await openLevelJournal(dir, {
+          log: pino({ level: 'silent' }),
+          writeRetry: { minDelayMs: 5, maxDelayMs: 50, graceMs: 100 },
+          maxQueuedEvents: 1000,
+        });
         opened.push(j);
-        let acked = 0;
-        let failure: unknown;
+        const recoveries: WriteRecovery[] = [];
+        j.onRecovered((info) => recoveries.push(info));
         const written: Envelope[] = [];
-        for (let i = 0; i < 10_000 && failure === undefined; i++) {
-          try {
-            const envs = await j.append(sampleEvents(100, i * 100));
-            written.push(...envs);
-            acked = envs[envs.length - 1]!.seq;
-          } catch (err) {
-            failure = err;
-          }
+        // Fill the disk: appends stop resolving once LevelDB cannot write.
+        let stuck: Promise<readonly Envelope[]> | undefined;
+        for (let i = 0; i < 10_000 && stuck === undefined; i++) {
+          const p = j.append(sampleEvents(100, i * 100));
+          let done: readonly Envelope[] | undefined;
+          p.then(
+            (v) => (done = v),
+            () => undefined,
+          );
+          await waitFor(
+            () => done !== undefined || j.health().writeFailing !== undefined,
+            'an append',
+            30_000,
+            1,
+          );
+          if (done === undefined) stuck = p;
+          else written.push(...done);
         }
+        assert.ok(stuck, 'the disk filled');
+        const acked = j.head();
         assert.ok(acked > 0, 'some appends fit before the disk filled');
-        assert.ok(isRibjournalError(failure, 'JOURNAL_WRITE_FAILED'), String(failure));
-        const err = failure;
-        assert.ok(err.cause, 'the storage error is attached');
-        assert.match(err.message, new RegExp(`writing events ${acked + 1}\\.\\.${acked + 100} failed`));
-        await rejectsWith(() => j.append(sampleEvents(1)), 'JOURNAL_WRITE_FAILED');
-        assert.equal(j.head(), acked);
+        assert.match(j.health().writeFailing!.reason, /No space left on device/);
+        // More appends wait behind it, in order; beyond the bound they are refused, not queued.
+        const waiting = [stuck, j.append(sampleEvents(50, 900_000)), j.append(sampleEvents(50, 900_050))];
+        await rejectsWith(() => j.append(sampleEvents(2000)), 'JOURNAL_BACKLOG_FULL');
+        await waitFor(() => j.health().unhealthy, 'unhealthy after the grace period');
         assert.deepEqual((await readAll(j)).envelopes, written, 'reads still work');
-        await j.close();
 
         execFileSync('mount', ['-o', 'remount,size=16m', mnt]);
+        const resumed = await Promise.all(waiting);
+        assert.deepEqual(
+          resumed.flat().map((e) => e.seq),
+          Array.from({ length: 200 }, (_, k) => acked + 1 + k),
+          'the waiting appends are written in order, without a gap',
+        );
+        await waitFor(() => recoveries.length > 0, 'the recovery hook');
+        assert.equal(recoveries[0]!.refusedEvents, 2000);
+        assert.ok(recoveries[0]!.attempts > 0);
+        assert.equal(j.health().writeFailing, undefined);
+        assert.equal(j.health().unhealthy, undefined);
+        assert.deepEqual(
+          (await j.append(sampleEvents(1))).map((e) => e.seq),
+          [acked + 201],
+        );
+        await j.close();
         const again = await openLevelJournal(dir);
         opened.push(again);
-        // The failed batch is all there or not at all (LevelDB logs a batch as one record): never a gap.
-        assert.ok(
-          again.head() === acked || again.head() === acked + 100,
-          `head ${again.head()} after ${acked} acked`,
-        );
         const all = (await readAll(again)).envelopes;
-        assert.equal(all.length, again.head());
+        assert.equal(all.length, acked + 201);
         all.forEach((e, i) => assert.equal(e.seq, i + 1));
         assert.deepEqual(all.slice(0, acked), written);
-        assert.deepEqual(
-          (await again.append(sampleEvents(2))).map((e) => e.seq),
-          [again.head() - 1, again.head()],
-        );
       } finally {
         for (const j of opened) await j.close().catch(() => undefined);
         if (mounted) execFileSync('umount', [mnt]);

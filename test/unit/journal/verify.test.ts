@@ -56,10 +56,13 @@ void describe('journal verify and recovery', () => {
     assert.deepEqual(r.readableAfterDamage, [{ first: 51, last: 100 }]);
     assert.match(r.problems[0]!.message, /block e\/41 is damaged: checksum mismatch/);
 
-    // Open checks structure and the last block only; reading through the damage names it.
+    // Open checks structure and the last block only; reading through the damage names its range.
     const j = await open(t, dir);
-    const err = await rejectsWith(() => readAll(j), 'JOURNAL_CORRUPT');
-    assert.match(err.message, /block e\/41 is damaged.*journal verify/);
+    const err = await rejectsWith(() => readAll(j), 'JOURNAL_DAMAGED');
+    assert.match(
+      err.message,
+      /event 50 failed their checksum \(block e\/41: checksum mismatch.*journal verify.*journal recover/,
+    );
     assert.deepEqual((await readAll(j, { after: 50 })).envelopes, written.slice(50));
     await j.close();
 
@@ -194,5 +197,48 @@ void describe('journal verify and recovery', () => {
     const dir = join(await tempDir(t), 'journal');
     await open(t, dir);
     await rejectsWith(() => verifyJournal(dir), 'JOURNAL_LOCKED');
+  });
+
+  void it('finds damage with verifyEvents, records its range, and fails every read and get that reaches it', async (t) => {
+    const dir = join(await tempDir(t), 'journal');
+    const written = await writeJournal(dir, 10, 10);
+    await flipInBlock(dir, 4); // the last record of block e/41: seq 50
+    await flipInBlock(dir, 6, 200); // a record in the middle of block e/61 (seq 67)
+    const j = await open(t, dir);
+    const found: string[] = [];
+    j.damage().onDamage((s, source) => found.push(`${s.first}..${s.last} ${source}`));
+    assert.deepEqual(await j.verifyEvents({ first: 1, last: 100 }, { background: true }), [
+      { first: 50, last: 50 },
+      { first: 67, last: 70 },
+    ]);
+    assert.deepEqual(found, ['50..50 background verify', '67..70 background verify']);
+    assert.deepEqual(j.health().damaged, [
+      { first: 50, last: 50 },
+      { first: 67, last: 70 },
+    ]);
+    assert.equal(j.health().damagedEvents, 5);
+    await rejectsWith(() => j.get(50), 'JOURNAL_DAMAGED');
+    await rejectsWith(() => j.get(68), 'JOURNAL_DAMAGED');
+    await rejectsWith(() => readAll(j, { after: 60, through: 67 }), 'JOURNAL_DAMAGED');
+    // Outside the ranges everything is served.
+    assert.deepEqual((await readAll(j, { through: 49 })).envelopes, written.slice(0, 49));
+    assert.deepEqual((await readAll(j, { after: 50, through: 66 })).envelopes, written.slice(50, 66));
+    assert.deepEqual((await j.get(66))?.seq, 66);
+    assert.equal(found.length, 2, 'a known range is reported once');
+  });
+
+  void it('with allowDamaged, reads skip exactly the damaged range and record it', async (t) => {
+    const dir = join(await tempDir(t), 'journal');
+    const written = await writeJournal(dir, 10, 10);
+    await flipInBlock(dir, 6, 200);
+    const j = await open(t, dir, { allowDamaged: true });
+    const got = (await readAll(j)).envelopes;
+    assert.deepEqual(
+      got.map((e) => e.seq),
+      written.filter((e) => e.seq < 67 || e.seq > 70).map((e) => e.seq),
+    );
+    assert.deepEqual(got, [...written.slice(0, 66), ...written.slice(70)]);
+    assert.deepEqual(j.health().damaged, [{ first: 67, last: 70 }]);
+    await rejectsWith(() => j.get(67), 'JOURNAL_DAMAGED');
   });
 });
