@@ -33,6 +33,93 @@ function addressKey(a: Address): string {
   return `${a.address}/${a.prefixLength}`;
 }
 
+/**
+ * An address the kernel view holds, with its connected prefix derived once (when it was first seen or
+ * changed), and the scan that last confirmed it: a scan that finds it unchanged costs one lookup.
+ */
+interface AddressEntry {
+  address: Address;
+  readonly prefix: string | undefined;
+  seen: number;
+}
+
+/**
+ * The addresses of one link, by prefix length then text: looking one up builds no key string (a scan
+ * of 100k addresses does 100k lookups).
+ */
+class LinkAddresses {
+  private readonly byLength = new Map<number, Map<string, AddressEntry>>();
+  size = 0;
+
+  get(a: Address): AddressEntry | undefined {
+    return this.byLength.get(a.prefixLength)?.get(a.address);
+  }
+
+  set(entry: AddressEntry): void {
+    const a = entry.address;
+    let m = this.byLength.get(a.prefixLength);
+    if (m === undefined) {
+      m = new Map();
+      this.byLength.set(a.prefixLength, m);
+    }
+    const before = m.size;
+    m.set(a.address, entry);
+    this.size += m.size - before;
+  }
+
+  delete(a: Address): void {
+    const m = this.byLength.get(a.prefixLength);
+    if (m === undefined || !m.delete(a.address)) return;
+    this.size--;
+    if (m.size === 0) this.byLength.delete(a.prefixLength);
+  }
+
+  *values(): IterableIterator<AddressEntry> {
+    for (const m of this.byLength.values()) yield* m.values();
+  }
+}
+
+function sameAddress(a: Address, b: Address): boolean {
+  return (
+    a.family === b.family && a.scope === b.scope && a.tentative === b.tentative && a.dadFailed === b.dadFailed
+  );
+}
+
+function sameLink(a: Link, b: Link): boolean {
+  return (
+    a.name === b.name &&
+    a.up === b.up &&
+    a.adminUp === b.adminUp &&
+    a.master === b.master &&
+    a.kind === b.kind &&
+    a.vrfTable === b.vrfTable
+  );
+}
+
+/**
+ * What the notifications after a snapshot (in the same batch) touch. The observer's dump and its
+ * notifications come from two sockets, so a snapshot is not a picture of one instant: a notification
+ * that raced with the dump may be older or newer than what the dump shows of the same address. For
+ * those addresses (and whole links) the notifications decide, applied in order after the snapshot;
+ * the snapshot corrects only what no notification spoke about meanwhile.
+ */
+interface Raced {
+  readonly links: ReadonlySet<number>;
+  /** `${ifindex} ${address}/${prefixLength}` */
+  readonly addresses: ReadonlySet<string>;
+}
+
+function racedAfter(changes: readonly KernelChange[], at: number): Raced {
+  const links = new Set<number>();
+  const addresses = new Set<string>();
+  for (let i = at + 1; i < changes.length; i++) {
+    const c = changes[i]!;
+    if (c.kind === 'link') links.add(c.link.index);
+    else if (c.kind === 'address') addresses.add(`${c.address.index} ${addressKey(c.address)}`);
+  }
+  return { links, addresses };
+}
+
 /** Why diffs are computed: live changes get their cause as reason; reconciles get 'reconcile'. */
 type DiffMode = 'live' | 'reconcile';
 
@@ -58,7 +145,7 @@ function tableName(vrf: string): string {
 
 export class ImportState {
   private readonly links = new Map<number, Link>();
-  private readonly addresses = new Map<number, Map<string, Address>>();
+  private readonly addresses = new Map<number, LinkAddresses>();
   private readonly indexByName = new Map<string, number>();
   /** Journaled paths by interface name, then by (vrf, prefix). */
   private readonly current = new Map<string, Map<string, ImportedPath>>();
@@ -68,6 +155,14 @@ export class ImportState {
   private readonly notices: ImportNotice[] = [];
   /** Notices already given under the current config. */
   private readonly noticed = new Set<string>();
+  /** Counts snapshots; an address entry whose `seen` lags behind was not in the last one. */
+  private scans = 0;
+  /**
+   * Set while `current` may disagree with the kernel view for interfaces no change touches (journaled
+   * paths loaded after a replay): the next snapshot then compares every interface, not only changed ones.
+   */
+  private fullDiff = true;
+  private corrections = 0;
 
   constructor(config: Config) {
     this.assignment = new VrfAssignment(config);
@@ -76,6 +171,12 @@ export class ImportState {
   /** Seeds the journaled paths (from the RIB after replay). */
   loadJournaled(paths: Iterable<ImportedPath>): void {
     for (const p of paths) this.remember(p);
+    this.fullDiff = true;
+  }
+
+  /** Route events of the last applyKernel that were snapshot corrections (reconcile), not live changes. */
+  get lastCorrections(): number {
+    return this.corrections;
   }
 
   /** Paths currently journaled as present. */
@@ -99,25 +200,33 @@ export class ImportState {
   }
 
   /**
-   * Applies kernel changes and returns the route events they cause. A snapshot replaces the whole
-   * kernel view and is a reconcile: what it corrects vanishes with reason 'reconcile'.
+   * Applies kernel changes and returns the route events they cause. A snapshot replaces the kernel view
+   * and is a reconcile: what it corrects vanishes with reason 'reconcile'. Only what differs from the
+   * view held is recomputed, and notifications that follow a snapshot decide what they touch (Raced).
    */
   applyKernel(changes: readonly KernelChange[]): RouteEvent[] {
-    const dirty = new Set<string>();
-    let mode: DiffMode = 'live';
-    for (const c of changes) {
+    let dirty = new Set<string>();
+    const events: RouteEvent[] = [];
+    this.corrections = 0;
+    for (let i = 0; i < changes.length; i++) {
+      const c = changes[i]!;
       switch (c.kind) {
-        case 'snapshot':
-          mode = 'reconcile';
-          for (const name of this.indexByName.keys()) dirty.add(name);
-          this.links.clear();
-          this.addresses.clear();
-          this.indexByName.clear();
-          this.members.clear();
-          for (const l of c.links) this.setLink(l, dirty);
-          for (const a of c.addresses) this.setAddress(a, dirty);
-          for (const name of this.current.keys()) dirty.add(name);
+        case 'snapshot': {
+          // Live changes before the snapshot keep their reasons; then the snapshot's corrections.
+          if (dirty.size > 0) events.push(...this.diff(dirty, 'live'));
+          dirty = new Set();
+          this.applySnapshot(c, racedAfter(changes, i), dirty);
+          if (this.fullDiff) {
+            for (const name of this.indexByName.keys()) dirty.add(name);
+            for (const name of this.current.keys()) dirty.add(name);
+            this.fullDiff = false;
+          }
+          const corrected = this.diff(dirty, 'reconcile');
+          this.corrections += corrected.length;
+          events.push(...corrected);
+          dirty = new Set();
           break;
+        }
         case 'link':
           if (c.op === 'new') this.setLink(c.link, dirty);
           else this.deleteLink(c.link.index, dirty);
@@ -132,7 +241,64 @@ export class ImportState {
         }
       }
     }
-    return this.diff(dirty, mode);
+    if (dirty.size > 0) events.push(...this.diff(dirty, 'live'));
+    return events;
+  }
+
+  /** Brings the kernel view to `snap` by difference, leaving what `raced` names as it is. */
+  private applySnapshot(
+    snap: Extract<KernelChange, { kind: 'snapshot' }>,
+    raced: Raced,
+    dirty: Set<string>,
+  ): void {
+    const scan = ++this.scans;
+    const inSnapshot = new Set<number>();
+    for (const l of snap.links) {
+      inSnapshot.add(l.index);
+      if (raced.links.has(l.index)) continue;
+      const old = this.links.get(l.index);
+      if (old === undefined || !sameLink(old, l)) this.setLink(l, dirty);
+    }
+    for (const index of [...this.links.keys()]) {
+      if (!inSnapshot.has(index) && !raced.links.has(index)) this.deleteLink(index, dirty);
+    }
+    let index = -1;
+    let table: LinkAddresses | undefined;
+    let racedLink = false;
+    let confirmed = 0;
+    // The kernel dumps addresses grouped by link: look the link up once per group.
+    for (const a of snap.addresses) {
+      if (a.index !== index) {
+        index = a.index;
+        table = this.addresses.get(index);
+        racedLink = raced.links.has(index);
+      }
+      if (racedLink) continue;
+      const entry = table?.get(a);
+      if (entry !== undefined && sameAddress(entry.address, a)) {
+        entry.seen = scan;
+        confirmed++;
+        continue;
+      }
+      if (raced.addresses.size > 0 && raced.addresses.has(`${index} ${addressKey(a)}`)) continue;
+      this.setAddress(a, dirty, scan);
+      confirmed += entry === undefined ? 1 : 0;
+      table = this.addresses.get(index);
+    }
+    // Gone from the kernel (and not spoken about by a notification meanwhile). When every address held
+    // was confirmed or replaced by this snapshot, none is gone: skip the sweep.
+    let held = 0;
+    for (const t of this.addresses.values()) held += t.size;
+    if (held === confirmed) return;
+    for (const [i, t] of this.addresses) {
+      if (raced.links.has(i)) continue;
+      for (const entry of [...t.values()]) {
+        if (entry.seen === scan) continue;
+        const a = entry.address;
+        if (raced.addresses.size > 0 && raced.addresses.has(`${i} ${addressKey(a)}`)) continue;
+        this.deleteAddress(a, dirty);
+      }
+    }
   }
 
   /** Switches to a new config; routes of interfaces that leave a VRF vanish with 'config-changed'. */
@@ -251,19 +417,21 @@ export class ImportState {
     this.notices.push(n);
   }
 
-  private setAddress(a: Address, dirty: Set<string>): void {
-    let m = this.addresses.get(a.index);
-    if (m === undefined) {
-      m = new Map();
-      this.addresses.set(a.index, m);
+  private setAddress(a: Address, dirty: Set<string>, seen = this.scans): void {
+    let t = this.addresses.get(a.index);
+    if (t === undefined) {
+      t = new LinkAddresses();
+      this.addresses.set(a.index, t);
     }
-    m.set(addressKey(a), a);
+    t.set({ address: a, prefix: connectedPrefix(a), seen });
     const link = this.links.get(a.index);
     if (link !== undefined) dirty.add(link.name);
   }
 
   private deleteAddress(a: Address, dirty: Set<string>): void {
-    this.addresses.get(a.index)?.delete(addressKey(a));
+    const t = this.addresses.get(a.index);
+    t?.delete(a);
+    if (t?.size === 0) this.addresses.delete(a.index);
     const link = this.links.get(a.index);
     if (link !== undefined) dirty.add(link.name);
   }
@@ -281,8 +449,7 @@ export class ImportState {
     if (addrs === undefined) return out;
     // Several addresses may give one prefix: one path, whose address is the lowest of them.
     const byPrefix = new Map<string, string>();
-    for (const a of addrs.values()) {
-      const prefix = connectedPrefix(a);
+    for (const { address: a, prefix } of addrs.values()) {
       if (prefix === undefined) continue;
       const seen = byPrefix.get(prefix);
       if (seen === undefined || a.address < seen) byPrefix.set(prefix, a.address);
