@@ -44,38 +44,107 @@ interface AddressEntry {
 }
 
 /**
+ * What a batch of changes may have changed: whole interfaces (a link changed, or the config), or only
+ * some prefixes of an interface (its addresses changed). An address change on an interface with 1000
+ * addresses recomputes its one prefix, not the interface.
+ */
+class Dirty {
+  readonly links = new Set<string>();
+  readonly prefixes = new Map<string, Set<string>>();
+
+  static of(names: Iterable<string>): Dirty {
+    const d = new Dirty();
+    for (const n of names) d.links.add(n);
+    return d;
+  }
+
+  get size(): number {
+    return this.links.size + this.prefixes.size;
+  }
+
+  add(name: string): void {
+    this.links.add(name);
+  }
+
+  addPrefix(name: string, prefix: string | undefined): void {
+    if (prefix === undefined || this.links.has(name)) return;
+    let set = this.prefixes.get(name);
+    if (set === undefined) this.prefixes.set(name, (set = new Set()));
+    set.add(prefix);
+  }
+}
+
+/**
  * The addresses of one link, by prefix length then text: looking one up builds no key string (a scan
  * of 100k addresses does 100k lookups).
  */
 class LinkAddresses {
   private readonly byLength = new Map<number, Map<string, AddressEntry>>();
+  /** The addresses giving each connected prefix (usually one). */
+  private readonly byPrefix = new Map<string, AddressEntry[]>();
   size = 0;
 
   get(a: Address): AddressEntry | undefined {
     return this.byLength.get(a.prefixLength)?.get(a.address);
   }
 
-  set(entry: AddressEntry): void {
+  /** Adds or replaces; returns the entry replaced. */
+  set(entry: AddressEntry): AddressEntry | undefined {
     const a = entry.address;
     let m = this.byLength.get(a.prefixLength);
     if (m === undefined) {
       m = new Map();
       this.byLength.set(a.prefixLength, m);
     }
-    const before = m.size;
+    const old = m.get(a.address);
     m.set(a.address, entry);
-    this.size += m.size - before;
+    if (old === undefined) this.size++;
+    else this.unlink(old);
+    if (entry.prefix !== undefined) {
+      const list = this.byPrefix.get(entry.prefix);
+      if (list === undefined) this.byPrefix.set(entry.prefix, [entry]);
+      else list.push(entry);
+    }
+    return old;
   }
 
-  delete(a: Address): void {
+  /** Removes; returns the entry removed. */
+  delete(a: Address): AddressEntry | undefined {
     const m = this.byLength.get(a.prefixLength);
-    if (m === undefined || !m.delete(a.address)) return;
+    const old = m?.get(a.address);
+    if (m === undefined || old === undefined) return undefined;
+    m.delete(a.address);
     this.size--;
     if (m.size === 0) this.byLength.delete(a.prefixLength);
+    this.unlink(old);
+    return old;
+  }
+
+  /** The lowest address (as text) giving `prefix`, if any does. */
+  addressOf(prefix: string): string | undefined {
+    let best: string | undefined;
+    for (const e of this.byPrefix.get(prefix) ?? []) {
+      if (best === undefined || e.address.address < best) best = e.address.address;
+    }
+    return best;
+  }
+
+  /** Every connected prefix with the lowest address giving it. */
+  *prefixes(): IterableIterator<[string, string]> {
+    for (const prefix of this.byPrefix.keys()) yield [prefix, this.addressOf(prefix)!];
   }
 
   *values(): IterableIterator<AddressEntry> {
     for (const m of this.byLength.values()) yield* m.values();
+  }
+
+  private unlink(entry: AddressEntry): void {
+    if (entry.prefix === undefined) return;
+    const list = this.byPrefix.get(entry.prefix);
+    if (list === undefined) return;
+    const at = list.indexOf(entry);
+    if (at >= 0) list.splice(at, 1);
+    if (list.length === 0) this.byPrefix.delete(entry.prefix);
   }
 }
 
@@ -205,7 +274,7 @@ export class ImportState {
    * view held is recomputed, and notifications that follow a snapshot decide what they touch (Raced).
    */
   applyKernel(changes: readonly KernelChange[]): RouteEvent[] {
-    let dirty = new Set<string>();
+    let dirty = new Dirty();
     const events: RouteEvent[] = [];
     this.corrections = 0;
     for (let i = 0; i < changes.length; i++) {
@@ -214,7 +283,7 @@ export class ImportState {
         case 'snapshot': {
           // Live changes before the snapshot keep their reasons; then the snapshot's corrections.
           if (dirty.size > 0) events.push(...this.diff(dirty, 'live'));
-          dirty = new Set();
+          dirty = new Dirty();
           this.applySnapshot(c, racedAfter(changes, i), dirty);
           if (this.fullDiff) {
             for (const name of this.indexByName.keys()) dirty.add(name);
@@ -224,7 +293,7 @@ export class ImportState {
           const corrected = this.diff(dirty, 'reconcile');
           this.corrections += corrected.length;
           events.push(...corrected);
-          dirty = new Set();
+          dirty = new Dirty();
           break;
         }
         case 'link':
@@ -246,11 +315,7 @@ export class ImportState {
   }
 
   /** Brings the kernel view to `snap` by difference, leaving what `raced` names as it is. */
-  private applySnapshot(
-    snap: Extract<KernelChange, { kind: 'snapshot' }>,
-    raced: Raced,
-    dirty: Set<string>,
-  ): void {
+  private applySnapshot(snap: Extract<KernelChange, { kind: 'snapshot' }>, raced: Raced, dirty: Dirty): void {
     const scan = ++this.scans;
     const inSnapshot = new Set<number>();
     for (const l of snap.links) {
@@ -305,15 +370,15 @@ export class ImportState {
   setConfig(config: Config): RouteEvent[] {
     this.assignment = new VrfAssignment(config);
     this.noticed.clear();
-    return this.diff(new Set([...this.indexByName.keys(), ...this.current.keys()]), 'live');
+    return this.diff(Dirty.of([...this.indexByName.keys(), ...this.current.keys()]), 'live');
   }
 
   /** Recomputes every interface against the kernel view held now (a reconcile without a new dump). */
   reconcileAll(): RouteEvent[] {
-    return this.diff(new Set([...this.indexByName.keys(), ...this.current.keys()]), 'reconcile');
+    return this.diff(Dirty.of([...this.indexByName.keys(), ...this.current.keys()]), 'reconcile');
   }
 
-  private setLink(link: Link, dirty: Set<string>): void {
+  private setLink(link: Link, dirty: Dirty): void {
     const old = this.links.get(link.index);
     if (old !== undefined && old.name !== link.name) {
       // Renamed: the old name is gone (unless another link took it meanwhile).
@@ -339,7 +404,7 @@ export class ImportState {
       this.markMembers(link.index, dirty);
   }
 
-  private deleteLink(index: number, dirty: Set<string>): void {
+  private deleteLink(index: number, dirty: Dirty): void {
     const old = this.links.get(index);
     this.links.delete(index);
     this.addresses.delete(index);
@@ -359,7 +424,7 @@ export class ImportState {
     if (set?.size === 0) this.members.delete(master);
   }
 
-  private markMembers(master: number, dirty: Set<string>): void {
+  private markMembers(master: number, dirty: Dirty): void {
     if (!this.assignment.linuxVrf) return;
     for (const m of this.members.get(master) ?? []) {
       const member = this.links.get(m);
@@ -417,23 +482,27 @@ export class ImportState {
     this.notices.push(n);
   }
 
-  private setAddress(a: Address, dirty: Set<string>, seen = this.scans): void {
+  private setAddress(a: Address, dirty: Dirty, seen = this.scans): void {
     let t = this.addresses.get(a.index);
     if (t === undefined) {
       t = new LinkAddresses();
       this.addresses.set(a.index, t);
     }
-    t.set({ address: a, prefix: connectedPrefix(a), seen });
+    const entry: AddressEntry = { address: a, prefix: connectedPrefix(a), seen };
+    const old = t.set(entry);
     const link = this.links.get(a.index);
-    if (link !== undefined) dirty.add(link.name);
+    if (link === undefined) return;
+    // The prefix it gave (it may have turned tentative) and the one it gives now.
+    dirty.addPrefix(link.name, old?.prefix);
+    dirty.addPrefix(link.name, entry.prefix);
   }
 
-  private deleteAddress(a: Address, dirty: Set<string>): void {
+  private deleteAddress(a: Address, dirty: Dirty): void {
     const t = this.addresses.get(a.index);
-    t?.delete(a);
+    const old = t?.delete(a);
     if (t?.size === 0) this.addresses.delete(a.index);
     const link = this.links.get(a.index);
-    if (link !== undefined) dirty.add(link.name);
+    if (link !== undefined) dirty.addPrefix(link.name, old?.prefix);
   }
 
   /** Paths the kernel and config say interface `name` should have now, by (vrf, prefix). */
@@ -448,13 +517,7 @@ export class ImportState {
     const addrs = this.addresses.get(index);
     if (addrs === undefined) return out;
     // Several addresses may give one prefix: one path, whose address is the lowest of them.
-    const byPrefix = new Map<string, string>();
-    for (const { address: a, prefix } of addrs.values()) {
-      if (prefix === undefined) continue;
-      const seen = byPrefix.get(prefix);
-      if (seen === undefined || a.address < seen) byPrefix.set(prefix, a.address);
-    }
-    for (const [prefix, address] of byPrefix) {
+    for (const [prefix, address] of addrs.prefixes()) {
       for (const vrf of vrfs)
         out.set(pathKey(vrf, prefix), { vrf, prefix, interface: name, ifindex: index, address });
     }
@@ -481,27 +544,62 @@ export class ImportState {
     return this.assignment.linuxVrf && this.assignment.hasVrf(vrf);
   }
 
-  private diff(dirty: ReadonlySet<string>, mode: DiffMode): RouteEvent[] {
+  private diff(dirty: Dirty, mode: DiffMode): RouteEvent[] {
     const events: RouteEvent[] = [];
-    for (const name of dirty) {
-      const want = this.desired(name);
-      const have = this.current.get(name);
-      if (have !== undefined) {
-        for (const [key, p] of have) {
-          const w = want.get(key);
-          if (w !== undefined && w.ifindex === p.ifindex) continue;
-          events.push(this.vanished(p, w !== undefined ? 'interface-removed' : this.vanishReason(p, mode)));
-          have.delete(key);
-        }
-        if (have.size === 0) this.current.delete(name);
-      }
-      for (const [key, w] of want) {
-        if (this.current.get(name)?.has(key)) continue;
-        this.remember(w);
-        events.push(discovered(w));
-      }
+    for (const name of dirty.links) this.diffInterface(name, mode, events);
+    for (const [name, prefixes] of dirty.prefixes) {
+      if (dirty.links.has(name)) continue;
+      for (const prefix of prefixes) this.diffPrefix(name, prefix, mode, events);
     }
     return events;
+  }
+
+  private diffInterface(name: string, mode: DiffMode, events: RouteEvent[]): void {
+    const want = this.desired(name);
+    const have = this.current.get(name);
+    if (have !== undefined) {
+      for (const [key, p] of have) {
+        const w = want.get(key);
+        if (w !== undefined && w.ifindex === p.ifindex) continue;
+        events.push(this.vanished(p, w !== undefined ? 'interface-removed' : this.vanishReason(p, mode)));
+        have.delete(key);
+      }
+      if (have.size === 0) this.current.delete(name);
+    }
+    for (const [key, w] of want) {
+      if (this.current.get(name)?.has(key)) continue;
+      this.remember(w);
+      events.push(discovered(w));
+    }
+  }
+
+  /**
+   * One prefix of an interface whose link did not change: its paths (one per VRF the interface maps
+   * to) against the addresses that give it now. Same outcome as diffInterface for that prefix.
+   */
+  private diffPrefix(name: string, prefix: string, mode: DiffMode, events: RouteEvent[]): void {
+    const index = this.indexByName.get(name);
+    const link = index === undefined ? undefined : this.links.get(index);
+    if (index === undefined || link === undefined) return this.diffInterface(name, mode, events);
+    const vrfs = this.vrfsOfLink(link);
+    const address = link.up ? this.addresses.get(index)?.addressOf(prefix) : undefined;
+    const have = this.current.get(name);
+    for (const vrf of vrfs) {
+      const key = pathKey(vrf, prefix);
+      const p = have?.get(key);
+      if (p !== undefined) {
+        if (address !== undefined && p.ifindex === index) continue;
+        events.push(
+          this.vanished(p, address !== undefined ? 'interface-removed' : this.vanishReason(p, mode)),
+        );
+        have!.delete(key);
+        if (have!.size === 0) this.current.delete(name);
+      }
+      if (address === undefined) continue;
+      const w: ImportedPath = { vrf, prefix, interface: name, ifindex: index, address };
+      this.remember(w);
+      events.push(discovered(w));
+    }
   }
 
   private remember(p: ImportedPath): void {

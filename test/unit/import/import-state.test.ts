@@ -275,3 +275,30 @@ test('a scan of an unchanged kernel causes no event; a changed address on an unc
     '- customer-b 10.2.0.0/24 eth2 reconcile',
   ]);
 });
+
+test('address changes on a busy interface: only the touched prefix moves, with the right reason', () => {
+  const s = hybrid();
+  const many = Array.from({ length: 250 }, (_, i) => addr(3, `10.1.${i}.1/24`));
+  assert.equal(s.applyKernel([snap([link(3, 'eth1')], many)]).length, 250);
+  const ch = (op: 'new' | 'del', a: Address): KernelChange => ({ kind: 'address', op, address: a });
+  // A second address giving 10.1.7.0/24, then the first one removed: the path stays.
+  assert.deepEqual(s.applyKernel([ch('new', addr(3, '10.1.7.9/24'))]), []);
+  assert.deepEqual(s.applyKernel([ch('del', addr(3, '10.1.7.1/24'))]), []);
+  assert.deepEqual(brief(s.applyKernel([ch('del', addr(3, '10.1.7.9/24'))])), [
+    '- customer-a 10.1.7.0/24 eth1 address-removed',
+  ]);
+  // An address turning tentative withdraws its prefix; valid again, it comes back.
+  assert.deepEqual(brief(s.applyKernel([ch('new', addr(3, '10.1.8.1/24', { tentative: true }))])), [
+    '- customer-a 10.1.8.0/24 eth1 address-removed',
+  ]);
+  assert.deepEqual(brief(s.applyKernel([ch('new', addr(3, '10.1.8.1/24'))])), [
+    '+ customer-a 10.1.8.0/24 eth1',
+  ]);
+  // The link going down in the same batch as an address change: the whole interface, one reason each.
+  const ev = s.applyKernel([
+    ch('del', addr(3, '10.1.9.1/24')),
+    { kind: 'link', op: 'new', link: link(3, 'eth1', false) },
+  ]);
+  assert.equal(ev.length, 249, 'every prefix left, 10.1.9.0/24 included, vanishes as link-down');
+  assert.ok(ev.every((e) => e.type === 'RouteVanished' && e.reason === 'link-down'));
+});
