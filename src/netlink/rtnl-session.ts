@@ -55,6 +55,12 @@ export interface SessionHooks {
   readonly log: (level: LogLevel, msg: string, data?: Record<string, unknown>) => void;
   /** The session cannot go on (socket error, failed dump); the owner exits so the parent restarts it. */
   readonly fatal: (msg: string, err: unknown) => void;
+  /**
+   * Whether earlier batches still wait to be written to the owner's channel. A periodic scan is then
+   * skipped: each is a full snapshot, and piling them up behind a parent that cannot keep up (a flood)
+   * costs memory on both sides and delays the notifications behind them. The next tick tries again.
+   */
+  readonly backlogged?: () => boolean;
 }
 
 /** How the session runs: scan period, clock for receivedAt, and where it reports. */
@@ -114,7 +120,9 @@ export class RtnlSession {
 
     this.dump();
     if (this.opts.scanIntervalMs > 0)
-      this.scanTimer = setInterval(() => this.scan(), this.opts.scanIntervalMs);
+      this.scanTimer = setInterval(() => {
+        if (this.opts.hooks.backlogged?.() !== true) this.scan();
+      }, this.opts.scanIntervalMs);
     return { recvBufferSize: events.getRecvBufferSize() };
   }
 
