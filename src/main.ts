@@ -202,14 +202,15 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
       logNotices();
       const hasSnapshot = changes.some((c) => c.kind === 'snapshot');
       const corrections = changes.some((c) => c.kind === 'snapshot' && c.reason !== 'start');
-      if (corrections && events.length > 0) {
-        nlog.warn({ count: events.length }, 'reconcile corrected drift');
-        metrics.addReconcileCorrections(events.length);
+      const corrected = state.lastCorrections; // snapshot corrections only, not raced notifications
+      if (corrections && corrected > 0) {
+        nlog.warn({ count: corrected }, 'reconcile corrected drift');
+        metrics.addReconcileCorrections(corrected);
       }
       // Latency is measured for notifications only: a snapshot's receivedAt is when its dump began.
       commit(events, hasSnapshot ? undefined : receivedAt);
       if (answers.length > 0) {
-        const count = corrections ? events.length : 0;
+        const count = corrections ? corrected : 0;
         void inFlight.then(() => {
           for (const w of answers) {
             if (failed === undefined) w.resolve(count);

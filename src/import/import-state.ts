@@ -33,6 +33,162 @@ function addressKey(a: Address): string {
   return `${a.address}/${a.prefixLength}`;
 }
 
+/**
+ * An address the kernel view holds, with its connected prefix derived once (when it was first seen or
+ * changed), and the scan that last confirmed it: a scan that finds it unchanged costs one lookup.
+ */
+interface AddressEntry {
+  address: Address;
+  readonly prefix: string | undefined;
+  seen: number;
+}
+
+/**
+ * What a batch of changes may have changed: whole interfaces (a link changed, or the config), or only
+ * some prefixes of an interface (its addresses changed). An address change on an interface with 1000
+ * addresses recomputes its one prefix, not the interface.
+ */
+class Dirty {
+  readonly links = new Set<string>();
+  readonly prefixes = new Map<string, Set<string>>();
+
+  static of(names: Iterable<string>): Dirty {
+    const d = new Dirty();
+    for (const n of names) d.links.add(n);
+    return d;
+  }
+
+  get size(): number {
+    return this.links.size + this.prefixes.size;
+  }
+
+  add(name: string): void {
+    this.links.add(name);
+  }
+
+  addPrefix(name: string, prefix: string | undefined): void {
+    if (prefix === undefined || this.links.has(name)) return;
+    let set = this.prefixes.get(name);
+    if (set === undefined) this.prefixes.set(name, (set = new Set()));
+    set.add(prefix);
+  }
+}
+
+/**
+ * The addresses of one link, by prefix length then text: looking one up builds no key string (a scan
+ * of 100k addresses does 100k lookups).
+ */
+class LinkAddresses {
+  private readonly byLength = new Map<number, Map<string, AddressEntry>>();
+  /** The addresses giving each connected prefix (usually one). */
+  private readonly byPrefix = new Map<string, AddressEntry[]>();
+  size = 0;
+
+  get(a: Address): AddressEntry | undefined {
+    return this.byLength.get(a.prefixLength)?.get(a.address);
+  }
+
+  /** Adds or replaces; returns the entry replaced. */
+  set(entry: AddressEntry): AddressEntry | undefined {
+    const a = entry.address;
+    let m = this.byLength.get(a.prefixLength);
+    if (m === undefined) {
+      m = new Map();
+      this.byLength.set(a.prefixLength, m);
+    }
+    const old = m.get(a.address);
+    m.set(a.address, entry);
+    if (old === undefined) this.size++;
+    else this.unlink(old);
+    if (entry.prefix !== undefined) {
+      const list = this.byPrefix.get(entry.prefix);
+      if (list === undefined) this.byPrefix.set(entry.prefix, [entry]);
+      else list.push(entry);
+    }
+    return old;
+  }
+
+  /** Removes; returns the entry removed. */
+  delete(a: Address): AddressEntry | undefined {
+    const m = this.byLength.get(a.prefixLength);
+    const old = m?.get(a.address);
+    if (m === undefined || old === undefined) return undefined;
+    m.delete(a.address);
+    this.size--;
+    if (m.size === 0) this.byLength.delete(a.prefixLength);
+    this.unlink(old);
+    return old;
+  }
+
+  /** The lowest address (as text) giving `prefix`, if any does. */
+  addressOf(prefix: string): string | undefined {
+    let best: string | undefined;
+    for (const e of this.byPrefix.get(prefix) ?? []) {
+      if (best === undefined || e.address.address < best) best = e.address.address;
+    }
+    return best;
+  }
+
+  /** Every connected prefix with the lowest address giving it. */
+  *prefixes(): IterableIterator<[string, string]> {
+    for (const prefix of this.byPrefix.keys()) yield [prefix, this.addressOf(prefix)!];
+  }
+
+  *values(): IterableIterator<AddressEntry> {
+    for (const m of this.byLength.values()) yield* m.values();
+  }
+
+  private unlink(entry: AddressEntry): void {
+    if (entry.prefix === undefined) return;
+    const list = this.byPrefix.get(entry.prefix);
+    if (list === undefined) return;
+    const at = list.indexOf(entry);
+    if (at >= 0) list.splice(at, 1);
+    if (list.length === 0) this.byPrefix.delete(entry.prefix);
+  }
+}
+
+function sameAddress(a: Address, b: Address): boolean {
+  return (
+    a.family === b.family && a.scope === b.scope && a.tentative === b.tentative && a.dadFailed === b.dadFailed
+  );
+}
+
+function sameLink(a: Link, b: Link): boolean {
+  return (
+    a.name === b.name &&
+    a.up === b.up &&
+    a.adminUp === b.adminUp &&
+    a.master === b.master &&
+    a.kind === b.kind &&
+    a.vrfTable === b.vrfTable
+  );
+}
+
+/**
+ * What the notifications after a snapshot (in the same batch) touch. The observer's dump and its
+ * notifications come from two sockets, so a snapshot is not a picture of one instant: a notification
+ * that raced with the dump may be older or newer than what the dump shows of the same address. For
+ * those addresses (and whole links) the notifications decide, applied in order after the snapshot;
+ * the snapshot corrects only what no notification spoke about meanwhile.
+ */
+interface Raced {
+  readonly links: ReadonlySet<number>;
+  /** `${ifindex} ${address}/${prefixLength}` */
+  readonly addresses: ReadonlySet<string>;
+}
+
+function racedAfter(changes: readonly KernelChange[], at: number): Raced {
+  const links = new Set<number>();
+  const addresses = new Set<string>();
+  for (let i = at + 1; i < changes.length; i++) {
+    const c = changes[i]!;
+    if (c.kind === 'link') links.add(c.link.index);
+    else if (c.kind === 'address') addresses.add(`${c.address.index} ${addressKey(c.address)}`);
+  }
+  return { links, addresses };
+}
+
 /** Why diffs are computed: live changes get their cause as reason; reconciles get 'reconcile'. */
 type DiffMode = 'live' | 'reconcile';
 
@@ -58,7 +214,7 @@ function tableName(vrf: string): string {
 
 export class ImportState {
   private readonly links = new Map<number, Link>();
-  private readonly addresses = new Map<number, Map<string, Address>>();
+  private readonly addresses = new Map<number, LinkAddresses>();
   private readonly indexByName = new Map<string, number>();
   /** Journaled paths by interface name, then by (vrf, prefix). */
   private readonly current = new Map<string, Map<string, ImportedPath>>();
@@ -68,6 +224,14 @@ export class ImportState {
   private readonly notices: ImportNotice[] = [];
   /** Notices already given under the current config. */
   private readonly noticed = new Set<string>();
+  /** Counts snapshots; an address entry whose `seen` lags behind was not in the last one. */
+  private scans = 0;
+  /**
+   * Set while `current` may disagree with the kernel view for interfaces no change touches (journaled
+   * paths loaded after a replay): the next snapshot then compares every interface, not only changed ones.
+   */
+  private fullDiff = true;
+  private corrections = 0;
 
   constructor(config: Config) {
     this.assignment = new VrfAssignment(config);
@@ -76,6 +240,12 @@ export class ImportState {
   /** Seeds the journaled paths (from the RIB after replay). */
   loadJournaled(paths: Iterable<ImportedPath>): void {
     for (const p of paths) this.remember(p);
+    this.fullDiff = true;
+  }
+
+  /** Route events of the last applyKernel that were snapshot corrections (reconcile), not live changes. */
+  get lastCorrections(): number {
+    return this.corrections;
   }
 
   /** Paths currently journaled as present. */
@@ -99,25 +269,33 @@ export class ImportState {
   }
 
   /**
-   * Applies kernel changes and returns the route events they cause. A snapshot replaces the whole
-   * kernel view and is a reconcile: what it corrects vanishes with reason 'reconcile'.
+   * Applies kernel changes and returns the route events they cause. A snapshot replaces the kernel view
+   * and is a reconcile: what it corrects vanishes with reason 'reconcile'. Only what differs from the
+   * view held is recomputed, and notifications that follow a snapshot decide what they touch (Raced).
    */
   applyKernel(changes: readonly KernelChange[]): RouteEvent[] {
-    const dirty = new Set<string>();
-    let mode: DiffMode = 'live';
-    for (const c of changes) {
+    let dirty = new Dirty();
+    const events: RouteEvent[] = [];
+    this.corrections = 0;
+    for (let i = 0; i < changes.length; i++) {
+      const c = changes[i]!;
       switch (c.kind) {
-        case 'snapshot':
-          mode = 'reconcile';
-          for (const name of this.indexByName.keys()) dirty.add(name);
-          this.links.clear();
-          this.addresses.clear();
-          this.indexByName.clear();
-          this.members.clear();
-          for (const l of c.links) this.setLink(l, dirty);
-          for (const a of c.addresses) this.setAddress(a, dirty);
-          for (const name of this.current.keys()) dirty.add(name);
+        case 'snapshot': {
+          // Live changes before the snapshot keep their reasons; then the snapshot's corrections.
+          if (dirty.size > 0) events.push(...this.diff(dirty, 'live'));
+          dirty = new Dirty();
+          this.applySnapshot(c, racedAfter(changes, i), dirty);
+          if (this.fullDiff) {
+            for (const name of this.indexByName.keys()) dirty.add(name);
+            for (const name of this.current.keys()) dirty.add(name);
+            this.fullDiff = false;
+          }
+          const corrected = this.diff(dirty, 'reconcile');
+          this.corrections += corrected.length;
+          events.push(...corrected);
+          dirty = new Dirty();
           break;
+        }
         case 'link':
           if (c.op === 'new') this.setLink(c.link, dirty);
           else this.deleteLink(c.link.index, dirty);
@@ -132,22 +310,75 @@ export class ImportState {
         }
       }
     }
-    return this.diff(dirty, mode);
+    if (dirty.size > 0) events.push(...this.diff(dirty, 'live'));
+    return events;
+  }
+
+  /** Brings the kernel view to `snap` by difference, leaving what `raced` names as it is. */
+  private applySnapshot(snap: Extract<KernelChange, { kind: 'snapshot' }>, raced: Raced, dirty: Dirty): void {
+    const scan = ++this.scans;
+    const inSnapshot = new Set<number>();
+    for (const l of snap.links) {
+      inSnapshot.add(l.index);
+      if (raced.links.has(l.index)) continue;
+      const old = this.links.get(l.index);
+      if (old === undefined || !sameLink(old, l)) this.setLink(l, dirty);
+    }
+    for (const index of [...this.links.keys()]) {
+      if (!inSnapshot.has(index) && !raced.links.has(index)) this.deleteLink(index, dirty);
+    }
+    let index = -1;
+    let table: LinkAddresses | undefined;
+    let racedLink = false;
+    let confirmed = 0;
+    // The kernel dumps addresses grouped by link: look the link up once per group.
+    for (const a of snap.addresses) {
+      if (a.index !== index) {
+        index = a.index;
+        table = this.addresses.get(index);
+        racedLink = raced.links.has(index);
+      }
+      if (racedLink) continue;
+      const entry = table?.get(a);
+      if (entry !== undefined && sameAddress(entry.address, a)) {
+        entry.seen = scan;
+        confirmed++;
+        continue;
+      }
+      if (raced.addresses.size > 0 && raced.addresses.has(`${index} ${addressKey(a)}`)) continue;
+      this.setAddress(a, dirty, scan);
+      confirmed += entry === undefined ? 1 : 0;
+      table = this.addresses.get(index);
+    }
+    // Gone from the kernel (and not spoken about by a notification meanwhile). When every address held
+    // was confirmed or replaced by this snapshot, none is gone: skip the sweep.
+    let held = 0;
+    for (const t of this.addresses.values()) held += t.size;
+    if (held === confirmed) return;
+    for (const [i, t] of this.addresses) {
+      if (raced.links.has(i)) continue;
+      for (const entry of [...t.values()]) {
+        if (entry.seen === scan) continue;
+        const a = entry.address;
+        if (raced.addresses.size > 0 && raced.addresses.has(`${i} ${addressKey(a)}`)) continue;
+        this.deleteAddress(a, dirty);
+      }
+    }
   }
 
   /** Switches to a new config; routes of interfaces that leave a VRF vanish with 'config-changed'. */
   setConfig(config: Config): RouteEvent[] {
     this.assignment = new VrfAssignment(config);
     this.noticed.clear();
-    return this.diff(new Set([...this.indexByName.keys(), ...this.current.keys()]), 'live');
+    return this.diff(Dirty.of([...this.indexByName.keys(), ...this.current.keys()]), 'live');
   }
 
   /** Recomputes every interface against the kernel view held now (a reconcile without a new dump). */
   reconcileAll(): RouteEvent[] {
-    return this.diff(new Set([...this.indexByName.keys(), ...this.current.keys()]), 'reconcile');
+    return this.diff(Dirty.of([...this.indexByName.keys(), ...this.current.keys()]), 'reconcile');
   }
 
-  private setLink(link: Link, dirty: Set<string>): void {
+  private setLink(link: Link, dirty: Dirty): void {
     const old = this.links.get(link.index);
     if (old !== undefined && old.name !== link.name) {
       // Renamed: the old name is gone (unless another link took it meanwhile).
@@ -173,7 +404,7 @@ export class ImportState {
       this.markMembers(link.index, dirty);
   }
 
-  private deleteLink(index: number, dirty: Set<string>): void {
+  private deleteLink(index: number, dirty: Dirty): void {
     const old = this.links.get(index);
     this.links.delete(index);
     this.addresses.delete(index);
@@ -193,7 +424,7 @@ export class ImportState {
     if (set?.size === 0) this.members.delete(master);
   }
 
-  private markMembers(master: number, dirty: Set<string>): void {
+  private markMembers(master: number, dirty: Dirty): void {
     if (!this.assignment.linuxVrf) return;
     for (const m of this.members.get(master) ?? []) {
       const member = this.links.get(m);
@@ -251,21 +482,27 @@ export class ImportState {
     this.notices.push(n);
   }
 
-  private setAddress(a: Address, dirty: Set<string>): void {
-    let m = this.addresses.get(a.index);
-    if (m === undefined) {
-      m = new Map();
-      this.addresses.set(a.index, m);
+  private setAddress(a: Address, dirty: Dirty, seen = this.scans): void {
+    let t = this.addresses.get(a.index);
+    if (t === undefined) {
+      t = new LinkAddresses();
+      this.addresses.set(a.index, t);
     }
-    m.set(addressKey(a), a);
+    const entry: AddressEntry = { address: a, prefix: connectedPrefix(a), seen };
+    const old = t.set(entry);
     const link = this.links.get(a.index);
-    if (link !== undefined) dirty.add(link.name);
+    if (link === undefined) return;
+    // The prefix it gave (it may have turned tentative) and the one it gives now.
+    dirty.addPrefix(link.name, old?.prefix);
+    dirty.addPrefix(link.name, entry.prefix);
   }
 
-  private deleteAddress(a: Address, dirty: Set<string>): void {
-    this.addresses.get(a.index)?.delete(addressKey(a));
+  private deleteAddress(a: Address, dirty: Dirty): void {
+    const t = this.addresses.get(a.index);
+    const old = t?.delete(a);
+    if (t?.size === 0) this.addresses.delete(a.index);
     const link = this.links.get(a.index);
-    if (link !== undefined) dirty.add(link.name);
+    if (link !== undefined) dirty.addPrefix(link.name, old?.prefix);
   }
 
   /** Paths the kernel and config say interface `name` should have now, by (vrf, prefix). */
@@ -280,14 +517,7 @@ export class ImportState {
     const addrs = this.addresses.get(index);
     if (addrs === undefined) return out;
     // Several addresses may give one prefix: one path, whose address is the lowest of them.
-    const byPrefix = new Map<string, string>();
-    for (const a of addrs.values()) {
-      const prefix = connectedPrefix(a);
-      if (prefix === undefined) continue;
-      const seen = byPrefix.get(prefix);
-      if (seen === undefined || a.address < seen) byPrefix.set(prefix, a.address);
-    }
-    for (const [prefix, address] of byPrefix) {
+    for (const [prefix, address] of addrs.prefixes()) {
       for (const vrf of vrfs)
         out.set(pathKey(vrf, prefix), { vrf, prefix, interface: name, ifindex: index, address });
     }
@@ -314,27 +544,62 @@ export class ImportState {
     return this.assignment.linuxVrf && this.assignment.hasVrf(vrf);
   }
 
-  private diff(dirty: ReadonlySet<string>, mode: DiffMode): RouteEvent[] {
+  private diff(dirty: Dirty, mode: DiffMode): RouteEvent[] {
     const events: RouteEvent[] = [];
-    for (const name of dirty) {
-      const want = this.desired(name);
-      const have = this.current.get(name);
-      if (have !== undefined) {
-        for (const [key, p] of have) {
-          const w = want.get(key);
-          if (w !== undefined && w.ifindex === p.ifindex) continue;
-          events.push(this.vanished(p, w !== undefined ? 'interface-removed' : this.vanishReason(p, mode)));
-          have.delete(key);
-        }
-        if (have.size === 0) this.current.delete(name);
-      }
-      for (const [key, w] of want) {
-        if (this.current.get(name)?.has(key)) continue;
-        this.remember(w);
-        events.push(discovered(w));
-      }
+    for (const name of dirty.links) this.diffInterface(name, mode, events);
+    for (const [name, prefixes] of dirty.prefixes) {
+      if (dirty.links.has(name)) continue;
+      for (const prefix of prefixes) this.diffPrefix(name, prefix, mode, events);
     }
     return events;
+  }
+
+  private diffInterface(name: string, mode: DiffMode, events: RouteEvent[]): void {
+    const want = this.desired(name);
+    const have = this.current.get(name);
+    if (have !== undefined) {
+      for (const [key, p] of have) {
+        const w = want.get(key);
+        if (w !== undefined && w.ifindex === p.ifindex) continue;
+        events.push(this.vanished(p, w !== undefined ? 'interface-removed' : this.vanishReason(p, mode)));
+        have.delete(key);
+      }
+      if (have.size === 0) this.current.delete(name);
+    }
+    for (const [key, w] of want) {
+      if (this.current.get(name)?.has(key)) continue;
+      this.remember(w);
+      events.push(discovered(w));
+    }
+  }
+
+  /**
+   * One prefix of an interface whose link did not change: its paths (one per VRF the interface maps
+   * to) against the addresses that give it now. Same outcome as diffInterface for that prefix.
+   */
+  private diffPrefix(name: string, prefix: string, mode: DiffMode, events: RouteEvent[]): void {
+    const index = this.indexByName.get(name);
+    const link = index === undefined ? undefined : this.links.get(index);
+    if (index === undefined || link === undefined) return this.diffInterface(name, mode, events);
+    const vrfs = this.vrfsOfLink(link);
+    const address = link.up ? this.addresses.get(index)?.addressOf(prefix) : undefined;
+    const have = this.current.get(name);
+    for (const vrf of vrfs) {
+      const key = pathKey(vrf, prefix);
+      const p = have?.get(key);
+      if (p !== undefined) {
+        if (address !== undefined && p.ifindex === index) continue;
+        events.push(
+          this.vanished(p, address !== undefined ? 'interface-removed' : this.vanishReason(p, mode)),
+        );
+        have!.delete(key);
+        if (have!.size === 0) this.current.delete(name);
+      }
+      if (address === undefined) continue;
+      const w: ImportedPath = { vrf, prefix, interface: name, ifindex: index, address };
+      this.remember(w);
+      events.push(discovered(w));
+    }
   }
 
   private remember(p: ImportedPath): void {

@@ -21,12 +21,19 @@ const preciseClock: Clock = {
   nowMicros: () => Math.round((performance.timeOrigin + performance.now()) * 1000),
 };
 
+/** Messages handed to the IPC channel and not yet written to it (the parent is not reading). */
+let unsent = 0;
+
 function send(msg: ChildMessage, done?: () => void): void {
   if (process.send === undefined || !process.connected) {
     done?.();
     return;
   }
-  process.send(msg, undefined, undefined, () => done?.());
+  unsent++;
+  process.send(msg, undefined, undefined, () => {
+    unsent--;
+    done?.();
+  });
 }
 
 function log(level: LogLevel, msg: string, data?: Record<string, unknown>): void {
@@ -76,6 +83,7 @@ function main(): void {
     clock: preciseClock,
     hooks: {
       batch: (batch) => send({ t: 'batch', receivedAt: batch.receivedAt, changes: toWire(batch.changes) }),
+      backlogged: () => unsent > 0,
       log,
       fatal,
     },

@@ -31,6 +31,10 @@ const RECV_BUFFER_BYTES = 64 * 1024 * 1024;
 const DUMP_TIMEOUT_MS = 60_000;
 /** A dump that raced with changes (NLM_F_DUMP_INTR) may have skipped entries: try again, a few times. */
 const MAX_DUMP_ATTEMPTS = 4;
+/** The package's native layer reads at most this many datagrams from a socket per turn of the loop. */
+const NATIVE_READ_BURST = 32;
+/** Turns of the loop a finished dump waits at most for the notification socket to be drained. */
+const MAX_SETTLE_TURNS = 200;
 
 /**
  * ifinfomsg + IFLA_EXT_MASK RTEXT_FILTER_SKIP_STATS (linux/rtnetlink.h): the counters are of no use here
@@ -51,6 +55,12 @@ export interface SessionHooks {
   readonly log: (level: LogLevel, msg: string, data?: Record<string, unknown>) => void;
   /** The session cannot go on (socket error, failed dump); the owner exits so the parent restarts it. */
   readonly fatal: (msg: string, err: unknown) => void;
+  /**
+   * Whether earlier batches still wait to be written to the owner's channel. A periodic scan is then
+   * skipped: each is a full snapshot, and piling them up behind a parent that cannot keep up (a flood)
+   * costs memory on both sides and delays the notifications behind them. The next tick tries again.
+   */
+  readonly backlogged?: () => boolean;
 }
 
 /** How the session runs: scan period, clock for receivedAt, and where it reports. */
@@ -78,6 +88,8 @@ export class RtnlSession {
   private scanQueued = false;
   private firstDump = true;
   private closed = false;
+  /** Notifications received since the last look of settle(). */
+  private received = 0;
 
   constructor(opts: SessionOptions) {
     this.opts = opts;
@@ -108,7 +120,9 @@ export class RtnlSession {
 
     this.dump();
     if (this.opts.scanIntervalMs > 0)
-      this.scanTimer = setInterval(() => this.scan(), this.opts.scanIntervalMs);
+      this.scanTimer = setInterval(() => {
+        if (this.opts.hooks.backlogged?.() !== true) this.scan();
+      }, this.opts.scanIntervalMs);
     return { recvBufferSize: events.getRecvBufferSize() };
   }
 
@@ -146,6 +160,7 @@ export class RtnlSession {
   private onNotifications(msgs: NetlinkMessage[]): void {
     if (this.closed) return;
     if (this.pending.length === 0) this.pendingSince = this.opts.clock.nowMicros();
+    this.received += msgs.length;
     for (const msg of msgs) {
       const change = this.toChange(msg);
       if (change !== undefined) this.pending.push(change);
@@ -210,23 +225,54 @@ export class RtnlSession {
     this.firstDump = false;
     const startedAt = this.opts.clock.nowMicros();
     this.readAll().then(
-      ({ links, addresses }) => {
-        if (this.closed) return;
-        this.dumping = false;
-        const raced = this.pending;
-        const receivedAt = raced.length > 0 ? Math.min(startedAt, this.pendingSince) : startedAt;
-        this.pending = [];
-        this.opts.hooks.batch({
-          receivedAt,
-          changes: [{ kind: 'snapshot', reason, links, addresses }, ...raced],
-        });
-        if (this.scanQueued) {
-          this.scanQueued = false;
-          this.dump();
-        }
-      },
+      ({ links, addresses }) => this.settle(() => this.sendSnapshot(reason, startedAt, links, addresses)),
       (err: unknown) => this.fail('rtnetlink dump failed', err),
     );
+  }
+
+  /**
+   * Runs `then` once the notification socket has been drained after a dump. A notification the kernel
+   * queued before the dump's last part may still sit unread there (the native layer reads a bounded
+   * burst per turn of the loop, and the dump socket may have been read first): sent after the snapshot
+   * in a later batch, it would look newer than the dump when it is older, and the snapshot would
+   * "correct" that address with reason reconcile before its notification arrived. So the loop turns
+   * until a whole turn, after the dump ended, read less than a full burst: everything queued before
+   * then is among the notifications that raced with the dump and follow its snapshot in one batch.
+   */
+  private settle(then: () => void): void {
+    let turns = 0;
+    this.received = 0;
+    const step = (): void => {
+      if (this.closed) return;
+      turns++;
+      // The first look runs in the turn the dump ended in, which may have read before it ended.
+      const drained = turns >= 2 && this.received < NATIVE_READ_BURST;
+      this.received = 0;
+      if (drained || turns >= MAX_SETTLE_TURNS) then();
+      else setImmediate(step);
+    };
+    setImmediate(step);
+  }
+
+  private sendSnapshot(
+    reason: 'start' | 'scan',
+    startedAt: number,
+    links: readonly Link[],
+    addresses: readonly Address[],
+  ): void {
+    if (this.closed) return;
+    this.dumping = false;
+    const raced = this.pending;
+    const receivedAt = raced.length > 0 ? Math.min(startedAt, this.pendingSince) : startedAt;
+    this.pending = [];
+    this.opts.hooks.batch({
+      receivedAt,
+      changes: [{ kind: 'snapshot', reason, links, addresses }, ...raced],
+    });
+    if (this.scanQueued) {
+      this.scanQueued = false;
+      this.dump();
+    }
   }
 
   private async readAll(): Promise<{ links: Link[]; addresses: Address[] }> {

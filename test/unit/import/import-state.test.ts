@@ -226,3 +226,79 @@ test('a new config moves interfaces between VRFs with config-changed', () => {
     '+ customer-b 10.1.0.0/24 eth1',
   ]);
 });
+
+// Issue 10.5: a scan's dump and the notifications that raced with it come from two sockets, so the
+// dump may show an address before or after a change its notification reports. The notifications decide
+// what they touch; the scan corrects only what nothing spoke about.
+test('a scan racing with notifications: each change keeps its own reason, and only real drift is a correction', () => {
+  const s = hybrid();
+  s.applyKernel([snap([link(3, 'eth1')], [addr(3, '10.1.0.1/24'), addr(3, '10.1.1.1/24')])]);
+  const del = (a: Address): KernelChange => ({ kind: 'address', op: 'del', address: a });
+  const add = (a: Address): KernelChange => ({ kind: 'address', op: 'new', address: a });
+  // The dump no longer shows 10.1.0.1 (removed before it was read), the dump still shows 10.1.1.1
+  // (removed after), and shows 10.1.2.1 that was added meanwhile: their notifications follow it.
+  const ev = s.applyKernel([
+    snap([link(3, 'eth1')], [addr(3, '10.1.1.1/24'), addr(3, '10.1.2.1/24')], 'scan'),
+    del(addr(3, '10.1.0.1/24')),
+    del(addr(3, '10.1.1.1/24')),
+    add(addr(3, '10.1.2.1/24')),
+  ]);
+  assert.deepEqual(brief(ev), [
+    '- customer-a 10.1.0.0/24 eth1 address-removed',
+    '- customer-a 10.1.1.0/24 eth1 address-removed',
+    '+ customer-a 10.1.2.0/24 eth1',
+  ]);
+  assert.equal(s.lastCorrections, 0, 'nothing the scan found was news');
+  // An address gone without a word (a lost notification) is drift: the scan corrects it.
+  s.applyKernel([add(addr(3, '10.1.3.1/24'))]);
+  const drift = s.applyKernel([snap([link(3, 'eth1')], [addr(3, '10.1.2.1/24')], 'scan')]);
+  assert.deepEqual(brief(drift), ['- customer-a 10.1.3.0/24 eth1 reconcile']);
+  assert.equal(s.lastCorrections, 1);
+});
+
+test('a scan of an unchanged kernel causes no event; a changed address on an unchanged link is found', () => {
+  const s = hybrid();
+  const links = [link(3, 'eth1'), link(4, 'eth2')];
+  const addrs = [addr(3, '10.1.0.1/24'), addr(4, '10.2.0.1/24'), addr(4, '2001:db8::1/64')];
+  assert.equal(s.applyKernel([snap(links, addrs)]).length, 5);
+  assert.deepEqual(s.applyKernel([snap(links, addrs, 'scan')]), []);
+  // The same address turning tentative (DAD restarted) withdraws its route.
+  const tentative = [addrs[0]!, addrs[1]!, addr(4, '2001:db8::1/64', { tentative: true })];
+  assert.deepEqual(brief(s.applyKernel([snap(links, tentative, 'scan')])).sort(), [
+    '- customer-a 2001:db8::/64 eth2 reconcile',
+    '- customer-b 2001:db8::/64 eth2 reconcile',
+  ]);
+  // A link missing from a scan takes its routes with it; one going down in it too.
+  assert.deepEqual(brief(s.applyKernel([snap([link(3, 'eth1', false)], tentative, 'scan')])).sort(), [
+    '- customer-a 10.1.0.0/24 eth1 reconcile',
+    '- customer-a 10.2.0.0/24 eth2 reconcile',
+    '- customer-b 10.2.0.0/24 eth2 reconcile',
+  ]);
+});
+
+test('address changes on a busy interface: only the touched prefix moves, with the right reason', () => {
+  const s = hybrid();
+  const many = Array.from({ length: 250 }, (_, i) => addr(3, `10.1.${i}.1/24`));
+  assert.equal(s.applyKernel([snap([link(3, 'eth1')], many)]).length, 250);
+  const ch = (op: 'new' | 'del', a: Address): KernelChange => ({ kind: 'address', op, address: a });
+  // A second address giving 10.1.7.0/24, then the first one removed: the path stays.
+  assert.deepEqual(s.applyKernel([ch('new', addr(3, '10.1.7.9/24'))]), []);
+  assert.deepEqual(s.applyKernel([ch('del', addr(3, '10.1.7.1/24'))]), []);
+  assert.deepEqual(brief(s.applyKernel([ch('del', addr(3, '10.1.7.9/24'))])), [
+    '- customer-a 10.1.7.0/24 eth1 address-removed',
+  ]);
+  // An address turning tentative withdraws its prefix; valid again, it comes back.
+  assert.deepEqual(brief(s.applyKernel([ch('new', addr(3, '10.1.8.1/24', { tentative: true }))])), [
+    '- customer-a 10.1.8.0/24 eth1 address-removed',
+  ]);
+  assert.deepEqual(brief(s.applyKernel([ch('new', addr(3, '10.1.8.1/24'))])), [
+    '+ customer-a 10.1.8.0/24 eth1',
+  ]);
+  // The link going down in the same batch as an address change: the whole interface, one reason each.
+  const ev = s.applyKernel([
+    ch('del', addr(3, '10.1.9.1/24')),
+    { kind: 'link', op: 'new', link: link(3, 'eth1', false) },
+  ]);
+  assert.equal(ev.length, 249, 'every prefix left, 10.1.9.0/24 included, vanishes as link-down');
+  assert.ok(ev.every((e) => e.type === 'RouteVanished' && e.reason === 'link-down'));
+});

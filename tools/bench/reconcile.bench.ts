@@ -1,0 +1,91 @@
+// Issue 9.4: CPU time of a reconcile scan of 100k unchanged addresses (100 interfaces × 1000), on the
+// daemon's side of the observer: the packed snapshot as it crosses the IPC channel (v8 deserialize),
+// unpacked into Address objects (fromWire), and applied to the import state (target: applyKernel ≤ 50 ms).
+// Reference in the same run: deriving every prefix from text once (what each scan did before).
+// Run: node --import tsx --expose-gc tools/bench/reconcile.bench.ts
+import { deserialize, serialize } from 'node:v8';
+import { cpuUsage } from 'node:process';
+import { parseConfig } from '../../src/config/index.js';
+import { ImportState, connectedPrefix } from '../../src/import/index.js';
+import type { Address, KernelChange, Link } from '../../src/netlink/index.js';
+import { fromWire, toWire } from '../../src/netlink/protocol.js';
+
+const DEVICES = 100;
+const PER_DEVICE = 1000;
+const RUNS = 21;
+
+const links: Link[] = [];
+const addresses: Address[] = [];
+for (let d = 0; d < DEVICES; d++) {
+  links.push({
+    index: d + 2,
+    name: `dev${d}`,
+    up: true,
+    adminUp: true,
+    master: undefined,
+    kind: 'veth',
+    vrfTable: undefined,
+  });
+  for (let k = 0; k < PER_DEVICE; k++) {
+    addresses.push({
+      index: d + 2,
+      family: 'ipv4',
+      address: `10.${d}.${k >> 8}.${k & 255}`,
+      prefixLength: 32,
+      scope: 0,
+      tentative: false,
+      dadFailed: false,
+    });
+  }
+}
+const snapshot = (reason: 'start' | 'scan'): KernelChange => ({ kind: 'snapshot', reason, links, addresses });
+const wire = serialize({ t: 'batch', receivedAt: 0, changes: toWire([snapshot('scan')]) });
+
+const { config } = parseConfig('[netlink.import]\nenabled = true\ninterface-list = ["dev*"]\n');
+const state = new ImportState(config);
+const first = state.applyKernel([snapshot('start')]);
+if (first.length !== DEVICES * PER_DEVICE) throw new Error(`start imported ${first.length} routes`);
+
+const gc = (): void => (globalThis as { gc?: () => void }).gc?.();
+function cpuMs(fn: () => void): number {
+  gc();
+  const before = cpuUsage();
+  fn();
+  const used = cpuUsage(before);
+  return (used.user + used.system) / 1000;
+}
+function stats(xs: number[]): string {
+  const s = [...xs].sort((a, b) => a - b);
+  const p = (q: number): number => s[Math.min(s.length - 1, Math.floor(q * s.length))]!;
+  return `median ${p(0.5).toFixed(1)} ms, p99 ${p(0.99).toFixed(1)} ms`;
+}
+
+const decode: number[] = [];
+const unpack: number[] = [];
+const apply: number[] = [];
+const reference: number[] = [];
+for (let i = 0; i < RUNS; i++) {
+  let msg: { changes: Parameters<typeof fromWire>[0] } | undefined;
+  decode.push(cpuMs(() => (msg = deserialize(wire) as typeof msg)));
+  let changes: KernelChange[] = [];
+  unpack.push(cpuMs(() => (changes = fromWire(msg!.changes))));
+  apply.push(
+    cpuMs(() => {
+      const events = state.applyKernel(changes);
+      if (events.length !== 0) throw new Error(`an unchanged scan caused ${events.length} events`);
+    }),
+  );
+  reference.push(
+    cpuMs(() => {
+      for (const a of addresses) connectedPrefix(a);
+    }),
+  );
+}
+const n = DEVICES * PER_DEVICE;
+console.log(
+  `reconcile scan of ${n} unchanged addresses (${DEVICES} interfaces), CPU per scan over ${RUNS} scans:`,
+);
+console.log(`  import state applyKernel:     ${stats(apply)} (target ≤ 50 ms)`);
+console.log(`  IPC message v8 deserialize:   ${stats(decode)}`);
+console.log(`  fromWire (unpack addresses):  ${stats(unpack)}`);
+console.log(`  reference, prefixes from text for every address: ${stats(reference)}`);
