@@ -341,6 +341,12 @@ export class PeerSession {
       case 'announce':
         messages = builder.announce(chunk.family, chunk.routes, {
           routeTargets: chunk.advertisement.routeTargets,
+          extCommunities: chunk.attributes.extCommunities,
+          communities: chunk.attributes.communities,
+          largeCommunities: chunk.attributes.largeCommunities,
+          med: chunk.attributes.med,
+          localPref: chunk.attributes.localPref,
+          asPathPrepend: chunk.attributes.asPathPrepend,
         });
         break;
       case 'withdraw':

@@ -7,7 +7,7 @@ import type { Logger } from 'pino';
 import type { Config, GlobalConfig, NeighborConfig } from '../config/index.js';
 import type { Envelope } from '../events/index.js';
 import type { Journal } from '../journal/index.js';
-import { BgpOutbound } from '../projections/bgp-outbound/index.js';
+import { BgpOutbound, type AdjRibOut } from '../projections/bgp-outbound/index.js';
 import type { Rib } from '../projections/index.js';
 import { RibjournalError } from '../shared/index.js';
 import {
@@ -18,6 +18,7 @@ import {
 } from './codec/index.js';
 import type { Scheduler } from './fsm.js';
 import { plainAddress, type InterfaceTable } from './next-hop.js';
+import { exportPolicyFor, sameSessionConfig } from './policy/index.js';
 import { PeerSession, type NeighborStatus } from './session.js';
 
 export interface SpeakerOptions {
@@ -97,19 +98,26 @@ export async function startSpeaker(o: SpeakerOptions): Promise<Speaker> {
   const outbound = new BgpOutbound(o.rib);
   let sessions: PeerSession[] = [];
   const byAddress = new Map<string, PeerSession>();
+  const adjRibOut = new Map<PeerSession, AdjRibOut>();
+  let policyConfig = o.config.policy;
 
-  const createSession = (n: NeighborConfig, g: GlobalConfig): PeerSession =>
-    new PeerSession({
+  const createSession = (n: NeighborConfig, g: GlobalConfig): PeerSession => {
+    const peer = outbound.createPeer();
+    peer.setPolicy(exportPolicyFor(policyConfig, g, n));
+    const s = new PeerSession({
       neighbor: n,
       global: g,
       log,
-      outbound: outbound.createPeer(),
+      outbound: peer,
       ...(o.scheduler ? { scheduler: o.scheduler } : {}),
       ...(o.interfaces ? { interfaces: o.interfaces } : {}),
       ...(o.gracefulRestartTime !== undefined ? { gracefulRestartTime: o.gracefulRestartTime } : {}),
       ...(o.minRetryMs !== undefined ? { minRetryMs: o.minRetryMs } : {}),
       ...(o.onUpdateWritten ? { onUpdateWritten: o.onUpdateWritten } : {}),
     });
+    adjRibOut.set(s, peer);
+    return s;
+  };
   for (const n of o.config.neighbors) {
     const s = createSession(n, global);
     sessions.push(s);
@@ -192,7 +200,7 @@ export async function startSpeaker(o: SpeakerOptions): Promise<Speaker> {
             log.info({ peer: s.neighbor.address }, 'neighbor removed from the config');
             stopping.push(s.stop('neighbor removed from the config', cease(CEASE_PEER_DECONFIGURED)));
             byAddress.delete(s.neighbor.address);
-          } else if (globalChanged || JSON.stringify(n) !== JSON.stringify(s.neighbor)) {
+          } else if (globalChanged || !sameSessionConfig(n, s.neighbor)) {
             log.info({ peer: s.neighbor.address }, 'neighbor config changed: restarting the session');
             stopping.push(s.stop('neighbor config changed', cease(CEASE_OTHER_CONFIG_CHANGE)));
             byAddress.delete(s.neighbor.address);
@@ -200,7 +208,9 @@ export async function startSpeaker(o: SpeakerOptions): Promise<Speaker> {
             kept.push(s);
           }
         }
+        for (const s of sessions) if (!kept.includes(s)) adjRibOut.delete(s);
         await Promise.all(stopping);
+        policyConfig = config.policy;
         if (listenChanged) closeListeners();
         global = next;
         if (next === undefined) {
@@ -212,7 +222,17 @@ export async function startSpeaker(o: SpeakerOptions): Promise<Speaker> {
         const fresh: PeerSession[] = [];
         sessions = config.neighbors.map((n) => {
           const existing = kept.find((s) => s.neighbor.address === n.address);
-          if (existing) return existing;
+          if (existing) {
+            // Export policy changes are applied in place: only routes whose result changed go out.
+            const peer = adjRibOut.get(existing);
+            const before = peer?.exportPolicy?.fingerprint;
+            peer?.setPolicy(exportPolicyFor(policyConfig, next, n));
+            if (peer?.exportPolicy?.fingerprint !== before) {
+              log.info({ peer: n.address }, 'export policy changed: re-evaluating the routes');
+              existing.committed(performance.now());
+            }
+            return existing;
+          }
           const s = createSession(n, next);
           byAddress.set(n.address, s);
           fresh.push(s);

@@ -1,5 +1,6 @@
 // The validated, frozen configuration: GoBGP's TOML nesting read into the shapes the daemon uses.
 import type { RdRt } from '../shared/index.js';
+import type { ApplyPolicy, PolicyConfig } from './policy.js';
 
 /** Interfaces whose connected routes are imported into one table; patterns are exact names or fnmatch globs. */
 export interface ImportSection {
@@ -51,6 +52,10 @@ export interface NeighborConfig {
    * (0..4095 s) defaults, as GoBGP, to hold-time (at most 4095).
    */
   readonly gracefulRestart?: { readonly enabled: boolean; readonly restartTime: number };
+  /** `[neighbors.apply-policy.config]` export side; when present it replaces the global one for this peer. */
+  readonly exportPolicy?: ApplyPolicy;
+  /** `[neighbors.config] peer-group`: the group whose keys this neighbor inherited. */
+  readonly peerGroup?: string;
 }
 
 /** `[global.config]`; its presence turns BGP on. */
@@ -61,6 +66,8 @@ export interface GlobalConfig {
   readonly port: number;
   /** Addresses to listen on; GoBGP's default ["0.0.0.0", "::"]. */
   readonly localAddresses: readonly string[];
+  /** `[global.apply-policy.config]` export side: applies to every neighbor without its own. */
+  readonly exportPolicy?: ApplyPolicy;
 }
 
 /** The whole validated configuration, deep-frozen. */
@@ -83,6 +90,8 @@ export interface Config {
     readonly tokenFile: string | undefined;
     readonly anonymousRead: boolean;
   };
+  /** `[defined-sets]` and `[[policy-definitions]]`. */
+  readonly policy: PolicyConfig;
 }
 
 /** Something in the config worth telling the operator that does not stop it from loading. */

@@ -30,6 +30,7 @@ function config(parts: Partial<Config>): Config {
     global: undefined,
     neighbors: [],
     api: { listen: undefined, tokenFile: undefined, anonymousRead: false },
+    policy: { prefixSets: [], neighborSets: [], communitySets: [], definitions: [] },
     ...parts,
   };
 }

@@ -73,15 +73,13 @@ void describe('GoBGP keys ribjournal does not use', () => {
         'minimum-advertisement-interval = 0', //       20
       ),
     );
-    assert.equal(warnings.length, 7);
+    assert.equal(warnings.length, 5);
     for (const w of warnings) assert.match(w.message, /^ignored: /);
     assert.deepEqual(
       warnings.map((w) => [w.line, w.path]),
       [
-        [4, 'global.apply-policy'],
+        [5, 'global.apply-policy.config.default-import-policy'],
         [6, 'zebra'],
-        [8, 'defined-sets'],
-        [10, 'policy-definitions'],
         [16, 'neighbors[0].config.description'],
         [17, 'neighbors[0].ebgp-multihop'],
         [20, 'neighbors[0].timers.config.minimum-advertisement-interval'],
