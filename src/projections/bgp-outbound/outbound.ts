@@ -487,7 +487,12 @@ export class AdjRibOut {
     let sentMap = this.advertised.get(vrf);
     const sent = sentMap?.get(prefix);
     if (present && adv !== undefined && paths !== undefined) {
-      if (sent !== undefined && sent.advertisement === adv && sent.attributes === attributes && !force)
+      if (
+        sent !== undefined &&
+        sent.advertisement === adv &&
+        sent.attributes.key === attributes.key &&
+        !force
+      )
         return 0;
       let n = 1;
       if (sent !== undefined && sent.advertisement.rd?.text !== adv.rd?.text) {
