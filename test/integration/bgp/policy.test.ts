@@ -157,9 +157,7 @@ test('export policy: communities, large and extended communities, MED, prepends,
   assert.equal(v4['192.0.2.11/32'], undefined, 'the blocked prefix is rejected');
   // 192.0.2.10: statement "lb" (no disposition) then "first" (accept): both sets of actions.
   assert.deepEqual(attr(v4, '192.0.2.10/32', 8)?.communities, [65001 * 65536 + 100, 0xffffff01]);
-  assert.deepEqual(attr(v4, '192.0.2.10/32', 32)?.value, [
-    { ASN: 65001, LocalData1: 1, LocalData2: 2 },
-  ]);
+  assert.deepEqual(attr(v4, '192.0.2.10/32', 32)?.value, [{ ASN: 65001, LocalData1: 1, LocalData2: 2 }]);
   assert.equal(attr(v4, '192.0.2.10/32', 4)?.metric, 50);
   assert.deepEqual(
     attr(v4, '192.0.2.10/32', 2)?.as_paths?.flatMap((s) => s.asns),
