@@ -41,6 +41,8 @@ import {
 } from './codec/index.js';
 import { PeerFsm, realScheduler, type FsmAction, type PeerState, type Scheduler } from './fsm.js';
 import { nextHopSelf, plainAddress, type InterfaceTable } from './next-hop.js';
+import { fdOf, setMinTtl, setTtl, socketForConnect } from './socket-options.js';
+import { sessionTtl, type SessionTtl } from './ttl.js';
 
 /** Routes taken from the outbound queue per encode round; UPDATEs of a round are written together. */
 const ROUTES_PER_ROUND = 4096;
@@ -163,6 +165,9 @@ export class PeerSession {
   private since: number | undefined;
   private flaps = 0;
   private lastError: string | undefined;
+  private readonly ttl: SessionTtl;
+  /** A failed connect with TCP-MD5 configured was logged since the last session (once is enough). */
+  private md5Warned = false;
   private peerId: string | undefined;
   private readonly received = new Set<string>();
   private updateOctets = 0;
@@ -176,6 +181,7 @@ export class PeerSession {
   constructor(o: PeerSessionOptions) {
     this.neighbor = o.neighbor;
     this.log = o.log.child({ peer: o.neighbor.address });
+    this.ttl = sessionTtl(o.neighbor, o.neighbor.localAs ?? o.global.as);
     this.outbound = o.outbound;
     this.interfaces = o.interfaces ?? networkInterfaces;
     this.vpnv6LinkLocal = o.vpnv6LinkLocal ?? true;
@@ -238,8 +244,31 @@ export class PeerSession {
     await new Promise<void>((resolve) => this.closedWaiters.push(resolve));
   }
 
+  /** Says once per outage that a connect with TCP-MD5 failed, since the kernel drops such segments silently. */
+  private warnMd5(reason: string): void {
+    if (this.neighbor.authPassword === undefined || this.md5Warned) return;
+    this.md5Warned = true;
+    this.log.warn(
+      { reason },
+      'cannot connect to the peer with TCP-MD5: a wrong or missing password on either side drops every segment',
+    );
+  }
+
   /** A connection the peer opened to our listener. */
   accept(socket: net.Socket): void {
+    const fd = fdOf(socket);
+    if (fd !== undefined && (this.ttl.ttl !== undefined || this.ttl.minTtl !== undefined)) {
+      try {
+        const v6 = socket.remoteFamily === 'IPv6';
+        if (this.ttl.ttl !== undefined) setTtl(fd, v6, this.ttl.ttl);
+        if (this.ttl.minTtl !== undefined) setMinTtl(fd, v6, this.ttl.minTtl);
+      } catch (err) {
+        this.log.error({ err }, 'cannot set the TTL of an incoming connection: closed');
+        socket.on('error', () => undefined);
+        socket.destroy();
+        return;
+      }
+    }
     const id = this.fsm.allocateConn();
     const c = this.track(id, socket, true);
     this.log.debug({ conn: id, remote: socket.remoteAddress }, 'incoming connection');
@@ -388,6 +417,7 @@ export class PeerSession {
       this.conns.delete(id);
       if (!c.closing && this.fsm.has(id)) {
         const reason = error ? `connection error ${error}` : 'peer closed the connection';
+        if (!c.connected) this.warnMd5(reason);
         this.fsm.handle(
           c.connected ? { type: 'tcp-closed', conn: id, reason } : { type: 'tcp-failed', conn: id, reason },
         );
@@ -406,14 +436,33 @@ export class PeerSession {
       case 'connect': {
         const n = this.neighbor;
         // highWaterMark reaches the socket's Duplex options (Node's typings omit it).
-        const options: net.NetConnectOpts & { highWaterMark: number } = {
+        const options: net.NetConnectOpts = {
           host: n.address,
           port: n.remotePort,
           ...(n.localAddress !== undefined ? { localAddress: n.localAddress } : {}),
-          highWaterMark: WRITE_HIGH_WATER_MARK,
         };
-        const socket = net.connect(options);
+        // highWaterMark reaches the socket's Duplex options (Node's typings omit it).
+        const streamOptions = { highWaterMark: WRITE_HIGH_WATER_MARK } as net.SocketConstructorOpts;
+        let socket: net.Socket;
+        let failure: Error | undefined;
+        try {
+          // The MD5 key and TTLs must be on the descriptor before the SYN.
+          socket = socketForConnect(
+            { peer: n.address, md5Key: n.authPassword, ttl: this.ttl.ttl, minTtl: this.ttl.minTtl },
+            streamOptions,
+          );
+        } catch (err) {
+          this.log.error({ err }, 'cannot prepare the connection socket');
+          failure = err instanceof Error ? err : new Error(String(err));
+          socket = new net.Socket(streamOptions);
+        }
         const c = this.track(a.conn, socket, false);
+        if (failure) {
+          const err = failure;
+          process.nextTick(() => socket.destroy(err));
+          return;
+        }
+        socket.connect(options);
         socket.once('connect', () => {
           c.connected = true;
           this.fsm.handle({ type: 'tcp-connected', conn: a.conn });
@@ -443,6 +492,7 @@ export class PeerSession {
         c.closing = true;
         this.log.debug({ conn: a.conn, reason: a.reason }, 'closing connection');
         if (!c.connected) {
+          this.warnMd5(a.reason);
           c.socket.destroy();
           return;
         }
@@ -453,6 +503,7 @@ export class PeerSession {
         return;
       }
       case 'established':
+        this.md5Warned = false;
         this.established(a.conn, a.session, a.open);
         return;
       case 'down':

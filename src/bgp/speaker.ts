@@ -19,6 +19,7 @@ import {
 import type { Scheduler } from './fsm.js';
 import { plainAddress, type InterfaceTable } from './next-hop.js';
 import { exportPolicyFor, sameSessionConfig } from './policy/index.js';
+import { fdOf, setTcpMd5Key } from './socket-options.js';
 import { PeerSession, type NeighborStatus } from './session.js';
 
 export interface SpeakerOptions {
@@ -136,8 +137,30 @@ export async function startSpeaker(o: SpeakerOptions): Promise<Speaker> {
   };
   const unfollow = o.journal.onCommit(onBatch);
 
-  const servers: net.Server[] = [];
+  const servers: { server: net.Server; address: string }[] = [];
   const listening: ListenAddress[] = [];
+  /** Peers whose TCP-MD5 key is on the listeners, with the key. */
+  let listenerKeys = new Map<string, string>();
+  const setListenerKeys = (neighbors: readonly NeighborConfig[]): void => {
+    const wanted = new Map<string, string>();
+    for (const n of neighbors) if (n.authPassword !== undefined) wanted.set(n.address, n.authPassword);
+    for (const { server, address } of servers) {
+      const fd = fdOf(server);
+      if (fd === undefined) continue;
+      const v6 = address.includes(':');
+      const apply = (peer: string, key: string): void => {
+        if (!v6 && peer.includes(':')) return;
+        try {
+          setTcpMd5Key(fd, peer, key, v6);
+        } catch (err) {
+          log.error({ err, peer, address }, 'cannot set the TCP-MD5 key on the listener');
+        }
+      };
+      for (const [peer, key] of wanted) if (listenerKeys.get(peer) !== key) apply(peer, key);
+      for (const peer of listenerKeys.keys()) if (!wanted.has(peer)) apply(peer, '');
+    }
+    listenerKeys = wanted;
+  };
   const onConnection = (socket: net.Socket): void => {
     const remote = plainAddress(socket.remoteAddress ?? '');
     const session = byAddress.get(remote);
@@ -157,7 +180,7 @@ export async function startSpeaker(o: SpeakerOptions): Promise<Speaker> {
       try {
         const v6Only = address === '::' && g.localAddresses.includes('0.0.0.0');
         listening.push(await listen(server, address, g.port, v6Only));
-        servers.push(server);
+        servers.push({ server, address });
       } catch (err) {
         log.error({ err, address, port: g.port }, 'cannot listen for BGP connections');
       }
@@ -165,11 +188,13 @@ export async function startSpeaker(o: SpeakerOptions): Promise<Speaker> {
     if (listening.length > 0) log.info({ listening }, 'listening for BGP connections');
   };
   const closeListeners = (): void => {
-    for (const server of servers.splice(0)) server.close();
+    for (const { server } of servers.splice(0)) server.close();
     listening.length = 0;
+    listenerKeys = new Map();
   };
 
   await openListeners(global);
+  setListenerKeys(o.config.neighbors);
   for (const s of sessions) s.start();
   log.info({ neighbors: sessions.length, as: global.as, routerId: global.routerId }, 'BGP speaker started');
 
@@ -219,6 +244,7 @@ export async function startSpeaker(o: SpeakerOptions): Promise<Speaker> {
           return;
         }
         if (listenChanged) await openListeners(next);
+        setListenerKeys(config.neighbors);
         const fresh: PeerSession[] = [];
         sessions = config.neighbors.map((n) => {
           const existing = kept.find((s) => s.neighbor.address === n.address);

@@ -10,6 +10,7 @@ import { formatPath, type KeyPath } from './path.js';
 import { Report, TableReader, isTable, type Located } from './reader.js';
 import { applyPeerGroups } from './peer-groups.js';
 import { EMPTY_POLICY_CONFIG, readApplyPolicy, readPolicyConfig } from './policy.js';
+import { readAuthPassword, readTransportTtl, readTtlSections } from './session-security.js';
 import { scanKeyLines } from './toml-lines.js';
 import type {
   Config,
@@ -88,25 +89,22 @@ const GOBGP_GLOBAL = [
 const GOBGP_NEIGHBOR = [
   'error-handling',
   'logging-options',
-  'ebgp-multihop',
   'route-reflector',
   'as-path-options',
   'add-paths',
   'use-multiple-paths',
   'route-server',
-  'ttl-security',
   'bfd',
 ];
 const GOBGP_NEIGHBOR_CONFIG = [
   'peer-type',
-  'auth-password',
   'remove-private-as',
   'route-flap-damping',
   'send-community',
   'description',
   'vrf',
 ];
-const GOBGP_TRANSPORT_CONFIG = ['tcp-mss', 'mtu-discovery', 'ttl', 'bind-interface'];
+const GOBGP_TRANSPORT_CONFIG = ['tcp-mss', 'mtu-discovery', 'bind-interface'];
 // GoBGP's GracefulRestartConfig keys beyond enabled and restart-time: the helper side (we keep no
 // routes of peers) and the restarting-speaker procedures ribjournal does not carry out.
 const GOBGP_GRACEFUL_RESTART_CONFIG = [
@@ -735,10 +733,13 @@ function readNeighbor(n: TableReader, policyNames: ReadonlySet<string>): Neighbo
   const c = n.table('config');
   const exportPolicy = readApplyPolicy(n, policyNames);
   let peerGroup: string | undefined;
+  let authPassword: string | undefined;
+  let transportTtl: number | undefined;
   const transport = n.table('transport');
   const timers = n.table('timers');
   const afiSafis = n.tableArray('afi-safis');
   const gracefulRestart = n.table('graceful-restart');
+  const ttlSections = readTtlSections(n);
   n.ignore(GOBGP_NEIGHBOR);
   n.finish();
   if (c === undefined && !n.has('config'))
@@ -759,6 +760,7 @@ function readNeighbor(n: TableReader, policyNames: ReadonlySet<string>): Neighbo
     if (peerAs === undefined && !c.has('peer-as')) c.report.error(c.path, 'peer-as is required');
     localAs = readAs(c, 'local-as');
     peerGroup = c.string('peer-group');
+    authPassword = readAuthPassword(c);
     c.ignore(['neighbor-interface'], 'unnumbered peering is not supported');
     c.ignore(['admin-down'], 'ribjournal has no administratively-down neighbors; the session is started');
     c.ignore(GOBGP_NEIGHBOR_CONFIG);
@@ -780,6 +782,7 @@ function readNeighbor(n: TableReader, policyNames: ReadonlySet<string>): Neighbo
           tc.at('local-address'),
           `${localAddress.canonical} is ${localAddress.family === 'ipv4' ? 'IPv4' : 'IPv6'} but neighbor-address ${address.canonical} is not`,
         );
+      transportTtl = readTransportTtl(tc);
       tc.ignore(GOBGP_TRANSPORT_CONFIG);
       tc.finish();
     }
@@ -803,6 +806,9 @@ function readNeighbor(n: TableReader, policyNames: ReadonlySet<string>): Neighbo
     ...(gr !== undefined ? { gracefulRestart: gr } : {}),
     ...(exportPolicy ? { exportPolicy } : {}),
     ...(peerGroup !== undefined ? { peerGroup } : {}),
+    ...(authPassword !== undefined ? { authPassword } : {}),
+    ...(transportTtl !== undefined ? { ttl: transportTtl } : {}),
+    ...ttlSections,
   };
 }
 

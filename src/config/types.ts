@@ -1,6 +1,7 @@
 // The validated, frozen configuration: GoBGP's TOML nesting read into the shapes the daemon uses.
 import type { RdRt } from '../shared/index.js';
 import type { ApplyPolicy, PolicyConfig } from './policy.js';
+import type { SessionSecurity } from './session-security.js';
 
 /** Interfaces whose connected routes are imported into one table; patterns are exact names or fnmatch globs. */
 export interface ImportSection {
@@ -28,7 +29,7 @@ export interface VrfConfig {
 export type NeighborFamily = 'ipv4-unicast' | 'ipv6-unicast' | 'l3vpn-ipv4-unicast' | 'l3vpn-ipv6-unicast';
 
 /** One `[[neighbors]]` entry with GoBGP's defaults filled in. Times are in seconds. */
-export interface NeighborConfig {
+export interface NeighborConfig extends SessionSecurity {
   /** Canonical text of the peer's address. */
   readonly address: string;
   readonly peerAs: number;

@@ -67,8 +67,8 @@ void describe('GoBGP keys ribjournal does not use', () => {
         'neighbor-address = "192.0.2.2"', //           14
         'peer-as = 65001', //                          15
         'description = "upstream"', //                 16
-        '[neighbors.ebgp-multihop.config]', //         17
-        'enabled = true', //                           18
+        '[neighbors.route-reflector.config]', //       17
+        'route-reflector-client = true', //            18
         '[neighbors.timers.config]', //                19
         'minimum-advertisement-interval = 0', //       20
       ),
@@ -81,7 +81,7 @@ void describe('GoBGP keys ribjournal does not use', () => {
         [5, 'global.apply-policy.config.default-import-policy'],
         [6, 'zebra'],
         [16, 'neighbors[0].config.description'],
-        [17, 'neighbors[0].ebgp-multihop'],
+        [17, 'neighbors[0].route-reflector'],
         [20, 'neighbors[0].timers.config.minimum-advertisement-interval'],
       ],
     );
