@@ -7,7 +7,14 @@ import net from 'node:net';
 import { networkInterfaces } from 'node:os';
 import type { Logger } from 'pino';
 import type { GlobalConfig, NeighborConfig } from '../config/index.js';
-import type { AdjRibOut, OutboundChunk, OutboundFamily } from '../projections/bgp-outbound/index.js';
+import {
+  outboundFamily,
+  type AdjRibOut,
+  type OutboundChunk,
+  type OutboundFamily,
+  type PolicyAttributes,
+  type VrfAdvertisement,
+} from '../projections/bgp-outbound/index.js';
 import {
   BGP_MSG_KEEPALIVE,
   BGP_MSG_NOTIFICATION,
@@ -33,11 +40,14 @@ import {
   shutdownNotification,
   standardCapabilities,
   type BgpFamily,
+  type BgpRoute,
   type DecodedOpen,
   type NegotiatedSession,
   type NextHopSelf,
   type NotificationData,
   type RawMessage,
+  type RouteAttributes,
+  frameMessage,
 } from './codec/index.js';
 import { PeerFsm, realScheduler, type FsmAction, type PeerState, type Scheduler } from './fsm.js';
 import { nextHopSelf, plainAddress, type InterfaceTable } from './next-hop.js';
@@ -140,6 +150,41 @@ interface Connection {
   builder: UpdateBuilder | undefined;
   /** Builder for VPN-IPv6 when its next hop differs (link-local left out). */
   vpnv6Builder: UpdateBuilder | undefined;
+  /** The OPEN messages exchanged, whole (BMP Peer Up carries them). */
+  sentOpen?: Buffer;
+  receivedOpen?: Buffer;
+}
+
+/** What BMP needs to know of an established session (RFC 7854 4.10). */
+export interface SessionUpInfo {
+  readonly peer: string;
+  readonly peerAs: number;
+  readonly peerBgpId: string;
+  readonly localAddress: string | undefined;
+  readonly localPort: number;
+  readonly remotePort: number;
+  readonly sentOpen: Buffer;
+  readonly receivedOpen: Buffer;
+}
+
+/** Taps on a session for BMP: its ups and downs and every UPDATE it writes (the Adj-RIB-Out post-policy). */
+export interface SessionMonitor {
+  up(info: SessionUpInfo): void;
+  updates(peer: string, messages: readonly Buffer[]): void;
+  down(peer: string): void;
+}
+
+/** The UPDATE attributes of a route of a VRF with what export policy added. */
+export function routeAttributes(adv: VrfAdvertisement, attrs: PolicyAttributes): RouteAttributes {
+  return {
+    routeTargets: adv.routeTargets,
+    extCommunities: attrs.extCommunities,
+    communities: attrs.communities,
+    largeCommunities: attrs.largeCommunities,
+    med: attrs.med,
+    localPref: attrs.localPref,
+    asPathPrepend: attrs.asPathPrepend,
+  };
 }
 
 function zeroCounts(): MessageCounts {
@@ -166,6 +211,9 @@ export class PeerSession {
   private flaps = 0;
   private lastError: string | undefined;
   private readonly ttl: SessionTtl;
+  /** BMP taps (set by the speaker). */
+  monitor: SessionMonitor | undefined;
+  private upInfo: SessionUpInfo | undefined;
   /** A failed connect with TCP-MD5 configured was logged since the last session (once is enough). */
   private md5Warned = false;
   private peerId: string | undefined;
@@ -252,6 +300,39 @@ export class PeerSession {
       { reason },
       'cannot connect to the peer with TCP-MD5: a wrong or missing password on either side drops every segment',
     );
+  }
+
+  /**
+   * For a BMP station that connects now: the session's Peer Up facts and its Adj-RIB-Out encoded as
+   * UPDATEs, as they were sent; undefined while the session is not established.
+   */
+  adjRibOutSnapshot(): { info: SessionUpInfo; updates: Buffer[] } | undefined {
+    const id = this.fsm.establishedConn;
+    const c = id === undefined ? undefined : this.conns.get(id);
+    if (!this.upInfo || !c?.builder) return undefined;
+    const groups = new Map<
+      string,
+      { family: OutboundFamily; adv: VrfAdvertisement; attrs: PolicyAttributes; routes: BgpRoute[] }
+    >();
+    for (const { vrf, prefix, sent } of this.outbound.adjRibOut()) {
+      const family = outboundFamily(vrf, prefix);
+      const key = `${family}|${vrf}|${sent.advertisement.configVersion}|${sent.attributes.key}`;
+      let g = groups.get(key);
+      if (!g) {
+        g = { family, adv: sent.advertisement, attrs: sent.attributes, routes: [] };
+        groups.set(key, g);
+      }
+      const adv = sent.advertisement;
+      g.routes.push(
+        adv.rd === undefined ? { family, prefix } : { family, prefix, rd: adv.rd, labels: adv.labels },
+      );
+    }
+    const updates: Buffer[] = [];
+    for (const g of groups.values()) {
+      const builder = g.family === 'l3vpn-ipv6-unicast' && c.vpnv6Builder ? c.vpnv6Builder : c.builder;
+      updates.push(...builder.announce(g.family, g.routes, routeAttributes(g.adv, g.attrs)));
+    }
+    return { info: this.upInfo, updates };
   }
 
   /** A connection the peer opened to our listener. */
@@ -368,15 +449,11 @@ export class PeerSession {
     let messages: Buffer[];
     switch (chunk.kind) {
       case 'announce':
-        messages = builder.announce(chunk.family, chunk.routes, {
-          routeTargets: chunk.advertisement.routeTargets,
-          extCommunities: chunk.attributes.extCommunities,
-          communities: chunk.attributes.communities,
-          largeCommunities: chunk.attributes.largeCommunities,
-          med: chunk.attributes.med,
-          localPref: chunk.attributes.localPref,
-          asPathPrepend: chunk.attributes.asPathPrepend,
-        });
+        messages = builder.announce(
+          chunk.family,
+          chunk.routes,
+          routeAttributes(chunk.advertisement, chunk.attributes),
+        );
         break;
       case 'withdraw':
         messages = builder.withdraw(chunk.family, chunk.routes);
@@ -390,6 +467,7 @@ export class PeerSession {
       c.socket.write(m);
       this.updateOctets += m.length;
     }
+    if (chunk.kind !== 'end-of-rib') this.monitor?.updates(this.neighbor.address, messages);
     this.sentCounts.update += messages.length;
   }
 
@@ -469,10 +547,14 @@ export class PeerSession {
         });
         return;
       }
-      case 'send-open':
-        this.write(a.conn, encodeOpen(a.open));
+      case 'send-open': {
+        const open = encodeOpen(a.open);
+        const conn = this.conns.get(a.conn);
+        if (conn) conn.sentOpen = open;
+        this.write(a.conn, open);
         this.sentCounts.open++;
         return;
+      }
       case 'send-keepalive':
         this.write(a.conn, encodeKeepalive());
         this.sentCounts.keepalive++;
@@ -507,6 +589,8 @@ export class PeerSession {
         this.established(a.conn, a.session, a.open);
         return;
       case 'down':
+        if (this.upInfo) this.monitor?.down(this.neighbor.address);
+        this.upInfo = undefined;
         this.outbound.stop();
         this.commitAt = undefined;
         this.received.clear();
@@ -558,6 +642,17 @@ export class PeerSession {
         );
     }
     this.since = Date.now();
+    this.upInfo = {
+      peer: this.neighbor.address,
+      peerAs: session.peerAs,
+      peerBgpId: session.peerBgpId,
+      localAddress: c.socket.localAddress !== undefined ? plainAddress(c.socket.localAddress) : undefined,
+      localPort: c.socket.localPort ?? 0,
+      remotePort: c.socket.remotePort ?? 0,
+      sentOpen: c.sentOpen ?? Buffer.alloc(0),
+      receivedOpen: c.receivedOpen ?? Buffer.alloc(0),
+    };
+    this.monitor?.up(this.upInfo);
     this.outbound.start(families);
     this.log.info(
       {
@@ -613,6 +708,7 @@ export class PeerSession {
         let open: DecodedOpen;
         try {
           open = decodeOpen(m.body);
+          c.receivedOpen = frameMessage(BGP_MSG_OPEN, m.body);
         } catch (err) {
           if (!(err instanceof BgpProtocolError)) throw err;
           this.protocolError(c, err);

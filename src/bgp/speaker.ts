@@ -19,8 +19,9 @@ import {
 import type { Scheduler } from './fsm.js';
 import { plainAddress, type InterfaceTable } from './next-hop.js';
 import { exportPolicyFor, sameSessionConfig } from './policy/index.js';
+import { BmpStation } from './bmp/station.js';
 import { fdOf, setTcpMd5Key } from './socket-options.js';
-import { PeerSession, type NeighborStatus } from './session.js';
+import { PeerSession, type NeighborStatus, type SessionMonitor } from './session.js';
 
 export interface SpeakerOptions {
   readonly config: Config;
@@ -101,6 +102,36 @@ export async function startSpeaker(o: SpeakerOptions): Promise<Speaker> {
   const byAddress = new Map<string, PeerSession>();
   const adjRibOut = new Map<PeerSession, AdjRibOut>();
   let policyConfig = o.config.policy;
+  let stations: BmpStation[] = [];
+  const monitor: SessionMonitor = {
+    up: (info) => stations.forEach((st) => st.up(info)),
+    updates: (peer, messages) => stations.forEach((st) => st.updates(peer, messages)),
+    down: (peer) => stations.forEach((st) => st.down(peer)),
+  };
+  const startStations = (config: Config): void => {
+    stations = config.bmpServers.map(
+      (server) =>
+        new BmpStation({
+          server,
+          log,
+          outbound,
+          global: () => global,
+          snapshots: () =>
+            sessions.flatMap((s) => {
+              const snap = s.adjRibOutSnapshot();
+              return snap ? [snap] : [];
+            }),
+          sentCounts: () =>
+            new Map(
+              sessions.map((s) => {
+                const st = s.status();
+                return [s.neighbor.address, st.prefixesSent.reduce((n, p) => n + p.count, 0)];
+              }),
+            ),
+        }),
+    );
+    for (const st of stations) st.start();
+  };
 
   const createSession = (n: NeighborConfig, g: GlobalConfig): PeerSession => {
     const peer = outbound.createPeer();
@@ -116,6 +147,7 @@ export async function startSpeaker(o: SpeakerOptions): Promise<Speaker> {
       ...(o.minRetryMs !== undefined ? { minRetryMs: o.minRetryMs } : {}),
       ...(o.onUpdateWritten ? { onUpdateWritten: o.onUpdateWritten } : {}),
     });
+    s.monitor = monitor;
     adjRibOut.set(s, peer);
     return s;
   };
@@ -131,6 +163,7 @@ export async function startSpeaker(o: SpeakerOptions): Promise<Speaker> {
     try {
       for (const env of batch) if (env.seq > outbound.seq) outbound.apply(env);
       for (const s of sessions) s.committed(at);
+      for (const st of stations) st.committed();
     } catch (err) {
       log.error({ err }, 'BGP outbound projection failed on a commit');
     }
@@ -195,6 +228,7 @@ export async function startSpeaker(o: SpeakerOptions): Promise<Speaker> {
 
   await openListeners(global);
   setListenerKeys(o.config.neighbors);
+  startStations(o.config);
   for (const s of sessions) s.start();
   log.info({ neighbors: sessions.length, as: global.as, routerId: global.routerId }, 'BGP speaker started');
 
@@ -234,6 +268,10 @@ export async function startSpeaker(o: SpeakerOptions): Promise<Speaker> {
           }
         }
         for (const s of sessions) if (!kept.includes(s)) adjRibOut.delete(s);
+        if (JSON.stringify(config.bmpServers) !== JSON.stringify(stations.map((st) => st.server))) {
+          await Promise.all(stations.map((st) => st.stop()));
+          startStations(config);
+        }
         await Promise.all(stopping);
         policyConfig = config.policy;
         if (listenChanged) closeListeners();
@@ -273,6 +311,7 @@ export async function startSpeaker(o: SpeakerOptions): Promise<Speaker> {
         await changing.catch(() => undefined);
         unfollow();
         closeListeners();
+        await Promise.all(stations.map((st) => st.stop()));
         await Promise.all(sessions.map((s) => s.stop(communication)));
         log.info('BGP speaker stopped');
       })();

@@ -25,6 +25,7 @@ export type {
   StatementConditions,
 } from './policy.js';
 export { formatCommunity, parseCommunity, parseLargeCommunity, WELL_KNOWN_COMMUNITIES } from './policy.js';
+export type { BmpServerConfig, RouteMonitoringPolicy } from './bmp.js';
 export { parseConfig, formatConfigProblem } from './parse.js';
 export { loadConfigFile } from './load.js';
 export { interfaceMatcher, isGlob, interfacePatternProblem, MAX_INTERFACE_NAME_BYTES } from './glob.js';

@@ -8,6 +8,7 @@ import { RibjournalError, isRdRtError, parseRdRt, type RdRt } from '../shared/in
 import { interfaceMatcher, interfacePatternProblem, isGlob } from './glob.js';
 import { formatPath, type KeyPath } from './path.js';
 import { Report, TableReader, isTable, type Located } from './reader.js';
+import { readBmpServers } from './bmp.js';
 import { applyPeerGroups } from './peer-groups.js';
 import { EMPTY_POLICY_CONFIG, readApplyPolicy, readPolicyConfig } from './policy.js';
 import { readAuthPassword, readTransportTtl, readTtlSections } from './session-security.js';
@@ -69,14 +70,7 @@ const OTHER_GOBGP_FAMILIES = new Set([
 ]);
 
 // Sections and keys of GoBGP's BgpConfigSet that ribjournal reads past ("ignored" warnings).
-const GOBGP_TOP_LEVEL = [
-  'dynamic-neighbors',
-  'rpki-servers',
-  'bmp-servers',
-  'mrt-dump',
-  'zebra',
-  'collector',
-];
+const GOBGP_TOP_LEVEL = ['dynamic-neighbors', 'rpki-servers', 'mrt-dump', 'zebra', 'collector'];
 const GOBGP_GLOBAL = [
   'route-selection-options',
   'default-route-distance',
@@ -178,6 +172,7 @@ export function parseConfig(text: string, file?: string): LoadedConfig {
   const global = readGlobal(root, policyNames);
   const neighbors = readNeighbors(root, global !== undefined, policyNames);
   const api = readApi(root);
+  const bmpServers = readBmpServers(root);
   root.ignore(GOBGP_TOP_LEVEL);
   root.finish();
 
@@ -214,6 +209,7 @@ export function parseConfig(text: string, file?: string): LoadedConfig {
     neighbors,
     api,
     policy,
+    bmpServers,
   };
   return deepFreeze({ config, warnings: byLine(report.warnings) });
 }

@@ -1,5 +1,6 @@
 // The validated, frozen configuration: GoBGP's TOML nesting read into the shapes the daemon uses.
 import type { RdRt } from '../shared/index.js';
+import type { BmpServerConfig } from './bmp.js';
 import type { ApplyPolicy, PolicyConfig } from './policy.js';
 import type { SessionSecurity } from './session-security.js';
 
@@ -93,6 +94,8 @@ export interface Config {
   };
   /** `[defined-sets]` and `[[policy-definitions]]`. */
   readonly policy: PolicyConfig;
+  /** `[[bmp-servers]]`. */
+  readonly bmpServers: readonly BmpServerConfig[];
 }
 
 /** Something in the config worth telling the operator that does not stop it from loading. */

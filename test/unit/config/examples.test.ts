@@ -31,6 +31,7 @@ function config(parts: Partial<Config>): Config {
     neighbors: [],
     api: { listen: undefined, tokenFile: undefined, anonymousRead: false },
     policy: { prefixSets: [], neighborSets: [], communitySets: [], definitions: [] },
+    bmpServers: [],
     ...parts,
   };
 }
