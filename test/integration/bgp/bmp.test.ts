@@ -15,7 +15,8 @@ import { freePort } from './scripted-peer.js';
 interface BmpLog {
   readonly dir: string;
   read(): Promise<Record<string, unknown>[]>;
-  stop(): Promise<void>;
+  /** Kills the collector, empties its log and starts it again on the same port. */
+  restart(): Promise<void>;
 }
 
 /** pmbmpd on 127.0.0.1:port, logging every message as JSON lines. */
@@ -32,8 +33,8 @@ async function pmbmpd(t: AfterHook, port: number): Promise<BmpLog> {
       '',
     ].join('\n'),
   );
-  const child = spawn('pmbmpd', ['-f', join(dir, 'pmbmpd.conf')], { stdio: 'ignore' });
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  let child = spawn('pmbmpd', ['-f', join(dir, 'pmbmpd.conf')], { stdio: 'ignore' });
+  let exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   const stop = async (): Promise<void> => {
     if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
     await exited;
@@ -44,7 +45,12 @@ async function pmbmpd(t: AfterHook, port: number): Promise<BmpLog> {
   });
   return {
     dir,
-    stop,
+    async restart() {
+      await stop();
+      await rm(log, { force: true });
+      child = spawn('pmbmpd', ['-f', join(dir, 'pmbmpd.conf')], { stdio: 'ignore' });
+      exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+    },
     async read() {
       const text = await readFile(log, 'utf8').catch(() => '');
       return text
@@ -138,4 +144,15 @@ test('BMP to pmbmpd: Peer Up, Adj-RIB-Out post-policy with the policy community,
   const locRib = rows.find((x) => x.ip_prefix === '10.1.0.0/24' && x.peer_ip !== link.peer4)!;
   assert.equal(locRib.rd, '0:64551:100', "the Loc-RIB route carries its VRF's RD");
   assert.equal(locRib.comms, undefined, 'the Loc-RIB is pre-export-policy');
+
+  // The collector restarts: we reconnect and send Peer Up and both RIBs again.
+  await collector.restart();
+  await waitFor(async () => {
+    const r = await collector.read();
+    return (
+      has(r, (x) => x.bmp_msg_type === 'peer_up' && x.peer_ip === link.peer4) &&
+      has(r, (x) => x.ip_prefix === '192.0.2.10/32' && x.peer_ip === link.peer4) &&
+      has(r, (x) => x.ip_prefix === '10.1.0.0/24' && x.peer_ip !== link.peer4)
+    );
+  }, 'everything again at the restarted collector');
 });
