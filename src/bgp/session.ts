@@ -7,7 +7,14 @@ import net from 'node:net';
 import { networkInterfaces } from 'node:os';
 import type { Logger } from 'pino';
 import type { GlobalConfig, NeighborConfig } from '../config/index.js';
-import type { AdjRibOut, OutboundChunk, OutboundFamily } from '../projections/bgp-outbound/index.js';
+import {
+  outboundFamily,
+  type AdjRibOut,
+  type OutboundChunk,
+  type OutboundFamily,
+  type PolicyAttributes,
+  type VrfAdvertisement,
+} from '../projections/bgp-outbound/index.js';
 import {
   BGP_MSG_KEEPALIVE,
   BGP_MSG_NOTIFICATION,
@@ -33,14 +40,19 @@ import {
   shutdownNotification,
   standardCapabilities,
   type BgpFamily,
+  type BgpRoute,
   type DecodedOpen,
   type NegotiatedSession,
   type NextHopSelf,
   type NotificationData,
   type RawMessage,
+  type RouteAttributes,
+  frameMessage,
 } from './codec/index.js';
 import { PeerFsm, realScheduler, type FsmAction, type PeerState, type Scheduler } from './fsm.js';
 import { nextHopSelf, plainAddress, type InterfaceTable } from './next-hop.js';
+import { fdOf, setMinTtl, setTtl, socketForConnect } from './socket-options.js';
+import { sessionTtl, type SessionTtl } from './ttl.js';
 
 /** Routes taken from the outbound queue per encode round; UPDATEs of a round are written together. */
 const ROUTES_PER_ROUND = 4096;
@@ -138,6 +150,41 @@ interface Connection {
   builder: UpdateBuilder | undefined;
   /** Builder for VPN-IPv6 when its next hop differs (link-local left out). */
   vpnv6Builder: UpdateBuilder | undefined;
+  /** The OPEN messages exchanged, whole (BMP Peer Up carries them). */
+  sentOpen?: Buffer;
+  receivedOpen?: Buffer;
+}
+
+/** What BMP needs to know of an established session (RFC 7854 4.10). */
+export interface SessionUpInfo {
+  readonly peer: string;
+  readonly peerAs: number;
+  readonly peerBgpId: string;
+  readonly localAddress: string | undefined;
+  readonly localPort: number;
+  readonly remotePort: number;
+  readonly sentOpen: Buffer;
+  readonly receivedOpen: Buffer;
+}
+
+/** Taps on a session for BMP: its ups and downs and every UPDATE it writes (the Adj-RIB-Out post-policy). */
+export interface SessionMonitor {
+  up(info: SessionUpInfo): void;
+  updates(peer: string, messages: readonly Buffer[]): void;
+  down(peer: string): void;
+}
+
+/** The UPDATE attributes of a route of a VRF with what export policy added. */
+export function routeAttributes(adv: VrfAdvertisement, attrs: PolicyAttributes): RouteAttributes {
+  return {
+    routeTargets: adv.routeTargets,
+    extCommunities: attrs.extCommunities,
+    communities: attrs.communities,
+    largeCommunities: attrs.largeCommunities,
+    med: attrs.med,
+    localPref: attrs.localPref,
+    asPathPrepend: attrs.asPathPrepend,
+  };
 }
 
 function zeroCounts(): MessageCounts {
@@ -163,6 +210,12 @@ export class PeerSession {
   private since: number | undefined;
   private flaps = 0;
   private lastError: string | undefined;
+  private readonly ttl: SessionTtl;
+  /** BMP taps (set by the speaker). */
+  monitor: SessionMonitor | undefined;
+  private upInfo: SessionUpInfo | undefined;
+  /** A failed connect with TCP-MD5 configured was logged since the last session (once is enough). */
+  private md5Warned = false;
   private peerId: string | undefined;
   private readonly received = new Set<string>();
   private updateOctets = 0;
@@ -176,6 +229,7 @@ export class PeerSession {
   constructor(o: PeerSessionOptions) {
     this.neighbor = o.neighbor;
     this.log = o.log.child({ peer: o.neighbor.address });
+    this.ttl = sessionTtl(o.neighbor, o.neighbor.localAs ?? o.global.as);
     this.outbound = o.outbound;
     this.interfaces = o.interfaces ?? networkInterfaces;
     this.vpnv6LinkLocal = o.vpnv6LinkLocal ?? true;
@@ -238,8 +292,64 @@ export class PeerSession {
     await new Promise<void>((resolve) => this.closedWaiters.push(resolve));
   }
 
+  /** Says once per outage that a connect with TCP-MD5 failed, since the kernel drops such segments silently. */
+  private warnMd5(reason: string): void {
+    if (this.neighbor.authPassword === undefined || this.md5Warned) return;
+    this.md5Warned = true;
+    this.log.warn(
+      { reason },
+      'cannot connect to the peer with TCP-MD5: a wrong or missing password on either side drops every segment',
+    );
+  }
+
+  /**
+   * For a BMP station that connects now: the session's Peer Up facts and its Adj-RIB-Out encoded as
+   * UPDATEs, as they were sent; undefined while the session is not established.
+   */
+  adjRibOutSnapshot(): { info: SessionUpInfo; updates: Buffer[] } | undefined {
+    const id = this.fsm.establishedConn;
+    const c = id === undefined ? undefined : this.conns.get(id);
+    if (!this.upInfo || !c?.builder) return undefined;
+    const groups = new Map<
+      string,
+      { family: OutboundFamily; adv: VrfAdvertisement; attrs: PolicyAttributes; routes: BgpRoute[] }
+    >();
+    for (const { vrf, prefix, sent } of this.outbound.adjRibOut()) {
+      const family = outboundFamily(vrf, prefix);
+      const key = `${family}|${vrf}|${sent.advertisement.configVersion}|${sent.attributes.key}`;
+      let g = groups.get(key);
+      if (!g) {
+        g = { family, adv: sent.advertisement, attrs: sent.attributes, routes: [] };
+        groups.set(key, g);
+      }
+      const adv = sent.advertisement;
+      g.routes.push(
+        adv.rd === undefined ? { family, prefix } : { family, prefix, rd: adv.rd, labels: adv.labels },
+      );
+    }
+    const updates: Buffer[] = [];
+    for (const g of groups.values()) {
+      const builder = g.family === 'l3vpn-ipv6-unicast' && c.vpnv6Builder ? c.vpnv6Builder : c.builder;
+      updates.push(...builder.announce(g.family, g.routes, routeAttributes(g.adv, g.attrs)));
+    }
+    return { info: this.upInfo, updates };
+  }
+
   /** A connection the peer opened to our listener. */
   accept(socket: net.Socket): void {
+    const fd = fdOf(socket);
+    if (fd !== undefined && (this.ttl.ttl !== undefined || this.ttl.minTtl !== undefined)) {
+      try {
+        const v6 = socket.remoteFamily === 'IPv6';
+        if (this.ttl.ttl !== undefined) setTtl(fd, v6, this.ttl.ttl);
+        if (this.ttl.minTtl !== undefined) setMinTtl(fd, v6, this.ttl.minTtl);
+      } catch (err) {
+        this.log.error({ err }, 'cannot set the TTL of an incoming connection: closed');
+        socket.on('error', () => undefined);
+        socket.destroy();
+        return;
+      }
+    }
     const id = this.fsm.allocateConn();
     const c = this.track(id, socket, true);
     this.log.debug({ conn: id, remote: socket.remoteAddress }, 'incoming connection');
@@ -339,9 +449,11 @@ export class PeerSession {
     let messages: Buffer[];
     switch (chunk.kind) {
       case 'announce':
-        messages = builder.announce(chunk.family, chunk.routes, {
-          routeTargets: chunk.advertisement.routeTargets,
-        });
+        messages = builder.announce(
+          chunk.family,
+          chunk.routes,
+          routeAttributes(chunk.advertisement, chunk.attributes),
+        );
         break;
       case 'withdraw':
         messages = builder.withdraw(chunk.family, chunk.routes);
@@ -355,6 +467,7 @@ export class PeerSession {
       c.socket.write(m);
       this.updateOctets += m.length;
     }
+    if (chunk.kind !== 'end-of-rib') this.monitor?.updates(this.neighbor.address, messages);
     this.sentCounts.update += messages.length;
   }
 
@@ -382,6 +495,7 @@ export class PeerSession {
       this.conns.delete(id);
       if (!c.closing && this.fsm.has(id)) {
         const reason = error ? `connection error ${error}` : 'peer closed the connection';
+        if (!c.connected) this.warnMd5(reason);
         this.fsm.handle(
           c.connected ? { type: 'tcp-closed', conn: id, reason } : { type: 'tcp-failed', conn: id, reason },
         );
@@ -400,24 +514,47 @@ export class PeerSession {
       case 'connect': {
         const n = this.neighbor;
         // highWaterMark reaches the socket's Duplex options (Node's typings omit it).
-        const options: net.NetConnectOpts & { highWaterMark: number } = {
+        const options: net.NetConnectOpts = {
           host: n.address,
           port: n.remotePort,
           ...(n.localAddress !== undefined ? { localAddress: n.localAddress } : {}),
-          highWaterMark: WRITE_HIGH_WATER_MARK,
         };
-        const socket = net.connect(options);
+        // highWaterMark reaches the socket's Duplex options (Node's typings omit it).
+        const streamOptions = { highWaterMark: WRITE_HIGH_WATER_MARK } as net.SocketConstructorOpts;
+        let socket: net.Socket;
+        let failure: Error | undefined;
+        try {
+          // The MD5 key and TTLs must be on the descriptor before the SYN.
+          socket = socketForConnect(
+            { peer: n.address, md5Key: n.authPassword, ttl: this.ttl.ttl, minTtl: this.ttl.minTtl },
+            streamOptions,
+          );
+        } catch (err) {
+          this.log.error({ err }, 'cannot prepare the connection socket');
+          failure = err instanceof Error ? err : new Error(String(err));
+          socket = new net.Socket(streamOptions);
+        }
         const c = this.track(a.conn, socket, false);
+        if (failure) {
+          const err = failure;
+          process.nextTick(() => socket.destroy(err));
+          return;
+        }
+        socket.connect(options);
         socket.once('connect', () => {
           c.connected = true;
           this.fsm.handle({ type: 'tcp-connected', conn: a.conn });
         });
         return;
       }
-      case 'send-open':
-        this.write(a.conn, encodeOpen(a.open));
+      case 'send-open': {
+        const open = encodeOpen(a.open);
+        const conn = this.conns.get(a.conn);
+        if (conn) conn.sentOpen = open;
+        this.write(a.conn, open);
         this.sentCounts.open++;
         return;
+      }
       case 'send-keepalive':
         this.write(a.conn, encodeKeepalive());
         this.sentCounts.keepalive++;
@@ -437,6 +574,7 @@ export class PeerSession {
         c.closing = true;
         this.log.debug({ conn: a.conn, reason: a.reason }, 'closing connection');
         if (!c.connected) {
+          this.warnMd5(a.reason);
           c.socket.destroy();
           return;
         }
@@ -447,9 +585,12 @@ export class PeerSession {
         return;
       }
       case 'established':
+        this.md5Warned = false;
         this.established(a.conn, a.session, a.open);
         return;
       case 'down':
+        if (this.upInfo) this.monitor?.down(this.neighbor.address);
+        this.upInfo = undefined;
         this.outbound.stop();
         this.commitAt = undefined;
         this.received.clear();
@@ -501,6 +642,17 @@ export class PeerSession {
         );
     }
     this.since = Date.now();
+    this.upInfo = {
+      peer: this.neighbor.address,
+      peerAs: session.peerAs,
+      peerBgpId: session.peerBgpId,
+      localAddress: c.socket.localAddress !== undefined ? plainAddress(c.socket.localAddress) : undefined,
+      localPort: c.socket.localPort ?? 0,
+      remotePort: c.socket.remotePort ?? 0,
+      sentOpen: c.sentOpen ?? Buffer.alloc(0),
+      receivedOpen: c.receivedOpen ?? Buffer.alloc(0),
+    };
+    this.monitor?.up(this.upInfo);
     this.outbound.start(families);
     this.log.info(
       {
@@ -556,6 +708,7 @@ export class PeerSession {
         let open: DecodedOpen;
         try {
           open = decodeOpen(m.body);
+          c.receivedOpen = frameMessage(BGP_MSG_OPEN, m.body);
         } catch (err) {
           if (!(err instanceof BgpProtocolError)) throw err;
           this.protocolError(c, err);

@@ -7,7 +7,7 @@ import type { Logger } from 'pino';
 import type { Config, GlobalConfig, NeighborConfig } from '../config/index.js';
 import type { Envelope } from '../events/index.js';
 import type { Journal } from '../journal/index.js';
-import { BgpOutbound } from '../projections/bgp-outbound/index.js';
+import { BgpOutbound, type AdjRibOut } from '../projections/bgp-outbound/index.js';
 import type { Rib } from '../projections/index.js';
 import { RibjournalError } from '../shared/index.js';
 import {
@@ -18,7 +18,10 @@ import {
 } from './codec/index.js';
 import type { Scheduler } from './fsm.js';
 import { plainAddress, type InterfaceTable } from './next-hop.js';
-import { PeerSession, type NeighborStatus } from './session.js';
+import { exportPolicyFor, sameSessionConfig } from './policy/index.js';
+import { BmpStation } from './bmp/station.js';
+import { fdOf, setTcpMd5Key } from './socket-options.js';
+import { PeerSession, type NeighborStatus, type SessionMonitor } from './session.js';
 
 export interface SpeakerOptions {
   readonly config: Config;
@@ -97,19 +100,57 @@ export async function startSpeaker(o: SpeakerOptions): Promise<Speaker> {
   const outbound = new BgpOutbound(o.rib);
   let sessions: PeerSession[] = [];
   const byAddress = new Map<string, PeerSession>();
+  const adjRibOut = new Map<PeerSession, AdjRibOut>();
+  let policyConfig = o.config.policy;
+  let stations: BmpStation[] = [];
+  const monitor: SessionMonitor = {
+    up: (info) => stations.forEach((st) => st.up(info)),
+    updates: (peer, messages) => stations.forEach((st) => st.updates(peer, messages)),
+    down: (peer) => stations.forEach((st) => st.down(peer)),
+  };
+  const startStations = (config: Config): void => {
+    stations = config.bmpServers.map(
+      (server) =>
+        new BmpStation({
+          server,
+          log,
+          outbound,
+          global: () => global,
+          snapshots: () =>
+            sessions.flatMap((s) => {
+              const snap = s.adjRibOutSnapshot();
+              return snap ? [snap] : [];
+            }),
+          sentCounts: () =>
+            new Map(
+              sessions.map((s) => {
+                const st = s.status();
+                return [s.neighbor.address, st.prefixesSent.reduce((n, p) => n + p.count, 0)];
+              }),
+            ),
+        }),
+    );
+    for (const st of stations) st.start();
+  };
 
-  const createSession = (n: NeighborConfig, g: GlobalConfig): PeerSession =>
-    new PeerSession({
+  const createSession = (n: NeighborConfig, g: GlobalConfig): PeerSession => {
+    const peer = outbound.createPeer();
+    peer.setPolicy(exportPolicyFor(policyConfig, g, n));
+    const s = new PeerSession({
       neighbor: n,
       global: g,
       log,
-      outbound: outbound.createPeer(),
+      outbound: peer,
       ...(o.scheduler ? { scheduler: o.scheduler } : {}),
       ...(o.interfaces ? { interfaces: o.interfaces } : {}),
       ...(o.gracefulRestartTime !== undefined ? { gracefulRestartTime: o.gracefulRestartTime } : {}),
       ...(o.minRetryMs !== undefined ? { minRetryMs: o.minRetryMs } : {}),
       ...(o.onUpdateWritten ? { onUpdateWritten: o.onUpdateWritten } : {}),
     });
+    s.monitor = monitor;
+    adjRibOut.set(s, peer);
+    return s;
+  };
   for (const n of o.config.neighbors) {
     const s = createSession(n, global);
     sessions.push(s);
@@ -122,14 +163,37 @@ export async function startSpeaker(o: SpeakerOptions): Promise<Speaker> {
     try {
       for (const env of batch) if (env.seq > outbound.seq) outbound.apply(env);
       for (const s of sessions) s.committed(at);
+      for (const st of stations) st.committed();
     } catch (err) {
       log.error({ err }, 'BGP outbound projection failed on a commit');
     }
   };
   const unfollow = o.journal.onCommit(onBatch);
 
-  const servers: net.Server[] = [];
+  const servers: { server: net.Server; address: string }[] = [];
   const listening: ListenAddress[] = [];
+  /** Peers whose TCP-MD5 key is on the listeners, with the key. */
+  let listenerKeys = new Map<string, string>();
+  const setListenerKeys = (neighbors: readonly NeighborConfig[]): void => {
+    const wanted = new Map<string, string>();
+    for (const n of neighbors) if (n.authPassword !== undefined) wanted.set(n.address, n.authPassword);
+    for (const { server, address } of servers) {
+      const fd = fdOf(server);
+      if (fd === undefined) continue;
+      const v6 = address.includes(':');
+      const apply = (peer: string, key: string): void => {
+        if (!v6 && peer.includes(':')) return;
+        try {
+          setTcpMd5Key(fd, peer, key, v6);
+        } catch (err) {
+          log.error({ err, peer, address }, 'cannot set the TCP-MD5 key on the listener');
+        }
+      };
+      for (const [peer, key] of wanted) if (listenerKeys.get(peer) !== key) apply(peer, key);
+      for (const peer of listenerKeys.keys()) if (!wanted.has(peer)) apply(peer, '');
+    }
+    listenerKeys = wanted;
+  };
   const onConnection = (socket: net.Socket): void => {
     const remote = plainAddress(socket.remoteAddress ?? '');
     const session = byAddress.get(remote);
@@ -149,7 +213,7 @@ export async function startSpeaker(o: SpeakerOptions): Promise<Speaker> {
       try {
         const v6Only = address === '::' && g.localAddresses.includes('0.0.0.0');
         listening.push(await listen(server, address, g.port, v6Only));
-        servers.push(server);
+        servers.push({ server, address });
       } catch (err) {
         log.error({ err, address, port: g.port }, 'cannot listen for BGP connections');
       }
@@ -157,11 +221,14 @@ export async function startSpeaker(o: SpeakerOptions): Promise<Speaker> {
     if (listening.length > 0) log.info({ listening }, 'listening for BGP connections');
   };
   const closeListeners = (): void => {
-    for (const server of servers.splice(0)) server.close();
+    for (const { server } of servers.splice(0)) server.close();
     listening.length = 0;
+    listenerKeys = new Map();
   };
 
   await openListeners(global);
+  setListenerKeys(o.config.neighbors);
+  startStations(o.config);
   for (const s of sessions) s.start();
   log.info({ neighbors: sessions.length, as: global.as, routerId: global.routerId }, 'BGP speaker started');
 
@@ -192,7 +259,7 @@ export async function startSpeaker(o: SpeakerOptions): Promise<Speaker> {
             log.info({ peer: s.neighbor.address }, 'neighbor removed from the config');
             stopping.push(s.stop('neighbor removed from the config', cease(CEASE_PEER_DECONFIGURED)));
             byAddress.delete(s.neighbor.address);
-          } else if (globalChanged || JSON.stringify(n) !== JSON.stringify(s.neighbor)) {
+          } else if (globalChanged || !sameSessionConfig(n, s.neighbor)) {
             log.info({ peer: s.neighbor.address }, 'neighbor config changed: restarting the session');
             stopping.push(s.stop('neighbor config changed', cease(CEASE_OTHER_CONFIG_CHANGE)));
             byAddress.delete(s.neighbor.address);
@@ -200,7 +267,13 @@ export async function startSpeaker(o: SpeakerOptions): Promise<Speaker> {
             kept.push(s);
           }
         }
+        for (const s of sessions) if (!kept.includes(s)) adjRibOut.delete(s);
+        if (JSON.stringify(config.bmpServers) !== JSON.stringify(stations.map((st) => st.server))) {
+          await Promise.all(stations.map((st) => st.stop()));
+          startStations(config);
+        }
         await Promise.all(stopping);
+        policyConfig = config.policy;
         if (listenChanged) closeListeners();
         global = next;
         if (next === undefined) {
@@ -209,10 +282,21 @@ export async function startSpeaker(o: SpeakerOptions): Promise<Speaker> {
           return;
         }
         if (listenChanged) await openListeners(next);
+        setListenerKeys(config.neighbors);
         const fresh: PeerSession[] = [];
         sessions = config.neighbors.map((n) => {
           const existing = kept.find((s) => s.neighbor.address === n.address);
-          if (existing) return existing;
+          if (existing) {
+            // Export policy changes are applied in place: only routes whose result changed go out.
+            const peer = adjRibOut.get(existing);
+            const before = peer?.exportPolicy?.fingerprint;
+            peer?.setPolicy(exportPolicyFor(policyConfig, next, n));
+            if (peer?.exportPolicy?.fingerprint !== before) {
+              log.info({ peer: n.address }, 'export policy changed: re-evaluating the routes');
+              existing.committed(performance.now());
+            }
+            return existing;
+          }
           const s = createSession(n, next);
           byAddress.set(n.address, s);
           fresh.push(s);
@@ -227,6 +311,7 @@ export async function startSpeaker(o: SpeakerOptions): Promise<Speaker> {
         await changing.catch(() => undefined);
         unfollow();
         closeListeners();
+        await Promise.all(stations.map((st) => st.stop()));
         await Promise.all(sessions.map((s) => s.stop(communication)));
         log.info('BGP speaker stopped');
       })();

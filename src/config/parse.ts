@@ -8,6 +8,10 @@ import { RibjournalError, isRdRtError, parseRdRt, type RdRt } from '../shared/in
 import { interfaceMatcher, interfacePatternProblem, isGlob } from './glob.js';
 import { formatPath, type KeyPath } from './path.js';
 import { Report, TableReader, isTable, type Located } from './reader.js';
+import { readBmpServers } from './bmp.js';
+import { applyPeerGroups } from './peer-groups.js';
+import { EMPTY_POLICY_CONFIG, readApplyPolicy, readPolicyConfig } from './policy.js';
+import { readAuthPassword, readTransportTtl, readTtlSections } from './session-security.js';
 import { scanKeyLines } from './toml-lines.js';
 import type {
   Config,
@@ -66,19 +70,8 @@ const OTHER_GOBGP_FAMILIES = new Set([
 ]);
 
 // Sections and keys of GoBGP's BgpConfigSet that ribjournal reads past ("ignored" warnings).
-const GOBGP_TOP_LEVEL = [
-  'peer-groups',
-  'dynamic-neighbors',
-  'rpki-servers',
-  'bmp-servers',
-  'mrt-dump',
-  'zebra',
-  'collector',
-  'defined-sets',
-  'policy-definitions',
-];
+const GOBGP_TOP_LEVEL = ['dynamic-neighbors', 'rpki-servers', 'mrt-dump', 'zebra', 'collector'];
 const GOBGP_GLOBAL = [
-  'apply-policy',
   'route-selection-options',
   'default-route-distance',
   'confederation',
@@ -90,27 +83,22 @@ const GOBGP_GLOBAL = [
 const GOBGP_NEIGHBOR = [
   'error-handling',
   'logging-options',
-  'ebgp-multihop',
   'route-reflector',
   'as-path-options',
   'add-paths',
-  'apply-policy',
   'use-multiple-paths',
   'route-server',
-  'ttl-security',
   'bfd',
 ];
 const GOBGP_NEIGHBOR_CONFIG = [
   'peer-type',
-  'auth-password',
   'remove-private-as',
   'route-flap-damping',
   'send-community',
   'description',
-  'peer-group',
   'vrf',
 ];
-const GOBGP_TRANSPORT_CONFIG = ['tcp-mss', 'mtu-discovery', 'ttl', 'bind-interface'];
+const GOBGP_TRANSPORT_CONFIG = ['tcp-mss', 'mtu-discovery', 'bind-interface'];
 // GoBGP's GracefulRestartConfig keys beyond enabled and restart-time: the helper side (we keep no
 // routes of peers) and the restarting-speaker procedures ribjournal does not carry out.
 const GOBGP_GRACEFUL_RESTART_CONFIG = [
@@ -172,13 +160,19 @@ export function parseConfig(text: string, file?: string): LoadedConfig {
     throw invalid([problem], file, { cause: err, excerpt: err.codeblock });
   }
 
-  const report = new Report(scanKeyLines(source));
+  const lines = scanKeyLines(source);
+  const report = new Report(lines);
   const root = new TableReader(report, [], doc);
   const netlink = readNetlink(root);
   const vrfs = readVrfs(root);
-  const global = readGlobal(root);
-  const neighbors = readNeighbors(root, global !== undefined);
+  const policy =
+    doc['policy-definitions'] || doc['defined-sets'] ? readPolicyConfig(root) : EMPTY_POLICY_CONFIG;
+  const policyNames: ReadonlySet<string> = new Set(policy.definitions.map((d) => d.name));
+  applyPeerGroups(root, doc, lines, report);
+  const global = readGlobal(root, policyNames);
+  const neighbors = readNeighbors(root, global !== undefined, policyNames);
   const api = readApi(root);
+  const bmpServers = readBmpServers(root);
   root.ignore(GOBGP_TOP_LEVEL);
   root.finish();
 
@@ -214,6 +208,8 @@ export function parseConfig(text: string, file?: string): LoadedConfig {
     global,
     neighbors,
     api,
+    policy,
+    bmpServers,
   };
   return deepFreeze({ config, warnings: byLine(report.warnings) });
 }
@@ -658,10 +654,11 @@ function readAs(t: TableReader, key: string): number | undefined {
   return t.number(key, { min: 1, max: MAX_AS, range: `an AS number, 1..${MAX_AS}` });
 }
 
-function readGlobal(root: TableReader): GlobalConfig | undefined {
+function readGlobal(root: TableReader, policyNames: ReadonlySet<string>): GlobalConfig | undefined {
   const g = root.table('global');
   if (g === undefined) return undefined;
   const c = g.table('config');
+  const exportPolicy = readApplyPolicy(g, policyNames);
   g.ignore(GOBGP_GLOBAL);
   g.finish();
   if (c === undefined) return undefined;
@@ -697,10 +694,15 @@ function readGlobal(root: TableReader): GlobalConfig | undefined {
     routerId: routerId ?? '',
     port: port === undefined || port === 0 ? BGP_PORT : port,
     localAddresses: localAddresses.length > 0 ? localAddresses : ['0.0.0.0', '::'],
+    ...(exportPolicy ? { exportPolicy } : {}),
   };
 }
 
-function readNeighbors(root: TableReader, bgpOn: boolean): NeighborConfig[] {
+function readNeighbors(
+  root: TableReader,
+  bgpOn: boolean,
+  policyNames: ReadonlySet<string>,
+): NeighborConfig[] {
   const list = root.tableArray('neighbors');
   if (list === undefined) return [];
   if (list.length > 0 && !bgpOn)
@@ -711,7 +713,7 @@ function readNeighbors(root: TableReader, bgpOn: boolean): NeighborConfig[] {
   const out: NeighborConfig[] = [];
   const addresses = new Map<string, KeyPath>();
   for (const n of list) {
-    const neighbor = readNeighbor(n);
+    const neighbor = readNeighbor(n, policyNames);
     if (neighbor === undefined) continue;
     const first = addresses.get(neighbor.address);
     const at = [...n.path, 'config', 'neighbor-address'];
@@ -723,12 +725,17 @@ function readNeighbors(root: TableReader, bgpOn: boolean): NeighborConfig[] {
   return out;
 }
 
-function readNeighbor(n: TableReader): NeighborConfig | undefined {
+function readNeighbor(n: TableReader, policyNames: ReadonlySet<string>): NeighborConfig | undefined {
   const c = n.table('config');
+  const exportPolicy = readApplyPolicy(n, policyNames);
+  let peerGroup: string | undefined;
+  let authPassword: string | undefined;
+  let transportTtl: number | undefined;
   const transport = n.table('transport');
   const timers = n.table('timers');
   const afiSafis = n.tableArray('afi-safis');
   const gracefulRestart = n.table('graceful-restart');
+  const ttlSections = readTtlSections(n);
   n.ignore(GOBGP_NEIGHBOR);
   n.finish();
   if (c === undefined && !n.has('config'))
@@ -748,6 +755,8 @@ function readNeighbor(n: TableReader): NeighborConfig | undefined {
     peerAs = readAs(c, 'peer-as');
     if (peerAs === undefined && !c.has('peer-as')) c.report.error(c.path, 'peer-as is required');
     localAs = readAs(c, 'local-as');
+    peerGroup = c.string('peer-group');
+    authPassword = readAuthPassword(c);
     c.ignore(['neighbor-interface'], 'unnumbered peering is not supported');
     c.ignore(['admin-down'], 'ribjournal has no administratively-down neighbors; the session is started');
     c.ignore(GOBGP_NEIGHBOR_CONFIG);
@@ -769,6 +778,7 @@ function readNeighbor(n: TableReader): NeighborConfig | undefined {
           tc.at('local-address'),
           `${localAddress.canonical} is ${localAddress.family === 'ipv4' ? 'IPv4' : 'IPv6'} but neighbor-address ${address.canonical} is not`,
         );
+      transportTtl = readTransportTtl(tc);
       tc.ignore(GOBGP_TRANSPORT_CONFIG);
       tc.finish();
     }
@@ -790,6 +800,11 @@ function readNeighbor(n: TableReader): NeighborConfig | undefined {
     connectRetry,
     families,
     ...(gr !== undefined ? { gracefulRestart: gr } : {}),
+    ...(exportPolicy ? { exportPolicy } : {}),
+    ...(peerGroup !== undefined ? { peerGroup } : {}),
+    ...(authPassword !== undefined ? { authPassword } : {}),
+    ...(transportTtl !== undefined ? { ttl: transportTtl } : {}),
+    ...ttlSections,
   };
 }
 

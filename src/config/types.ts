@@ -1,5 +1,8 @@
 // The validated, frozen configuration: GoBGP's TOML nesting read into the shapes the daemon uses.
 import type { RdRt } from '../shared/index.js';
+import type { BmpServerConfig } from './bmp.js';
+import type { ApplyPolicy, PolicyConfig } from './policy.js';
+import type { SessionSecurity } from './session-security.js';
 
 /** Interfaces whose connected routes are imported into one table; patterns are exact names or fnmatch globs. */
 export interface ImportSection {
@@ -27,7 +30,7 @@ export interface VrfConfig {
 export type NeighborFamily = 'ipv4-unicast' | 'ipv6-unicast' | 'l3vpn-ipv4-unicast' | 'l3vpn-ipv6-unicast';
 
 /** One `[[neighbors]]` entry with GoBGP's defaults filled in. Times are in seconds. */
-export interface NeighborConfig {
+export interface NeighborConfig extends SessionSecurity {
   /** Canonical text of the peer's address. */
   readonly address: string;
   readonly peerAs: number;
@@ -51,6 +54,10 @@ export interface NeighborConfig {
    * (0..4095 s) defaults, as GoBGP, to hold-time (at most 4095).
    */
   readonly gracefulRestart?: { readonly enabled: boolean; readonly restartTime: number };
+  /** `[neighbors.apply-policy.config]` export side; when present it replaces the global one for this peer. */
+  readonly exportPolicy?: ApplyPolicy;
+  /** `[neighbors.config] peer-group`: the group whose keys this neighbor inherited. */
+  readonly peerGroup?: string;
 }
 
 /** `[global.config]`; its presence turns BGP on. */
@@ -61,6 +68,8 @@ export interface GlobalConfig {
   readonly port: number;
   /** Addresses to listen on; GoBGP's default ["0.0.0.0", "::"]. */
   readonly localAddresses: readonly string[];
+  /** `[global.apply-policy.config]` export side: applies to every neighbor without its own. */
+  readonly exportPolicy?: ApplyPolicy;
 }
 
 /** The whole validated configuration, deep-frozen. */
@@ -83,6 +92,10 @@ export interface Config {
     readonly tokenFile: string | undefined;
     readonly anonymousRead: boolean;
   };
+  /** `[defined-sets]` and `[[policy-definitions]]`. */
+  readonly policy: PolicyConfig;
+  /** `[[bmp-servers]]`. */
+  readonly bmpServers: readonly BmpServerConfig[];
 }
 
 /** Something in the config worth telling the operator that does not stop it from loading. */

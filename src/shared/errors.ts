@@ -14,6 +14,7 @@ export type ErrorCode =
   | 'BGP_HOLD_EXPIRED'
   | 'BGP_NOTIFICATION'
   | 'BGP_MALFORMED'
+  | 'BGP_SOCKET_OPTION'
   | 'BAD_ARGUMENT'
   | 'NOT_FOUND'
   | 'UNAUTHENTICATED'

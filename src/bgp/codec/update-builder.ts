@@ -6,6 +6,8 @@
 // zero RD before each address, 24 or 48 octets), RFC 4798 / RFC 4659 (IPv4-mapped IPv6 next hop on an
 // IPv4 session), RFC 2545 3 (global + link-local, 32 octets) and RFC 8950 (IPv6 next hop for IPv4 NLRI).
 // MP_REACH_NLRI/MP_UNREACH_NLRI come first (RFC 7606 5.1), the rest in type code order (RFC 4271 5).
+// Export policy adds MULTI_EXIT_DISC, COMMUNITIES (RFC 1997), more extended communities (route origin,
+// RFC 4360 5), LARGE_COMMUNITIES (RFC 8092), a LOCAL_PREF of its own and ASes prepended to AS_PATH.
 // End-of-RIB markers per RFC 4724 2. Many NLRI sharing one attribute set are packed per message, up to
 // 4096 octets (65535 with RFC 8654 extended messages).
 import { RibjournalError, type RdRt } from '../../shared/index.js';
@@ -19,7 +21,10 @@ import {
   ATTR_FLAG_EXTENDED_LENGTH,
   ATTR_FLAG_OPTIONAL,
   ATTR_FLAG_TRANSITIVE,
+  ATTR_COMMUNITIES,
+  ATTR_LARGE_COMMUNITIES,
   ATTR_LOCAL_PREF,
+  ATTR_MED,
   ATTR_MP_REACH_NLRI,
   ATTR_MP_UNREACH_NLRI,
   ATTR_NEXT_HOP,
@@ -72,11 +77,50 @@ export interface UpdateBuilderOptions {
 export interface RouteAttributes {
   /** Export route targets, sent as EXTENDED_COMMUNITIES in the order given. */
   readonly routeTargets?: readonly RdRt[];
+  /** More extended communities after the route targets (route targets or route origins, RFC 4360 5). */
+  readonly extCommunities?: readonly {
+    readonly subtype: 'route-target' | 'route-origin';
+    readonly value: RdRt;
+  }[];
+  /** COMMUNITIES (RFC 1997), 32-bit values in the order given. */
+  readonly communities?: readonly number[];
+  /** LARGE_COMMUNITIES (RFC 8092): [global, local1, local2]. */
+  readonly largeCommunities?: readonly (readonly [number, number, number])[];
+  /** MULTI_EXIT_DISC. */
+  readonly med?: number | undefined;
+  /** LOCAL_PREF toward iBGP instead of the session's (never sent to eBGP, RFC 4271 5.1.5). */
+  readonly localPref?: number | undefined;
+  /** ASes before the path (ours toward eBGP), leftmost first. */
+  readonly asPathPrepend?: readonly number[];
 }
 
 const DEFAULT_LABELS: readonly number[] = [0];
 const COMPAT_LABELS: readonly number[] = [WITHDRAW_LABEL_COMPAT];
 const EMPTY: readonly RdRt[] = [];
+const NO_NUMBERS: readonly number[] = [];
+const EC_SUBTYPE_ROUTE_ORIGIN = 0x03;
+const MAX_SEGMENT = 255;
+
+function pushU32(out: number[], v: number): void {
+  out.push(v >>> 24, (v >>> 16) & 0xff, (v >>> 8) & 0xff, v & 0xff);
+}
+
+/** AS_SEQUENCE segments of at most 255 ASes, each AS in `width` octets. */
+function asPathValue(path: readonly number[], width: 2 | 4): number[] {
+  const out: number[] = [];
+  for (let i = 0; i < path.length; i += MAX_SEGMENT) {
+    const seg = path.slice(i, i + MAX_SEGMENT);
+    out.push(AS_SEQUENCE, seg.length);
+    for (const as of seg) {
+      if (width === 4) pushU32(out, as);
+      else {
+        const as2 = as > 0xffff ? AS_TRANS : as;
+        out.push(as2 >>> 8, as2 & 0xff);
+      }
+    }
+  }
+  return out;
+}
 
 function attrHeader(out: number[], flags: number, type: number, length: number): void {
   if (length > 255) out.push(flags | ATTR_FLAG_EXTENDED_LENGTH, type, length >>> 8, length & 0xff);
@@ -170,54 +214,59 @@ export class UpdateBuilder {
     attrHeader(out, ATTR_FLAG_TRANSITIVE, ATTR_ORIGIN, 1);
     out.push(ORIGIN_IGP);
     const localAs = this.o.localAs;
-    let as4Path = false;
-    if (this.ibgp) {
-      attrHeader(out, ATTR_FLAG_TRANSITIVE, ATTR_AS_PATH, 0);
-    } else if (this.o.as4) {
-      attrHeader(out, ATTR_FLAG_TRANSITIVE, ATTR_AS_PATH, 6);
-      out.push(
-        AS_SEQUENCE,
-        1,
-        localAs >>> 24,
-        (localAs >>> 16) & 0xff,
-        (localAs >>> 8) & 0xff,
-        localAs & 0xff,
-      );
-    } else {
-      const as2 = localAs > 0xffff ? AS_TRANS : localAs;
-      attrHeader(out, ATTR_FLAG_TRANSITIVE, ATTR_AS_PATH, 4);
-      out.push(AS_SEQUENCE, 1, as2 >>> 8, as2 & 0xff);
-      as4Path = localAs > 0xffff;
-    }
+    const prepend = attrs.asPathPrepend ?? NO_NUMBERS;
+    const path = this.ibgp ? prepend : [...prepend, localAs];
+    const as4Path = !this.o.as4 && path.some((as) => as > 0xffff);
+    const pathValue = asPathValue(path, this.o.as4 ? 4 : 2);
+    attrHeader(out, ATTR_FLAG_TRANSITIVE, ATTR_AS_PATH, pathValue.length);
+    out.push(...pathValue);
     if (nextHopAttr) {
       attrHeader(out, ATTR_FLAG_TRANSITIVE, ATTR_NEXT_HOP, 4);
       out.push(...nextHopAttr);
     }
+    if (attrs.med !== undefined) {
+      attrHeader(out, ATTR_FLAG_OPTIONAL, ATTR_MED, 4);
+      pushU32(out, attrs.med);
+    }
     if (this.ibgp) {
-      const lp = this.o.localPref ?? 100;
       attrHeader(out, ATTR_FLAG_TRANSITIVE, ATTR_LOCAL_PREF, 4);
-      out.push(lp >>> 24, (lp >>> 16) & 0xff, (lp >>> 8) & 0xff, lp & 0xff);
+      pushU32(out, attrs.localPref ?? this.o.localPref ?? 100);
+    }
+    const communities = attrs.communities ?? NO_NUMBERS;
+    if (communities.length > 0) {
+      attrHeader(out, ATTR_FLAG_OPTIONAL | ATTR_FLAG_TRANSITIVE, ATTR_COMMUNITIES, 4 * communities.length);
+      for (const c of communities) pushU32(out, c);
     }
     const rts = attrs.routeTargets ?? EMPTY;
-    if (rts.length > 0) {
-      attrHeader(out, ATTR_FLAG_OPTIONAL | ATTR_FLAG_TRANSITIVE, ATTR_EXTENDED_COMMUNITIES, 8 * rts.length);
+    const more = attrs.extCommunities ?? [];
+    if (rts.length + more.length > 0) {
+      const length = 8 * (rts.length + more.length);
+      attrHeader(out, ATTR_FLAG_OPTIONAL | ATTR_FLAG_TRANSITIVE, ATTR_EXTENDED_COMMUNITIES, length);
       const ec = new Uint8Array(8);
       for (const rt of rts) {
         writeRouteTarget(rt, ec, 0);
         out.push(...ec);
       }
+      for (const x of more) {
+        writeRouteTarget(x.value, ec, 0);
+        if (x.subtype === 'route-origin') ec[1] = EC_SUBTYPE_ROUTE_ORIGIN;
+        out.push(...ec);
+      }
     }
     if (as4Path) {
       // RFC 6793 4.2.2: the real path for NEW speakers behind an OLD one.
-      attrHeader(out, ATTR_FLAG_OPTIONAL | ATTR_FLAG_TRANSITIVE, ATTR_AS4_PATH, 6);
-      out.push(
-        AS_SEQUENCE,
-        1,
-        localAs >>> 24,
-        (localAs >>> 16) & 0xff,
-        (localAs >>> 8) & 0xff,
-        localAs & 0xff,
-      );
+      const value = asPathValue(path, 4);
+      attrHeader(out, ATTR_FLAG_OPTIONAL | ATTR_FLAG_TRANSITIVE, ATTR_AS4_PATH, value.length);
+      out.push(...value);
+    }
+    const large = attrs.largeCommunities ?? [];
+    if (large.length > 0) {
+      attrHeader(out, ATTR_FLAG_OPTIONAL | ATTR_FLAG_TRANSITIVE, ATTR_LARGE_COMMUNITIES, 12 * large.length);
+      for (const [g, l1, l2] of large) {
+        pushU32(out, g);
+        pushU32(out, l1);
+        pushU32(out, l2);
+      }
     }
     return out;
   }

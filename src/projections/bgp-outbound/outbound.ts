@@ -14,6 +14,10 @@
 // follows the initial walk. `advertised` records what this session put on the wire, so nothing is
 // withdrawn that was never announced and an RD change withdraws the old NLRI.
 //
+// Export policy (GoBGP's, compiled in bgp/policy) is a function each peer is given: it accepts a route
+// with the attributes it adds, or rejects it. Its results are interned attribute sets, so a changed
+// policy re-evaluates every route and sends exactly those whose result differs.
+//
 // Use: apply each committed envelope to the Rib first, then to BgpOutbound (both in seq order);
 // then drain each peer with `next`.
 import type { NeighborFamily } from '../../config/index.js';
@@ -48,6 +52,58 @@ export interface VrfAdvertisement {
   readonly configVersion: number;
 }
 
+/**
+ * What an export policy adds to a route (RFC 1997 communities, RFC 8092 large communities, extended
+ * communities beside the VRF's route targets, MED, LOCAL_PREF, AS_PATH prepends). Interned: equal
+ * attribute sets of one policy are one object; `key` names it.
+ */
+export interface PolicyAttributes {
+  readonly key: string;
+  readonly communities: readonly number[];
+  readonly largeCommunities: readonly (readonly [number, number, number])[];
+  readonly extCommunities: readonly {
+    readonly subtype: 'route-target' | 'route-origin';
+    readonly value: RdRt;
+  }[];
+  readonly med: number | undefined;
+  readonly localPref: number | undefined;
+  /** ASes put before the path as sent, leftmost first. */
+  readonly asPathPrepend: readonly number[];
+}
+
+/** The attributes of a route no policy touched. */
+export const NO_POLICY_ATTRIBUTES: PolicyAttributes = Object.freeze({
+  key: '|||||',
+  communities: Object.freeze([]),
+  largeCommunities: Object.freeze([]),
+  extCommunities: Object.freeze([]),
+  med: undefined,
+  localPref: undefined,
+  asPathPrepend: Object.freeze([]),
+});
+
+/** An export policy's verdict on one route, naming the statement that decided it. */
+export type ExportDecision =
+  | { readonly accepted: true; readonly attributes: PolicyAttributes; readonly statement: string }
+  | { readonly accepted: false; readonly statement: string };
+
+/** A peer's compiled export policy: a pure function of the prefix. */
+export interface ExportPolicy {
+  /** Equal fingerprints: the same decisions for every route. */
+  readonly fingerprint: string;
+  evaluate(prefix: string): ExportDecision;
+}
+
+/** One route in a peer's Adj-RIB-Out: what was sent and why. */
+export interface SentRoute {
+  readonly advertisement: VrfAdvertisement;
+  readonly attributes: PolicyAttributes;
+  /** Journal seq of the newest path event behind the route when it was sent. */
+  readonly seq: number;
+  /** The policy statement that accepted it (undefined: no export policy). */
+  readonly statement: string | undefined;
+}
+
 /** One route as the UPDATE encoder takes it (structurally the codec's BgpRoute). */
 export interface OutboundRoute {
   readonly family: OutboundFamily;
@@ -62,6 +118,7 @@ export type OutboundChunk =
       readonly kind: 'announce';
       readonly family: OutboundFamily;
       readonly advertisement: VrfAdvertisement;
+      readonly attributes: PolicyAttributes;
       readonly routes: OutboundRoute[];
     }
   | { readonly kind: 'withdraw'; readonly family: OutboundFamily; readonly routes: OutboundRoute[] }
@@ -219,7 +276,8 @@ export class AdjRibOut {
   private readonly dirty = new Map<string, Set<string>>();
   private dirtyCount = 0;
   private walk: Walk | undefined;
-  private readonly advertised = new Map<string, Map<string, VrfAdvertisement>>();
+  private readonly advertised = new Map<string, Map<string, SentRoute>>();
+  private policy: ExportPolicy | undefined;
   private readonly sentCounts = new Map<OutboundFamily, number>();
   private endOfRibSent = false;
 
@@ -249,6 +307,34 @@ export class AdjRibOut {
   /** The session went down: forget what it was sent. */
   stop(): void {
     this.reset();
+  }
+
+  /**
+   * Sets the peer's export policy. A different one (by fingerprint) re-evaluates every route the peer
+   * has or could have; only those whose result changed go out again.
+   */
+  setPolicy(policy: ExportPolicy | undefined): void {
+    if (policy?.fingerprint === this.policy?.fingerprint) return;
+    this.policy = policy;
+    if (!this.activeFlag) return;
+    for (const vrf of this.table.vrfs()) {
+      for (const [prefix] of this.table.rib.entries(vrf)) this.markDirty(vrf, prefix);
+    }
+    for (const [vrf, sent] of this.advertised) for (const prefix of sent.keys()) this.markDirty(vrf, prefix);
+  }
+
+  /** The export policy in force. */
+  get exportPolicy(): ExportPolicy | undefined {
+    return this.policy;
+  }
+
+  /** The routes of `family` this session advertised and did not withdraw, with why. */
+  *adjRibOut(family?: OutboundFamily): Generator<{ vrf: string; prefix: string; sent: SentRoute }> {
+    for (const [vrf, sent] of this.advertised) {
+      for (const [prefix, s] of sent) {
+        if (family === undefined || outboundFamily(vrf, prefix) === family) yield { vrf, prefix, sent: s };
+      }
+    }
   }
 
   /** Stop following the table for good. */
@@ -388,27 +474,44 @@ export class AdjRibOut {
     const family = outboundFamily(vrf, prefix);
     if (!this.families.has(family)) return 0;
     const adv = this.table.advertisement(vrf);
-    const present = adv !== undefined && this.table.rib.lookup(vrf, prefix).length > 0;
+    const paths = adv !== undefined ? this.table.rib.lookup(vrf, prefix) : undefined;
+    let present = paths !== undefined && paths.length > 0;
+    let attributes = NO_POLICY_ATTRIBUTES;
+    let statement: string | undefined;
+    if (present && this.policy) {
+      const d = this.policy.evaluate(prefix);
+      statement = d.statement;
+      if (d.accepted) attributes = d.attributes;
+      else present = false;
+    }
     let sentMap = this.advertised.get(vrf);
     const sent = sentMap?.get(prefix);
-    if (present) {
-      if (sent === adv && !force) return 0;
+    if (present && adv !== undefined && paths !== undefined) {
+      if (
+        sent !== undefined &&
+        sent.advertisement === adv &&
+        sent.attributes.key === attributes.key &&
+        !force
+      )
+        return 0;
       let n = 1;
-      if (sent !== undefined && sent.rd?.text !== adv.rd?.text) {
-        out.withdraw(family, prefix, sent); // another NLRI: the old one must go
+      if (sent !== undefined && sent.advertisement.rd?.text !== adv.rd?.text) {
+        out.withdraw(family, prefix, sent.advertisement); // another NLRI: the old one must go
         n++;
       }
-      out.announce(family, prefix, adv);
+      out.announce(family, prefix, adv, attributes);
       if (sentMap === undefined) {
         sentMap = new Map();
         this.advertised.set(vrf, sentMap);
       }
-      sentMap.set(prefix, adv);
+      let seq = 0;
+      for (const p of paths) if (p.seq > seq) seq = p.seq;
+      sentMap.set(prefix, { advertisement: adv, attributes, seq, statement });
       if (sent === undefined) this.sentCounts.set(family, this.sent(family) + 1);
       return n;
     }
     if (sent === undefined) return 0;
-    out.withdraw(family, prefix, sent);
+    out.withdraw(family, prefix, sent.advertisement);
     sentMap!.delete(prefix);
     if (sentMap!.size === 0) this.advertised.delete(vrf);
     this.sentCounts.set(family, this.sent(family) - 1);
@@ -419,20 +522,33 @@ export class AdjRibOut {
 /** Groups routes into chunks by (kind, family, attributes), keeping first-seen order. */
 class ChunkCollector {
   readonly chunks: OutboundChunk[] = [];
-  private readonly announces = new Map<VrfAdvertisement, Map<OutboundFamily, OutboundRoute[]>>();
+  private readonly announces = new Map<
+    VrfAdvertisement,
+    Map<PolicyAttributes, Map<OutboundFamily, OutboundRoute[]>>
+  >();
   private readonly withdrawals = new Map<OutboundFamily, OutboundRoute[]>();
 
-  announce(family: OutboundFamily, prefix: string, adv: VrfAdvertisement): void {
-    let byFamily = this.announces.get(adv);
+  announce(
+    family: OutboundFamily,
+    prefix: string,
+    adv: VrfAdvertisement,
+    attributes: PolicyAttributes,
+  ): void {
+    let byAttrs = this.announces.get(adv);
+    if (byAttrs === undefined) {
+      byAttrs = new Map();
+      this.announces.set(adv, byAttrs);
+    }
+    let byFamily = byAttrs.get(attributes);
     if (byFamily === undefined) {
       byFamily = new Map();
-      this.announces.set(adv, byFamily);
+      byAttrs.set(attributes, byFamily);
     }
     let routes = byFamily.get(family);
     if (routes === undefined) {
       routes = [];
       byFamily.set(family, routes);
-      this.chunks.push({ kind: 'announce', family, advertisement: adv, routes });
+      this.chunks.push({ kind: 'announce', family, advertisement: adv, attributes, routes });
     }
     routes.push(
       adv.rd === undefined ? { family, prefix } : { family, prefix, rd: adv.rd, labels: adv.labels },

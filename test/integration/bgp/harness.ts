@@ -88,6 +88,10 @@ export interface GobgpNeighbor {
   readonly gracefulRestart?: boolean;
   /** Port gobgpd connects to (when not passive). */
   readonly remotePort?: number;
+  /** TCP-MD5 password (`[neighbors.config] auth-password`). */
+  readonly authPassword?: string;
+  /** `[neighbors.ebgp-multihop.config]` multihop-ttl. */
+  readonly multihopTtl?: number;
 }
 
 export interface GobgpdOptions {
@@ -124,6 +128,10 @@ export function gobgpdToml(o: GobgpdOptions): string {
       `  [neighbors.config]`,
       `    neighbor-address = "${n.address}"`,
       `    peer-as = ${n.peerAs}`,
+      ...(n.authPassword !== undefined ? [`    auth-password = "${n.authPassword}"`] : []),
+      ...(n.multihopTtl !== undefined
+        ? [`  [neighbors.ebgp-multihop.config]`, `    enabled = true`, `    multihop-ttl = ${n.multihopTtl}`]
+        : []),
       `  [neighbors.transport.config]`,
       `    passive-mode = ${n.passive ?? true}`,
       ...(n.remotePort !== undefined ? [`    remote-port = ${n.remotePort}`] : []),

@@ -30,6 +30,8 @@ function config(parts: Partial<Config>): Config {
     global: undefined,
     neighbors: [],
     api: { listen: undefined, tokenFile: undefined, anonymousRead: false },
+    policy: { prefixSets: [], neighborSets: [], communitySets: [], definitions: [] },
+    bmpServers: [],
     ...parts,
   };
 }

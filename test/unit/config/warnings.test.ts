@@ -67,23 +67,21 @@ void describe('GoBGP keys ribjournal does not use', () => {
         'neighbor-address = "192.0.2.2"', //           14
         'peer-as = 65001', //                          15
         'description = "upstream"', //                 16
-        '[neighbors.ebgp-multihop.config]', //         17
-        'enabled = true', //                           18
+        '[neighbors.route-reflector.config]', //       17
+        'route-reflector-client = true', //            18
         '[neighbors.timers.config]', //                19
         'minimum-advertisement-interval = 0', //       20
       ),
     );
-    assert.equal(warnings.length, 7);
+    assert.equal(warnings.length, 5);
     for (const w of warnings) assert.match(w.message, /^ignored: /);
     assert.deepEqual(
       warnings.map((w) => [w.line, w.path]),
       [
-        [4, 'global.apply-policy'],
+        [5, 'global.apply-policy.config.default-import-policy'],
         [6, 'zebra'],
-        [8, 'defined-sets'],
-        [10, 'policy-definitions'],
         [16, 'neighbors[0].config.description'],
-        [17, 'neighbors[0].ebgp-multihop'],
+        [17, 'neighbors[0].route-reflector'],
         [20, 'neighbors[0].timers.config.minimum-advertisement-interval'],
       ],
     );
