@@ -16,14 +16,34 @@ export const DEFAULT_API = '127.0.0.1:8179';
 /** Options every online command takes. */
 export interface OnlineOptions {
   readonly api?: string;
+  /** -j; also set by `-o json`. */
   readonly json?: boolean;
+  /** `-o json`: ribjournal's own JSON even where -j prints gobgp's shape. */
+  readonly output?: string;
 }
 
-/** Adds --api and -j/--json to a command. */
+/**
+ * Adds --api, -j/--json and -o/--output to a command. DESIGN (CLI JSON): where gobgp has the command,
+ * -j prints gobgp's JSON shape and `-o json` ribjournal's richer one; elsewhere both print ribjournal's.
+ */
 export function onlineOptions(cmd: Command): Command {
   return cmd
     .option('--api <host:port>', `daemon API address (default $RIBJOURNAL_API or ${DEFAULT_API})`)
-    .option('-j, --json', 'print JSON');
+    .option('-j, --json', "print JSON (gobgp's shape where gobgp has this command)")
+    .option('-o, --output <format>', "json: print ribjournal's own JSON")
+    .hook('preAction', (_self, action) => {
+      const output = action.getOptionValue('output') as string | undefined;
+      if (output === undefined) return;
+      if (output !== 'json')
+        throw new RibjournalError('BAD_ARGUMENT', `-o ${output}: the output format is json`);
+      action.setOptionValue('json', true);
+    });
+}
+
+/** Which JSON a command with a gobgp twin prints: gobgp's (-j), ribjournal's (-o json), or none. */
+export function jsonShape(opts: OnlineOptions): 'gobgp' | 'ribjournal' | undefined {
+  if (opts.output === 'json') return 'ribjournal';
+  return opts.json ? 'gobgp' : undefined;
 }
 
 /** The GraphQL endpoint URL for `--api` / RIBJOURNAL_API ("host:port" or a URL). */

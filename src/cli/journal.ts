@@ -312,7 +312,8 @@ async function vrfsAt(ctx: ApiContext, seq: number): Promise<string[]> {
 
 function ribCommand(vrf: string, seq: number, json: boolean): string[] {
   const base = vrf === 'global' ? ['global', 'rib'] : ['vrf', vrf, 'rib'];
-  return [...base, '--at', String(seq), ...(json ? ['-j'] : [])];
+  // gobgp has no replay: its JSON is ribjournal's own (-o json), not the gobgp shape of `global rib -j`.
+  return [...base, '--at', String(seq), ...(json ? ['-o', 'json'] : [])];
 }
 
 // --- registration ---------------------------------------------------------------------------------------

@@ -49,7 +49,9 @@ export async function buildProgram(argv: readonly string[] = []): Promise<Comman
     .description('connected routes of Linux interfaces, journaled, per VRF, over BGP and GraphQL')
     .version(VERSION)
     .exitOverride()
-    .showHelpAfterError();
+    .showHelpAfterError()
+    // Options after a subcommand are that subcommand's (`global` and `global rib` both take --api).
+    .enablePositionalOptions();
   const word = commandWord(argv);
   for (const group of LAZY_GROUPS) {
     if (word === group.name || argv.length === 0) (await group.load())(program);

@@ -161,6 +161,8 @@ async function serve(
   report: (loaded: LoadedConfig) => void,
 ): Promise<void> {
   const alog = log.child({ topic: 'api' });
+  /** The config in force (for the API's view of [global.config]). */
+  let inForce = loaded.config;
   const metrics = createDaemonMetrics();
   // Refuses a non-loopback listener without a token or anonymous-read, before the journal is opened.
   const pending = await listenApi({ listen, auth, metrics });
@@ -189,6 +191,7 @@ async function serve(
           log.warn({ topic: 'config', listen }, 'a new [api] listen takes effect at the next restart');
         }
         const changed = await daemon.reload(next.config);
+        inForce = next.config;
         logStartupReport(log, next.config, await listInterfaces(opts.netns));
         api.access.set(nextAuth);
         if (nextAuth.warning) alog.warn(nextAuth.warning);
@@ -274,7 +277,7 @@ async function serve(
       rib: daemon.rib,
       indexes: daemon.indexes,
       ready: () => daemon.ready,
-      bgp: { neighbors: () => daemon.bgp?.neighbors() ?? [] },
+      bgp: { neighbors: () => daemon.bgp?.neighbors() ?? [], global: () => inForce.global },
       admin,
     });
   } catch (err) {
