@@ -61,6 +61,17 @@ export interface BackupOutcome {
 /** What the API shows of the BGP speaker. A function, so a speaker started by a reload shows too. */
 export interface BgpView {
   neighbors(): readonly NeighborStatus[];
+  /** `[global.config]` in force (AS, router ID, listening port and addresses); undefined: BGP off. */
+  global?(): BgpIdentity | undefined;
+}
+
+/** The speaker's identity, as `gobgp global` shows it. */
+export interface BgpIdentity {
+  readonly as: number;
+  readonly routerId: string;
+  /** Negative: not listening. */
+  readonly port: number;
+  readonly localAddresses: readonly string[];
 }
 
 /** Creates empty indexes; feed them by passing `projections` to replayAndFollow with the Rib. */

@@ -1,7 +1,10 @@
 // The CLI's side of the API: GraphQL over HTTP (queries as POST, subscriptions as server-sent events),
 // the daemon address (`--api host:port` or RIBJOURNAL_API), the API token (RIBJOURNAL_TOKEN, else the
 // file named by RIBJOURNAL_TOKEN_FILE; never printed), and the one parser of --at/--from/--to.
+// HTTP goes through node:http, not fetch: in Node 20 the first fetch loads undici, which costs ~40 MB
+// and ~100 ms, more than the whole rest of a client command.
 import { readFileSync } from 'node:fs';
+import { request as httpRequest } from 'node:http';
 import { resolve } from 'node:path';
 import type { Command } from 'commander';
 import { RibjournalError, formatTimePoint, parseTimeArg } from '../shared/index.js';
@@ -13,14 +16,34 @@ export const DEFAULT_API = '127.0.0.1:8179';
 /** Options every online command takes. */
 export interface OnlineOptions {
   readonly api?: string;
+  /** -j; also set by `-o json`. */
   readonly json?: boolean;
+  /** `-o json`: ribjournal's own JSON even where -j prints gobgp's shape. */
+  readonly output?: string;
 }
 
-/** Adds --api and -j/--json to a command. */
+/**
+ * Adds --api, -j/--json and -o/--output to a command. DESIGN (CLI JSON): where gobgp has the command,
+ * -j prints gobgp's JSON shape and `-o json` ribjournal's richer one; elsewhere both print ribjournal's.
+ */
 export function onlineOptions(cmd: Command): Command {
   return cmd
     .option('--api <host:port>', `daemon API address (default $RIBJOURNAL_API or ${DEFAULT_API})`)
-    .option('-j, --json', 'print JSON');
+    .option('-j, --json', "print JSON (gobgp's shape where gobgp has this command)")
+    .option('-o, --output <format>', "json: print ribjournal's own JSON")
+    .hook('preAction', (_self, action) => {
+      const output = action.getOptionValue('output') as string | undefined;
+      if (output === undefined) return;
+      if (output !== 'json')
+        throw new RibjournalError('BAD_ARGUMENT', `-o ${output}: the output format is json`);
+      action.setOptionValue('json', true);
+    });
+}
+
+/** Which JSON a command with a gobgp twin prints: gobgp's (-j), ribjournal's (-o json), or none. */
+export function jsonShape(opts: OnlineOptions): 'gobgp' | 'ribjournal' | undefined {
+  if (opts.output === 'json') return 'ribjournal';
+  return opts.json ? 'gobgp' : undefined;
 }
 
 /** The GraphQL endpoint URL for `--api` / RIBJOURNAL_API ("host:port" or a URL). */
@@ -77,8 +100,61 @@ function toError(errors: readonly GraphQLErrorShape[]): RibjournalError {
   );
 }
 
+/** What the client needs of an HTTP reply. */
+export interface HttpReply {
+  readonly status: number;
+  readonly contentType: string;
+  readonly body: AsyncIterable<Uint8Array>;
+}
+
+/** One HTTP POST; `useTransport` swaps it (the offline `journal` commands answer in process). */
+export type HttpPost = (
+  url: string,
+  headers: Record<string, string>,
+  body: string,
+  signal?: AbortSignal,
+) => Promise<HttpReply>;
+
+/** POST over node:http(s). */
+export const nodeHttpPost: HttpPost = async (url, headers, body, signal) => {
+  const u = new URL(url);
+  const request = u.protocol === 'https:' ? (await import('node:https')).request : httpRequest;
+  return new Promise<HttpReply>((resolvePost, reject) => {
+    const req = request(
+      u,
+      {
+        method: 'POST',
+        headers: { ...headers, 'content-length': String(Buffer.byteLength(body)) },
+        ...(signal ? { signal } : {}),
+      },
+      (res) =>
+        resolvePost({
+          status: res.statusCode ?? 0,
+          contentType: res.headers['content-type'] ?? '',
+          body: res,
+        }),
+    );
+    req.on('error', reject);
+    req.end(body);
+  });
+};
+
+let transport: HttpPost = nodeHttpPost;
+
+/** Routes the client's requests through `post` (undefined: back to node:http). */
+export function useTransport(post: HttpPost | undefined): void {
+  transport = post ?? nodeHttpPost;
+}
+
+async function readText(body: AsyncIterable<Uint8Array>): Promise<string> {
+  const chunks: Uint8Array[] = [];
+  for await (const chunk of body) chunks.push(chunk);
+  return Buffer.concat(chunks).toString('utf8');
+}
+
 function unreachable(url: string, err: unknown): RibjournalError {
-  const cause = (err as { cause?: { code?: string; message?: string } }).cause;
+  const e = err as { code?: string; cause?: { code?: string; message?: string } };
+  const cause = e.code !== undefined ? { code: e.code } : e.cause;
   const why =
     cause?.code === 'ECONNREFUSED'
       ? 'connection refused'
@@ -152,17 +228,14 @@ export class ApiClient {
   /** Runs a query; a GraphQL error becomes a RibjournalError with the server's code. */
   async query<T>(query: string, variables: Record<string, unknown> = {}): Promise<T> {
     const h = headers('application/graphql-response+json, application/json', this.bearer());
-    let res: Response;
+    let res: HttpReply;
+    let text: string;
     try {
-      res = await fetch(this.url, {
-        method: 'POST',
-        headers: h,
-        body: JSON.stringify({ query, variables }),
-      });
+      res = await transport(this.url, h, JSON.stringify({ query, variables }));
+      text = await readText(res.body);
     } catch (err) {
       throw unreachable(this.url, err);
     }
-    const text = await res.text();
     let body: GraphQLResponse<T>;
     try {
       body = JSON.parse(text) as GraphQLResponse<T>;
@@ -188,22 +261,15 @@ export class ApiClient {
     signal?: AbortSignal,
   ): AsyncGenerator<T> {
     const h = headers('text/event-stream', this.bearer());
-    let res: Response;
+    let res: HttpReply;
     try {
-      res = await fetch(this.url, {
-        method: 'POST',
-        headers: h,
-        body: JSON.stringify({ query, variables }),
-        ...(signal ? { signal } : {}),
-      });
+      res = await transport(this.url, h, JSON.stringify({ query, variables }), signal);
     } catch (err) {
+      if ((err as { name?: string }).name === 'AbortError') return;
       throw unreachable(this.url, err);
     }
-    if (!res.body)
-      throw new RibjournalError('INTERNAL', `the daemon answered HTTP ${res.status} without a stream`);
-    const type = res.headers.get('content-type') ?? '';
-    if (!type.includes('text/event-stream')) {
-      const text = await res.text();
+    if (!res.contentType.includes('text/event-stream')) {
+      const text = await readText(res.body);
       try {
         const body = JSON.parse(text) as GraphQLResponse<T>;
         if (body.errors?.length) throw toError(body.errors);
@@ -218,7 +284,7 @@ export class ApiClient {
     const decoder = new TextDecoder();
     let buffer = '';
     try {
-      for await (const chunk of res.body as unknown as AsyncIterable<Uint8Array>) {
+      for await (const chunk of res.body) {
         buffer += decoder.decode(chunk, { stream: true });
         let end: number;
         while ((end = buffer.indexOf('\n\n')) >= 0) {

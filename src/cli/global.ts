@@ -1,8 +1,11 @@
-// `ribjournal global rib [PREFIX [longer-prefixes|shorter-prefixes]] [-a ipv4|ipv6] [--at X]`, with
-// the columns `gobgp global rib` (3.10) prints, and the RIB table helpers `vrf NAME rib` shares.
+// `ribjournal global` (AS, router ID, port) and `ribjournal global rib [ADDRESS | PREFIX
+// [longer-prefixes|shorter-prefixes] | summary] [-a ipv4|ipv6|vpnv4|vpnv6] [--at X]`, with the columns
+// `gobgp global rib` (3.10) prints, and the RIB table helpers `vrf NAME rib` shares.
 import type { Command } from 'commander';
+import ipaddr from 'ipaddr.js';
 import { RibjournalError } from '../shared/index.js';
-import { clientFor, onlineOptions, parsePointArg } from './client.js';
+import { clientFor, jsonShape, onlineOptions, parsePointArg } from './client.js';
+import { gobgpRib, gobgpSummary } from './gobgp-json.js';
 import type { ApiClient, OnlineOptions } from './client.js';
 import { tolerateEpipe, writeOut } from './output.js';
 
@@ -69,23 +72,35 @@ export function formatAttrs(p: ApiPath): string {
   return `[${attrs.join(' ')}]`;
 }
 
-/** Formats rows like gobgp's showRoute: "%-3s%-Ns %-Ns %-Ns %-10s %-Ns" with 20-wide minimum columns. */
-export function renderRib(paths: readonly ApiPath[], nowMicros: number): string {
+/**
+ * Formats rows like gobgp's showRoute: "%-3s%-Ns [%-10s ]%-Ns %-Ns %-10s %-s" with 20-wide minimum
+ * columns; `labelOf` adds gobgp's Labels column (VPN families).
+ */
+export function renderRib(
+  paths: readonly ApiPath[],
+  nowMicros: number,
+  labelOf?: (p: ApiPath) => number,
+): string {
   const rows = paths.map((p) => [
     p.best ? '*>' : '* ',
     p.nlri,
+    labelOf ? `[${labelOf(p)}]` : '',
     p.address,
     '',
     formatAge((nowMicros - micros(p.discovered)) / 1e6),
     formatAttrs(p),
   ]);
-  const width = [3, 20, 20, 20, 10, 20];
-  for (const r of rows) for (const i of [1, 2, 3, 5]) width[i] = Math.max(width[i]!, r[i]!.length);
+  const width = [3, 20, 10, 20, 20, 10, 20];
+  for (const r of rows) for (const i of [1, 3, 4]) width[i] = Math.max(width[i]!, r[i]!.length);
   const line = (cols: readonly string[]): string => {
-    const [sym, net, nh, asp, age, attrs] = cols;
-    return `${sym!.padEnd(width[0]!)}${net!.padEnd(width[1]!)} ${nh!.padEnd(width[2]!)} ${asp!.padEnd(width[3]!)} ${age!.padEnd(width[4]!)} ${attrs!}`.trimEnd();
+    const [sym, net, labels, nh, asp, age, attrs] = cols;
+    const label = labelOf ? `${labels!.padEnd(width[2]!)} ` : '';
+    return `${sym!.padEnd(width[0]!)}${net!.padEnd(width[1]!)} ${label}${nh!.padEnd(width[3]!)} ${asp!.padEnd(width[4]!)} ${age!.padEnd(width[5]!)} ${attrs!}`.trimEnd();
   };
-  return [line(['', 'Network', 'Next Hop', 'AS_PATH', 'Age', 'Attrs']), ...rows.map(line)].join('\n') + '\n';
+  return (
+    [line(['', 'Network', 'Labels', 'Next Hop', 'AS_PATH', 'Age', 'Attrs']), ...rows.map(line)].join('\n') +
+    '\n'
+  );
 }
 
 export interface RibArgs {
@@ -96,15 +111,24 @@ export interface RibArgs {
   readonly at?: string | undefined;
 }
 
-/** gobgp's -a values for the families we carry. */
-export function familyArg(a: string | undefined): 'ipv4' | 'ipv6' | undefined {
-  if (a === undefined) return undefined;
-  if (['ipv4', 'v4', '4'].includes(a)) return 'ipv4';
-  if (['ipv6', 'v6', '6'].includes(a)) return 'ipv6';
+/** gobgp's -a values for the families we carry; `vpn` for vpnv4/vpnv6 (the VRFs' routes). */
+export function familyOf(a: string | undefined): { family?: 'ipv4' | 'ipv6'; vpn: boolean } {
+  if (a === undefined) return { vpn: false };
+  if (['ipv4', 'v4', '4'].includes(a)) return { family: 'ipv4', vpn: false };
+  if (['ipv6', 'v6', '6'].includes(a)) return { family: 'ipv6', vpn: false };
+  if (a === 'vpnv4') return { family: 'ipv4', vpn: true };
+  if (a === 'vpnv6') return { family: 'ipv6', vpn: true };
   throw new RibjournalError(
     'BAD_ARGUMENT',
-    `unsupported address family: ${a} (ribjournal carries ipv4 and ipv6)`,
+    `unsupported address family: ${a} (ribjournal carries ipv4, ipv6, vpnv4 and vpnv6)`,
   );
+}
+
+/** gobgp's -a values for one table (a VRF's RIB is ipv4 or ipv6). */
+export function familyArg(a: string | undefined): 'ipv4' | 'ipv6' | undefined {
+  const f = familyOf(a);
+  if (f.vpn) throw new RibjournalError('BAD_ARGUMENT', `-a ${a}: a VRF's RIB is ipv4 or ipv6`);
+  return f.family;
 }
 
 /** gobgp's "longer-prefixes" / "shorter-prefixes" words. */
@@ -116,6 +140,32 @@ export function matchArg(word: string | undefined): 'EXACT' | 'LONGER' | 'SHORTE
     'BAD_ARGUMENT',
     `invalid format for route filtering: "${word}" (longer-prefixes or shorter-prefixes)`,
   );
+}
+
+/**
+ * gobgp's lookup words: an address without a length is a longest-match lookup (gobgp global rib
+ * 192.0.2.10), a prefix is exact unless longer-/shorter-prefixes follows.
+ */
+export function lookupArgs(
+  prefix: string | undefined,
+  match: string | undefined,
+): { prefix?: string; match: 'EXACT' | 'LONGER' | 'SHORTER'; longest: boolean } {
+  if (prefix === undefined) return { match: matchArg(match), longest: false };
+  if (!prefix.includes('/') && ipaddr.isValid(prefix)) {
+    if (match !== undefined)
+      throw new RibjournalError('BAD_ARGUMENT', `"${match}" needs a prefix, not the address ${prefix}`);
+    const addr = ipaddr.parse(prefix);
+    const bits = addr.kind() === 'ipv4' ? 32 : 128;
+    return { prefix: `${addr.toString()}/${bits}`, match: 'SHORTER', longest: true };
+  }
+  return { prefix, match: matchArg(match), longest: false };
+}
+
+/** Of the paths covering an address, those of the longest prefix (what a forwarding lookup picks). */
+export function longestMatch(paths: readonly ApiPath[]): ApiPath[] {
+  const len = (p: ApiPath): number => Number(p.prefix.split('/')[1]);
+  const longest = Math.max(-1, ...paths.map(len));
+  return paths.filter((p) => len(p) === longest);
 }
 
 const RIB_QUERY = `query Rib($vrf: String!, $family: Family, $prefix: String, $match: PrefixMatch, $after: String, $at: SeqOrTime, $first: Int) {
@@ -166,14 +216,57 @@ export async function fetchRib(
   return { seq, time, paths };
 }
 
-/** Prints a RIB as gobgp does (or as JSON with -j). */
-export async function showRib(opts: OnlineOptions & { at?: string }, args: RibArgs): Promise<void> {
+/** The age reference: the --at point when one was given (ages are ages then), else now. */
+function ageReference(args: RibArgs, time: string | null): number {
+  return args.at !== undefined && time !== null ? micros(time) : Date.now() * 1000;
+}
+
+/** gobgp's summary of one table ("Table afi:AFI_IP safi:SAFI_UNICAST / Destination: N, Path: M"). */
+function summaryText(family: 'ipv4' | 'ipv6', vpn: boolean, paths: readonly ApiPath[]): string {
+  const s = gobgpSummary(paths);
+  const afi = family === 'ipv4' ? 'AFI_IP' : 'AFI_IP6';
+  return `Table afi:${afi} safi:${vpn ? 'SAFI_MPLS_VPN' : 'SAFI_UNICAST'}\nDestination: ${s.num_destination}, Path: ${s.num_path}\n`;
+}
+
+export interface ShowRibOptions extends OnlineOptions {
+  readonly at?: string;
+  /** `summary`: counts instead of paths. */
+  readonly summary?: boolean;
+  /** Longest-match lookup: keep only the longest covering prefix. */
+  readonly longest?: boolean;
+}
+
+/** Prints a RIB as gobgp does (-j: gobgp's JSON; -o json: ribjournal's). */
+export async function showRib(opts: ShowRibOptions, args: RibArgs): Promise<void> {
   tolerateEpipe();
   const client = clientFor(opts);
-  const { seq, time, paths } = await fetchRib(client, args);
-  if (opts.json) {
+  const got = await fetchRib(client, args);
+  const paths = opts.longest ? longestMatch(got.paths) : got.paths;
+  const shape = jsonShape(opts);
+  if (opts.summary) {
+    const s = gobgpSummary(paths);
+    if (shape === 'gobgp') await writeOut(JSON.stringify(s) + '\n');
+    else if (shape === 'ribjournal')
+      await writeOut(
+        JSON.stringify({
+          vrf: args.vrf,
+          seq: Number(got.seq),
+          time: got.time,
+          destinations: s.num_destination,
+          paths: s.num_path,
+        }) + '\n',
+      );
+    else await writeOut(summaryText((args.family as 'ipv4' | 'ipv6' | undefined) ?? 'ipv4', false, paths));
+    return;
+  }
+  if (shape === 'gobgp') {
+    await writeOut(JSON.stringify(gobgpRib(paths)) + '\n');
+    return;
+  }
+  if (shape === 'ribjournal') {
     await writeOut(
-      JSON.stringify({ vrf: args.vrf, seq: Number(seq), time, paths: paths.map(pathJson) }) + '\n',
+      JSON.stringify({ vrf: args.vrf, seq: Number(got.seq), time: got.time, paths: paths.map(pathJson) }) +
+        '\n',
     );
     return;
   }
@@ -181,20 +274,107 @@ export async function showRib(opts: OnlineOptions & { at?: string }, args: RibAr
     await writeOut('Network not in table\n');
     return;
   }
-  // At a past point, the age is the path's age then.
-  const now = args.at !== undefined && time !== null ? micros(time) : Date.now() * 1000;
-  await writeOut(renderRib(paths, now));
+  await writeOut(renderRib(paths, ageReference(args, got.time)));
+}
+
+const VPN_VRFS_QUERY = `query VpnVrfs($at: SeqOrTime) { vrfs(at: $at) { name rd label seq } }`;
+
+/**
+ * `global rib -a vpnv4|vpnv6`: every VRF's routes of that family as the VPN routes BGP carries (RD
+ * prefixed, with the VRF's label), at one point in history for all VRFs.
+ */
+export async function showVpnRib(
+  opts: ShowRibOptions,
+  args: RibArgs & { family: 'ipv4' | 'ipv6' },
+): Promise<void> {
+  tolerateEpipe();
+  const client = clientFor(opts);
+  const { vrfs } = await client.query<{
+    vrfs: { name: string; rd: string | null; label: number | null; seq: string }[];
+  }>(VPN_VRFS_QUERY, { at: args.at ?? null });
+  const seq = vrfs[0]?.seq;
+  const labels = new Map<string, number>();
+  const paths: ApiPath[] = [];
+  let time: string | null = null;
+  for (const v of vrfs) {
+    if (v.name === 'global' || v.rd === null) continue;
+    labels.set(v.name, v.label ?? 0);
+    const got = await fetchRib(client, { ...args, vrf: v.name, at: seq ?? args.at });
+    time = got.time;
+    paths.push(...(opts.longest ? longestMatch(got.paths) : got.paths));
+  }
+  const labelOf = (p: ApiPath): number => labels.get(p.vrf) ?? 0;
+  const shape = jsonShape(opts);
+  if (opts.summary) {
+    const s = gobgpSummary(paths);
+    if (shape !== undefined) await writeOut(JSON.stringify(s) + '\n');
+    else await writeOut(summaryText(args.family, true, paths));
+    return;
+  }
+  if (shape === 'gobgp') await writeOut(JSON.stringify(gobgpRib(paths, labelOf)) + '\n');
+  else if (shape === 'ribjournal')
+    await writeOut(
+      JSON.stringify({
+        family: args.family === 'ipv4' ? 'vpnv4' : 'vpnv6',
+        seq: Number(seq ?? 0),
+        paths: paths.map((p) => ({ ...pathJson(p), label: labelOf(p) })),
+      }) + '\n',
+    );
+  else if (paths.length === 0) await writeOut('Network not in table\n');
+  else await writeOut(renderRib(paths, ageReference(args, time), labelOf));
+}
+
+interface ApiBgpGlobal {
+  readonly as: number;
+  readonly routerId: string;
+  readonly listenPort: number;
+  readonly listenAddresses: readonly string[];
+}
+
+/** `ribjournal global`: AS, router ID, listening port and addresses, as `gobgp global` prints them. */
+async function showGlobal(opts: OnlineOptions): Promise<void> {
+  const { bgpGlobal: g } = await clientFor(opts).query<{ bgpGlobal: ApiBgpGlobal | null }>(
+    '{ bgpGlobal { as routerId listenPort listenAddresses } }',
+  );
+  const shape = jsonShape(opts);
+  if (g === null) {
+    if (shape !== undefined) await writeOut('{}\n');
+    else await writeOut('BGP is off (no [global.config] in the configuration)\n');
+    return;
+  }
+  if (shape === 'gobgp')
+    await writeOut(
+      JSON.stringify({
+        asn: g.as,
+        router_id: g.routerId,
+        listen_port: g.listenPort,
+        listen_addresses: g.listenAddresses,
+      }) + '\n',
+    );
+  else if (shape === 'ribjournal') await writeOut(JSON.stringify(g) + '\n');
+  else
+    await writeOut(
+      `AS:        ${g.as}\nRouter-ID: ${g.routerId}\nListening Port: ${g.listenPort}, Addresses: ${g.listenAddresses.join(', ')}\n`,
+    );
 }
 
 export function registerGlobal(program: Command): void {
-  const global = program.command('global').description('the global table (online: asks the daemon)');
+  const global = onlineOptions(
+    program
+      .command('global')
+      .description('the global table and BGP identity (online: asks the daemon): AS, router ID, port')
+      // `global rib -j --api X`: the options after `rib` are rib's, not global's.
+      .enablePositionalOptions(),
+  ).action(async (opts: OnlineOptions) => showGlobal(opts));
   onlineOptions(
     global
       .command('rib')
-      .description('show the global RIB, as gobgp global rib does; --at shows it as it was then')
-      .argument('[prefix]', 'only this prefix')
+      .description(
+        'show the global RIB, as gobgp global rib does: [ADDRESS | PREFIX [longer-prefixes|shorter-prefixes] | summary]; -a vpnv4|vpnv6 shows every VRF as VPN routes; --at shows it as it was then',
+      )
+      .argument('[prefix]', 'an address (longest match), a prefix, or "summary"')
       .argument('[match]', 'longer-prefixes or shorter-prefixes')
-      .option('-a, --address-family <family>', 'ipv4 or ipv6')
+      .option('-a, --address-family <family>', 'ipv4, ipv6, vpnv4 or vpnv6')
       .option('--at <seq|time>', 'the RIB as it was at a seq, an RFC 3339 time, or a relative time (-15m)'),
   ).action(
     async (
@@ -202,13 +382,14 @@ export function registerGlobal(program: Command): void {
       match: string | undefined,
       opts: OnlineOptions & { addressFamily?: string; at?: string },
     ) => {
-      await showRib(opts, {
-        vrf: 'global',
-        family: familyArg(opts.addressFamily),
-        prefix,
-        match: matchArg(match),
-        at: opts.at !== undefined ? parsePointArg(opts.at, '--at') : undefined,
-      });
+      const { family, vpn } = familyOf(opts.addressFamily);
+      const summary = prefix === 'summary';
+      const lookup = summary ? { match: 'EXACT' as const, longest: false } : lookupArgs(prefix, match);
+      const at = opts.at !== undefined ? parsePointArg(opts.at, '--at') : undefined;
+      const show = { ...opts, summary, longest: lookup.longest };
+      const args = { prefix: lookup.prefix, match: lookup.match, at };
+      if (vpn) await showVpnRib(show, { ...args, vrf: 'global', family: family! });
+      else await showRib(show, { ...args, vrf: 'global', family: family ?? (summary ? 'ipv4' : undefined) });
     },
   );
 }

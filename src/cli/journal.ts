@@ -30,7 +30,7 @@ import {
   resolveTimePoint,
 } from '../shared/index.js';
 import { tolerateEpipe, writeOut } from './output.js';
-import { clientFor } from './client.js';
+import { clientFor, nodeHttpPost, useTransport } from './client.js';
 import { explainRefusal } from './admin.js';
 
 /** Turns a journal held by a daemon into one actionable line naming the online equivalent. */
@@ -271,25 +271,29 @@ async function offlineContext(full: LevelJournal, through = full.head()): Promis
  * Runs online commands (argv without the program name) against an in-process API over the offline
  * journal, so that they print exactly what they print from a daemon. Their requests go to a yoga
  * instance in this process: no socket is opened. The online commands create their own ApiClient from
- * --api, so for the duration their fetch of OFFLINE_API is routed to yoga.fetch; once they take the
+ * --api, so for the duration their requests to OFFLINE_API are routed to yoga.fetch; once they take the
  * client as a parameter, this hands them one over yoga.fetch instead.
  */
 async function runOnlineCommands(ctx: ApiContext, commands: readonly (readonly string[])[]): Promise<void> {
   const yoga = createYoga(ctx, { graphiql: false });
-  const realFetch = globalThis.fetch;
-  const local: typeof fetch = (input, init) => {
-    const url = typeof input === 'string' ? input : input instanceof URL ? input.href : input.url;
-    if (!url.startsWith(`${OFFLINE_API}/`)) return realFetch(input, init);
-    return Promise.resolve(yoga.fetch(url, init ?? {}));
-  };
-  globalThis.fetch = local;
+  useTransport(async (url, headers, body, signal) => {
+    if (!url.startsWith(`${OFFLINE_API}/`)) return nodeHttpPost(url, headers, body, signal);
+    const res = await yoga.fetch(url, { method: 'POST', headers, body, ...(signal ? { signal } : {}) });
+    return {
+      status: res.status,
+      contentType: res.headers.get('content-type') ?? '',
+      body: (res.body ?? []) as unknown as AsyncIterable<Uint8Array>,
+    };
+  });
   try {
     // main.js registers this file: import it only now, when both are loaded.
     const { buildProgram } = await import('./main.js');
-    for (const argv of commands)
-      await buildProgram().parseAsync(['node', 'ribjournal', ...argv, '--api', OFFLINE_API]);
+    for (const argv of commands) {
+      const full = ['node', 'ribjournal', ...argv, '--api', OFFLINE_API];
+      await (await buildProgram(full)).parseAsync(full);
+    }
   } finally {
-    globalThis.fetch = realFetch;
+    useTransport(undefined);
     await yoga.dispose();
   }
 }
@@ -308,7 +312,8 @@ async function vrfsAt(ctx: ApiContext, seq: number): Promise<string[]> {
 
 function ribCommand(vrf: string, seq: number, json: boolean): string[] {
   const base = vrf === 'global' ? ['global', 'rib'] : ['vrf', vrf, 'rib'];
-  return [...base, '--at', String(seq), ...(json ? ['-j'] : [])];
+  // gobgp has no replay: its JSON is ribjournal's own (-o json), not the gobgp shape of `global rib -j`.
+  return [...base, '--at', String(seq), ...(json ? ['-o', 'json'] : [])];
 }
 
 // --- registration ---------------------------------------------------------------------------------------

@@ -8,7 +8,6 @@ import { readFile, stat } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import type { Command } from 'commander';
 import type { Logger } from 'pino';
-import { pino } from 'pino';
 import { ApiAccess, DEFAULT_API_LISTEN, isLoopbackHost, listenApi, parseListen } from '../api/index.js';
 import type { AccessConfig, AdminOperations, ApiServer, ReloadOutcome } from '../api/index.js';
 import { formatConfigProblem, loadConfigFile } from '../config/index.js';
@@ -18,16 +17,17 @@ import { startDaemon } from '../main.js';
 import type { Daemon } from '../main.js';
 import { createDaemonMetrics } from '../metrics/index.js';
 import { RibjournalError } from '../shared/index.js';
+import { chooseLogFormat, createLogger, LOG_FORMATS, LOG_LEVELS } from './log.js';
+import { interfaceReport, listInterfaces, logStartupReport, missingWarning } from './startup-report.js';
 
 export const DEFAULT_JOURNAL_DIR = '/var/lib/ribjournal';
-
-const LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'];
 
 interface ServeOptions {
   configFile: string;
   journal: string;
   dryRun?: boolean;
   logLevel: string;
+  logFormat?: string;
   netns?: string;
   api?: string;
   allowDamaged?: boolean;
@@ -116,7 +116,11 @@ export function registerServe(program: Command): void {
     .requiredOption('-f, --config-file <file>', 'configuration file (GoBGP-style TOML)')
     .option('--journal <dir>', 'journal directory', process.env.RIBJOURNAL_JOURNAL ?? DEFAULT_JOURNAL_DIR)
     .option('-d, --dry-run', 'check the configuration and exit')
-    .option('-l, --log-level <level>', `log level (${LEVELS.join(', ')})`, 'info')
+    .option('-l, --log-level <level>', `log level (${LOG_LEVELS.join(', ')})`, 'info')
+    .option(
+      '--log-format <format>',
+      `${LOG_FORMATS.join(' or ')} (default: pretty on a terminal, else JSON lines)`,
+    )
     .option('--netns <name>', 'observe the interfaces of this network namespace')
     .option(
       '--allow-damaged',
@@ -133,10 +137,7 @@ export function registerServe(program: Command): void {
       `GraphQL API listen address (default: [api] listen, else ${DEFAULT_API_LISTEN})`,
     )
     .action(async (opts: ServeOptions) => {
-      if (!LEVELS.includes(opts.logLevel)) {
-        throw new Error(`--log-level must be one of ${LEVELS.join(', ')}`);
-      }
-      const log = pino({ level: opts.logLevel, base: { pid: process.pid } });
+      const log = createLogger(opts.logLevel, chooseLogFormat(opts.logFormat, process.stdout.isTTY === true));
       const report = (loaded: LoadedConfig): void => {
         for (const w of loaded.warnings) {
           if (opts.dryRun) process.stderr.write(`warning: ${formatConfigProblem(w, opts.configFile)}\n`);
@@ -151,9 +152,14 @@ export function registerServe(program: Command): void {
         // Throws CONFIG_INVALID, as serve would, when a non-loopback listener is open to no one.
         new ApiAccess(await isLoopbackHost(parseListen(listen).host), auth);
         if (auth.warning) process.stderr.write(`warning: ${auth.warning}\n`);
+        for (const t of interfaceReport(loaded.config, await listInterfaces(opts.netns))) {
+          const warning = missingWarning(t);
+          if (warning !== undefined) process.stderr.write(`warning: ${warning}\n`);
+        }
         process.stdout.write(`${opts.configFile}: configuration is valid\n`);
         return;
       }
+      logStartupReport(log, loaded.config, await listInterfaces(opts.netns));
       await serve(opts, log, loaded, listen, auth, report);
     });
 }
@@ -167,6 +173,8 @@ async function serve(
   report: (loaded: LoadedConfig) => void,
 ): Promise<void> {
   const alog = log.child({ topic: 'api' });
+  /** The config in force (for the API's view of [global.config]). */
+  let inForce = loaded.config;
   const metrics = createDaemonMetrics();
   // Refuses a non-loopback listener without a token or anonymous-read, before the journal is opened.
   const pending = await listenApi({ listen, auth, metrics });
@@ -195,6 +203,8 @@ async function serve(
           log.warn({ topic: 'config', listen }, 'a new [api] listen takes effect at the next restart');
         }
         const changed = await daemon.reload(next.config);
+        inForce = next.config;
+        logStartupReport(log, next.config, await listInterfaces(opts.netns));
         api.access.set(nextAuth);
         if (nextAuth.warning) alog.warn(nextAuth.warning);
         metrics.countReload(changed ? 'applied' : 'unchanged');
@@ -299,7 +309,7 @@ async function serve(
       rib: daemon.rib,
       indexes: daemon.indexes,
       ready: () => daemon.ready,
-      bgp: { neighbors: () => daemon.bgp?.neighbors() ?? [] },
+      bgp: { neighbors: () => daemon.bgp?.neighbors() ?? [], global: () => inForce.global },
       admin,
     });
   } catch (err) {

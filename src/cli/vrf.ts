@@ -1,9 +1,10 @@
 // `ribjournal vrf` (the VRF list, as `gobgp vrf` prints it) and `ribjournal vrf NAME rib [...]`.
 import type { Command } from 'commander';
 import { RibjournalError } from '../shared/index.js';
-import { clientFor, onlineOptions, parsePointArg } from './client.js';
+import { clientFor, jsonShape, onlineOptions, parsePointArg } from './client.js';
+import { gobgpVrf } from './gobgp-json.js';
 import type { OnlineOptions } from './client.js';
-import { familyArg, matchArg, showRib } from './global.js';
+import { familyArg, lookupArgs, showRib } from './global.js';
 import { tolerateEpipe, writeOut } from './output.js';
 
 interface ApiVrf {
@@ -21,14 +22,26 @@ const VRFS_QUERY = `query Vrfs($at: SeqOrTime) {
   vrfs(at: $at) { name rd importRts exportRts label interfaces configured routeCounts { ipv4 ipv6 } seq }
 }`;
 
-/** gobgp's `vrf` table: "  %-Ns %-Ns %-Ns %-Ns", columns 20 wide, widened to length + 4 when longer. */
+/**
+ * gobgp's VRF ID: ribjournal does not read `[vrfs.config] id` (the config warns that it is ignored), and
+ * gobgp shows 0 for a VRF without one.
+ */
+const VRF_ID = 0;
+
+/** gobgp's `vrf` table: "  %-Ns %-Ns %-Ns %-Ns %-Ns", columns 20 wide (ID 4), widened to length + 4. */
 export function renderVrfs(vrfs: readonly ApiVrf[]): string {
-  const rows = vrfs.map((v) => [v.name, v.rd ?? '', v.importRts.join(', '), v.exportRts.join(', ')]);
-  const width = [20, 20, 20, 20];
+  const rows = vrfs.map((v) => [
+    v.name,
+    v.rd ?? '',
+    v.importRts.join(', '),
+    v.exportRts.join(', '),
+    String(VRF_ID),
+  ]);
+  const width = [20, 20, 20, 20, 4];
   for (const r of rows) r.forEach((c, i) => c.length > width[i]! && (width[i] = c.length + 4));
   const line = (cols: readonly string[]): string =>
     `  ${cols.map((c, i) => c.padEnd(width[i]!)).join(' ')}`.trimEnd();
-  return [line(['Name', 'RD', 'Import RT', 'Export RT']), ...rows.map(line)].join('\n') + '\n';
+  return [line(['Name', 'RD', 'Import RT', 'Export RT', 'ID']), ...rows.map(line)].join('\n') + '\n';
 }
 
 async function listVrfs(opts: OnlineOptions & { at?: string }): Promise<void> {
@@ -37,7 +50,12 @@ async function listVrfs(opts: OnlineOptions & { at?: string }): Promise<void> {
   const { vrfs } = await clientFor(opts).query<{ vrfs: ApiVrf[] }>(VRFS_QUERY, { at });
   // Like gobgp, the list shows VRFs; the global table is not one.
   const list = vrfs.filter((v) => v.name !== 'global');
-  if (opts.json) {
+  const shape = jsonShape(opts);
+  if (shape === 'gobgp') {
+    await writeOut(JSON.stringify(list.map((v) => gobgpVrf({ ...v, id: VRF_ID }))) + '\n');
+    return;
+  }
+  if (shape === 'ribjournal') {
     await writeOut(
       JSON.stringify(
         list.map((v) => ({
@@ -62,7 +80,7 @@ export function registerVrf(program: Command): void {
     program
       .command('vrf')
       .description(
-        "list VRFs (gobgp vrf), or show one VRF's RIB: vrf NAME rib [PREFIX [longer-prefixes|shorter-prefixes]]",
+        "list VRFs (gobgp vrf), or show one VRF's RIB: vrf NAME rib [ADDRESS | PREFIX [longer-prefixes|shorter-prefixes] | summary]",
       )
       .argument('[name]', 'VRF name')
       .argument('[action]', '"rib"')
@@ -85,13 +103,18 @@ export function registerVrf(program: Command): void {
           'usage: ribjournal vrf <vrf-name> rib [<prefix> [longer-prefixes|shorter-prefixes]]',
         );
       }
-      await showRib(opts, {
-        vrf: name,
-        family: familyArg(opts.addressFamily),
-        prefix,
-        match: matchArg(match),
-        at: opts.at !== undefined ? parsePointArg(opts.at, '--at') : undefined,
-      });
+      const summary = prefix === 'summary';
+      const lookup = summary ? { match: 'EXACT' as const, longest: false } : lookupArgs(prefix, match);
+      await showRib(
+        { ...opts, summary, longest: lookup.longest },
+        {
+          vrf: name,
+          family: familyArg(opts.addressFamily) ?? (summary ? 'ipv4' : undefined),
+          prefix: lookup.prefix,
+          match: lookup.match,
+          at: opts.at !== undefined ? parsePointArg(opts.at, '--at') : undefined,
+        },
+      );
     },
   );
 }

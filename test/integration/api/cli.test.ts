@@ -7,6 +7,7 @@ import { createServer } from 'node:net';
 import type { AddressInfo } from 'node:net';
 import { envelopeToLine } from '../../../src/events/index.js';
 import type { Envelope } from '../../../src/events/index.js';
+import { startApiServer } from '../../../src/api/index.js';
 import type { ApiServer } from '../../../src/api/index.js';
 import { config, discovered, fixture, serve, vanished } from '../../unit/api/fixture.js';
 import type { Fixture } from '../../unit/api/fixture.js';
@@ -75,9 +76,9 @@ test('vrf: the VRF list as gobgp prints it; vrf NAME rib with RD:prefix and expo
   const list = await cli(['vrf']);
   assert.equal(list.code, 0, list.stderr);
   assert.deepEqual(list.stdout.split('\n'), [
-    '  Name                 RD                   Import RT            Export RT',
-    '  customer-a           65000:100            65000:100            65000:100',
-    '  customer-b           10.0.0.1:7           65000:200            65000:200',
+    '  Name                 RD                   Import RT            Export RT            ID',
+    '  customer-a           65000:100            65000:100            65000:100            0',
+    '  customer-b           10.0.0.1:7           65000:200            65000:200            0',
     '',
   ]);
   const rib = await cli(['vrf', 'customer-a', 'rib', '--at', '8']);
@@ -99,8 +100,8 @@ test('vrf: the VRF list as gobgp prints it; vrf NAME rib with RD:prefix and expo
   assert.equal(empty.stdout, 'Network not in table\n');
 });
 
-test('-j prints JSON with the decided names: vrf "global", RFC 3339 times with microseconds, family ipv4|ipv6', async () => {
-  const r = await cli(['global', 'rib', '-j']);
+test('-o json prints ribjournal JSON with the decided names: vrf "global", RFC 3339 times with microseconds, family ipv4|ipv6', async () => {
+  const r = await cli(['global', 'rib', '-o', 'json']);
   const doc = JSON.parse(r.stdout) as { vrf: string; seq: number; paths: Record<string, unknown>[] };
   assert.equal(doc.vrf, 'global');
   assert.equal(doc.seq, 8);
@@ -117,7 +118,7 @@ test('-j prints JSON with the decided names: vrf "global", RFC 3339 times with m
     seq: 3,
     best: true,
   });
-  const vrfs = JSON.parse((await cli(['vrf', '-j'])).stdout) as { name: string; rd: string }[];
+  const vrfs = JSON.parse((await cli(['vrf', '-o', 'json'])).stdout) as { name: string; rd: string }[];
   assert.deepEqual(
     vrfs.map((v) => [v.name, v.rd]),
     [
@@ -230,4 +231,116 @@ test('a daemon that is not running gets one clear line and exit 1; unknown VRF a
   const bad = await cli(['global', 'rib', '--at', 'yesterday']);
   assert.equal(bad.code, 1);
   assert.match(bad.stderr, /^ribjournal: --at "yesterday": expected a seq/);
+});
+
+test('gobgp habits: longest match for an address, summary, -a vpnv4 with labels', async () => {
+  const lookup = await cli(['global', 'rib', '192.168.10.77', '--at', '8']);
+  assert.equal(lookup.code, 0, lookup.stderr);
+  assert.deepEqual(lookup.stdout.split('\n').slice(1, -1), [
+    '*> 192.168.10.0/24      192.168.10.1                              00:00:05   [{Origin: i}]',
+    '*  192.168.10.0/24      192.168.10.9                              00:00:06   [{Origin: i}]',
+  ]);
+  // The /25 is the longest match for .200, the /24 (also covering it) is not shown.
+  const inVrf = await cli(['vrf', 'customer-a', 'rib', '10.1.0.200', '--at', '8']);
+  assert.deepEqual(inVrf.stdout.split('\n').slice(1, -1), [
+    '*> 65000:100:10.1.0.128/25 10.1.0.129                                00:00:02   [{Origin: i} {Extcomms: [65000:100]}]',
+  ]);
+  const none = await cli(['global', 'rib', '10.9.9.9', '--at', '8']);
+  assert.equal(none.stdout, 'Network not in table\n');
+  const summary = await cli(['global', 'rib', 'summary', '--at', '8']);
+  assert.equal(summary.stdout, 'Table afi:AFI_IP safi:SAFI_UNICAST\nDestination: 1, Path: 2\n');
+  assert.deepEqual(JSON.parse((await cli(['global', 'rib', 'summary', '-j', '--at', '8'])).stdout), {
+    num_destination: 1,
+    num_path: 2,
+  });
+  const vpn = await cli(['global', 'rib', '-a', 'vpnv4', '--at', '8']);
+  assert.equal(vpn.code, 0, vpn.stderr);
+  assert.deepEqual(vpn.stdout.split('\n'), [
+    '   Network                 Labels     Next Hop             AS_PATH              Age        Attrs',
+    '*> 65000:100:10.1.0.0/24   [0]        10.1.0.1                                  00:00:00   [{Origin: i} {Extcomms: [65000:100]}]',
+    '*> 65000:100:10.1.0.128/25 [0]        10.1.0.129                                00:00:02   [{Origin: i} {Extcomms: [65000:100]}]',
+    '',
+  ]);
+});
+
+test('-j prints the JSON shapes gobgp -j prints (rib, vpnv4 rib, vrf)', async () => {
+  const rib = JSON.parse((await cli(['global', 'rib', '-a', 'ipv6', '-j', '--at', '8'])).stdout) as unknown;
+  assert.deepEqual(rib, {
+    '2001:db8::/64': [
+      {
+        nlri: { prefix: '2001:db8::/64' },
+        age: Date.parse('2026-11-24T12:00:03Z') / 1000,
+        best: true,
+        attrs: [
+          { type: 1, value: 0 },
+          { type: 14, nexthop: '2001:db8::1', afi: 2, safi: 1, value: [{ prefix: '2001:db8::/64' }] },
+        ],
+        stale: false,
+      },
+    ],
+  });
+  const v4 = JSON.parse((await cli(['global', 'rib', '-j', '--at', '8'])).stdout) as Record<
+    string,
+    { attrs: unknown[] }[]
+  >;
+  assert.deepEqual(Object.keys(v4), ['192.168.10.0/24', '2001:db8::/64']);
+  assert.deepEqual(v4['192.168.10.0/24']![0]!.attrs[1], { type: 3, nexthop: '192.168.10.1' });
+  const vpn = JSON.parse((await cli(['global', 'rib', '-a', 'vpnv4', '-j', '--at', '8'])).stdout) as Record<
+    string,
+    { nlri: unknown; attrs: unknown[] }[]
+  >;
+  assert.deepEqual(vpn['65000:100:10.1.0.128/25']![0]!.nlri, {
+    prefix: '10.1.0.128/25',
+    labels: [0],
+    rd: { type: 0, admin: 65000, assigned: 100 },
+  });
+  assert.deepEqual(vpn['65000:100:10.1.0.128/25']![0]!.attrs[2], {
+    type: 16,
+    value: [{ type: 0, subtype: 2, value: '65000:100' }],
+  });
+  // gobgp -j vrf: RD and RTs as protobuf Any values (checked byte for byte against gobgp 3.10's output).
+  const vrfs = JSON.parse((await cli(['vrf', '-j'])).stdout) as Record<string, unknown>[];
+  assert.deepEqual(vrfs[1], {
+    name: 'customer-b',
+    rd: { type_url: 'type.googleapis.com/apipb.RouteDistinguisherIPAddress', value: 'CggxMC4wLjAuMRAH' },
+    import_rt: [
+      { type_url: 'type.googleapis.com/apipb.TwoOctetAsSpecificExtended', value: 'CAEQAhjo+wMgyAE=' },
+    ],
+    export_rt: [
+      { type_url: 'type.googleapis.com/apipb.TwoOctetAsSpecificExtended', value: 'CAEQAhjo+wMgyAE=' },
+    ],
+    id: 0,
+  });
+});
+
+test('global: AS, router ID, listening port and addresses, as gobgp global prints them', async () => {
+  const withBgp = await startApiServer(
+    {
+      ...f.api,
+      bgp: {
+        neighbors: () => [],
+        global: () => ({ as: 64512, routerId: '192.0.2.1', port: 179, localAddresses: ['0.0.0.0', '::'] }),
+      },
+    },
+    { listen: '127.0.0.1:0', api: {} },
+  );
+  try {
+    const env = { RIBJOURNAL_API: new URL(withBgp.url).host };
+    const text = await cli(['global'], env);
+    assert.equal(text.code, 0, text.stderr);
+    assert.equal(
+      text.stdout,
+      'AS:        64512\nRouter-ID: 192.0.2.1\nListening Port: 179, Addresses: 0.0.0.0, ::\n',
+    );
+    assert.deepEqual(JSON.parse((await cli(['global', '-j'], env)).stdout), {
+      asn: 64512,
+      router_id: '192.0.2.1',
+      listen_port: 179,
+      listen_addresses: ['0.0.0.0', '::'],
+    });
+  } finally {
+    await withBgp.close();
+  }
+  const off = await cli(['global']);
+  assert.equal(off.stdout, 'BGP is off (no [global.config] in the configuration)\n');
 });

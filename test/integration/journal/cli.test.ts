@@ -103,7 +103,7 @@ describe('offline journal commands', () => {
   const ONLINE: Record<string, string[]> = {
     'rib-global-5': ['global', 'rib', '--at', '5'],
     'rib-a-6': ['vrf', 'customer-a', 'rib', '--at', '6'],
-    'rib-a-9-json': ['vrf', 'customer-a', 'rib', '--at', '9', '-j'],
+    'rib-a-9-json': ['vrf', 'customer-a', 'rib', '--at', '9', '-o', 'json'],
     'rib-a-time': ['vrf', 'customer-a', 'rib', '--at', '2026-11-24T02:00:05.5Z'],
     'diff-a': ['diff', 'vrf', 'customer-a', '--from', '4', '--to', '8'],
     'diff-global-json': ['diff', 'global', '--from', '1', '--to', '10', '-j'],
