@@ -113,8 +113,11 @@ function frontDoorPlugin(
         // Also not ready while the API's own indexes lag the live RIB (not yet replayed, or not wired).
         const { history, timeline } = api.indexes;
         const ready = api.ready() && history.seq === api.rib.seq && timeline.seq === api.rib.seq;
+        // Why not, when the daemon says (a projection catching up, failed or rebuilding): one per line.
+        const reasons = ready ? [] : (api.health?.().reasons ?? []);
+        const body = ready ? 'ready\n' : `not ready\n${reasons.map((r) => `${r}\n`).join('')}`;
         endResponse(
-          new fetchAPI.Response(ready ? 'ready\n' : 'not ready\n', {
+          new fetchAPI.Response(body, {
             status: ready ? 200 : 503,
             headers: { 'content-type': 'text/plain' },
           }),

@@ -1,18 +1,35 @@
 // Persisted checkpoints of the RIB projection: derived data kept in the journal's meta space so that a
 // start-up replays only the events after it. Deleting one changes no answer, only start-up time; a
-// checkpoint that does not match the journal (newer than its head, or a different event at its seq) is
-// ignored.
+// checkpoint that does not match the journal (newer than its head, or a different event at its seq),
+// or that is damaged, truncated or of another format, is ignored (start-up replays from seq 0).
+//
+// Format 2: one JSON header line (seq, time, config, each VRF's name and byte length), then each VRF's
+// paths as text (snapshot.ts), raw. Encoding runs in slices between which the event loop turns, so a
+// large RIB never blocks commits: the paths are captured in one cheap synchronous step (the Path
+// objects are immutable), the text is built afterwards.
 import type { ConfigApplied } from '../../events/index.js';
 import type { Journal } from '../../journal/index.js';
-import { encodeVrfPaths, restoreVrfPaths } from './snapshot.js';
+import { encodeVrfPaths, pathLine, restoreVrfPaths } from './snapshot.js';
+import type { Path } from './rib.js';
 import { Rib } from './rib.js';
 
 /** The meta key the daemon keeps its RIB checkpoint under. */
 export const RIB_CHECKPOINT_KEY = 'rib-checkpoint';
 
-const FORMAT = 1;
+const FORMAT = 2;
+/** The JSON-only format of earlier builds, still read. */
+const FORMAT_1 = 1;
 
-interface CheckpointBody {
+interface CheckpointHeader {
+  readonly format: number;
+  readonly seq: number;
+  readonly time: number;
+  readonly config: ConfigApplied | null;
+  /** [vrf, byte length of its text] in the order the texts follow the header. */
+  readonly vrfs: readonly (readonly [string, number])[];
+}
+
+interface CheckpointBody1 {
   readonly format: number;
   readonly seq: number;
   readonly time: number;
@@ -20,34 +37,104 @@ interface CheckpointBody {
   readonly vrfs: Record<string, string>;
 }
 
-export function encodeRibCheckpoint(rib: Rib): Buffer {
-  const vrfs: Record<string, string> = {};
-  for (const vrf of rib.vrfNames()) vrfs[vrf] = encodeVrfPaths(rib, vrf);
-  const body: CheckpointBody = {
-    format: FORMAT,
-    seq: rib.seq,
-    time: rib.time,
-    config: rib.config ?? null,
-    vrfs,
-  };
-  return Buffer.from(JSON.stringify(body));
+interface At {
+  readonly seq: number;
+  readonly time: number;
+  readonly config: ConfigApplied | undefined;
 }
 
-/** Decodes a checkpoint; undefined when it is unreadable or of another format. */
-export function decodeRibCheckpoint(buf: Buffer): Rib | undefined {
-  let cp: CheckpointBody;
-  try {
-    cp = JSON.parse(buf.toString('utf8')) as CheckpointBody;
-  } catch {
-    return undefined;
+function assemble(at: At, texts: readonly (readonly [string, Buffer])[]): Buffer {
+  const header: CheckpointHeader = {
+    format: FORMAT,
+    seq: at.seq,
+    time: at.time,
+    config: at.config ?? null,
+    vrfs: texts.map(([vrf, b]) => [vrf, b.length] as const),
+  };
+  return Buffer.concat([Buffer.from(`${JSON.stringify(header)}\n`), ...texts.map(([, b]) => b)]);
+}
+
+/** Encodes a checkpoint in one synchronous step (tools, tests, small RIBs). */
+export function encodeRibCheckpoint(rib: Rib): Buffer {
+  return assemble(
+    rib,
+    rib.vrfNames().map((vrf) => [vrf, Buffer.from(encodeVrfPaths(rib, vrf))] as const),
+  );
+}
+
+export interface EncodeOptions {
+  /** Paths encoded per slice (default 5000: ~1 ms). */
+  readonly slice?: number;
+  /** Lets the event loop turn between slices (default: setImmediate). */
+  readonly yieldNow?: () => Promise<void>;
+}
+
+const setImmediateYield = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
+
+/**
+ * Encodes a checkpoint of the Rib as it is now, in slices: the Rib may change while this runs (the
+ * encoding shows the state at the call).
+ */
+export async function encodeRibCheckpointSliced(rib: Rib, o: EncodeOptions = {}): Promise<Buffer> {
+  const slice = o.slice ?? 5000;
+  const yieldNow = o.yieldNow ?? setImmediateYield;
+  // The capture: references to the immutable Path objects and the header fields, nothing encoded.
+  const at: At = { seq: rib.seq, time: rib.time, config: rib.config };
+  const captured: [string, Path[]][] = [];
+  for (const vrf of rib.vrfNames()) {
+    const paths: Path[] = [];
+    for (const [, set] of rib.entries(vrf)) for (const p of set) paths.push(p);
+    captured.push([vrf, paths]);
   }
-  if (cp.format !== FORMAT || typeof cp.seq !== 'number' || typeof cp.vrfs !== 'object') return undefined;
+  const texts: [string, Buffer][] = [];
+  for (const [vrf, paths] of captured) {
+    const parts: Buffer[] = [];
+    for (let i = 0; i < paths.length; i += slice) {
+      if (i > 0) await yieldNow();
+      const lines: string[] = [];
+      for (let j = i; j < Math.min(paths.length, i + slice); j++) lines.push(pathLine(paths[j]!));
+      parts.push(Buffer.from(lines.join('')));
+    }
+    texts.push([vrf, Buffer.concat(parts)]);
+    await yieldNow();
+  }
+  return assemble(at, texts);
+}
+
+function decodeFormat1(buf: Buffer): Rib | undefined {
+  const cp = JSON.parse(buf.toString('utf8')) as CheckpointBody1;
+  if (cp.format !== FORMAT_1 || typeof cp.seq !== 'number' || typeof cp.vrfs !== 'object') return undefined;
   const rib = new Rib();
   if (cp.config) rib.apply({ seq: 0, time: 0, version: 1, event: cp.config });
   for (const [vrf, text] of Object.entries(cp.vrfs)) restoreVrfPaths(rib, vrf, text);
   rib.seq = cp.seq;
   rib.time = cp.time;
   return rib;
+}
+
+/** Decodes a checkpoint; undefined when it is damaged, truncated or of another format. */
+export function decodeRibCheckpoint(buf: Buffer): Rib | undefined {
+  try {
+    const nl = buf.indexOf(0x0a);
+    if (nl < 0) return buf[0] === 0x7b ? decodeFormat1(buf) : undefined;
+    const header = JSON.parse(buf.subarray(0, nl).toString('utf8')) as CheckpointHeader;
+    if (header.format !== FORMAT || !Number.isSafeInteger(header.seq) || !Array.isArray(header.vrfs))
+      return undefined;
+    let at = nl + 1;
+    const total = header.vrfs.reduce((n, [, len]) => n + len, 0);
+    if (buf.length - at !== total) return undefined; // truncated or with trailing bytes
+    const rib = new Rib();
+    if (header.config) rib.apply({ seq: 0, time: 0, version: 1, event: header.config });
+    for (const [vrf, len] of header.vrfs) {
+      restoreVrfPaths(rib, vrf, buf.toString('utf8', at, at + len));
+      at += len;
+    }
+    rib.seq = header.seq;
+    rib.time = header.time;
+    return rib;
+  } catch {
+    return undefined;
+  }
 }
 
 /**
@@ -66,6 +153,9 @@ export async function loadRibCheckpoint(journal: Journal): Promise<Rib | undefin
   return rib;
 }
 
-export async function saveRibCheckpoint(journal: Journal, rib: Rib): Promise<void> {
-  await journal.putMeta(RIB_CHECKPOINT_KEY, encodeRibCheckpoint(rib));
+/** Writes a checkpoint of the Rib as it is now; the encoding runs in slices. Resolves with its seq. */
+export async function saveRibCheckpoint(journal: Journal, rib: Rib, o: EncodeOptions = {}): Promise<number> {
+  const seq = rib.seq;
+  await journal.putMeta(RIB_CHECKPOINT_KEY, await encodeRibCheckpointSliced(rib, o));
+  return seq;
 }

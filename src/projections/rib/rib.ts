@@ -41,7 +41,7 @@ function indexOfInterface(paths: readonly Path[], iface: string): number {
 
 /** Mutable projection state; `apply` is the projection's evolve step and is deterministic. */
 export class Rib {
-  private readonly tables = new Map<string, Table>();
+  private tables = new Map<string, Table>();
   private configEvent: ConfigApplied | undefined;
   private configVrfs = new Map<string, VrfSnapshot>();
   /** Seq of the last event applied. */
@@ -106,6 +106,18 @@ export class Rib {
         throw new TypeError(`unhandled event ${JSON.stringify(never)}`);
       }
     }
+  }
+
+  /**
+   * Takes over the state of `other` (a Rib rebuilt after a failure), so that everyone holding this Rib
+   * sees the rebuilt one. `other` must not be used afterwards.
+   */
+  assign(other: Rib): void {
+    this.tables = other.tables;
+    this.configEvent = other.configEvent;
+    this.configVrfs = other.configVrfs;
+    this.seq = other.seq;
+    this.time = other.time;
   }
 
   /** The last ConfigApplied applied, if any. */
