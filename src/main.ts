@@ -79,8 +79,14 @@ export interface Daemon {
 
 export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
   const log = opts.log;
-  const journal = opts.journal ?? (await openLevelJournal(opts.journalDir));
   const jlog = log.child({ topic: 'journal' });
+  // Projections never throw into the journal (the runner catches and handles their failures); any
+  // other commit listener that throws is logged here, once per throw, not turned into a process warning.
+  const journal =
+    opts.journal ??
+    (await openLevelJournal(opts.journalDir, {
+      onListenerError: (err) => jlog.error({ err }, 'a journal commit listener threw'),
+    }));
   const nlog = log.child({ topic: 'netlink' });
   opts.onJournalOpen?.(journal);
   // In-process daemons (tests, tools) leave process_* metrics to whoever owns the process.
