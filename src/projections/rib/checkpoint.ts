@@ -5,12 +5,11 @@
 //
 // Format 2: one JSON header line (seq, time, config, each VRF's name and byte length), then each VRF's
 // paths as text (snapshot.ts), raw. Encoding runs in slices between which the event loop turns, so a
-// large RIB never blocks commits: the paths are captured in one cheap synchronous step (the Path
-// objects are immutable), the text is built afterwards.
+// large RIB never blocks commits (see encodeRibCheckpointSliced).
 import type { ConfigApplied } from '../../events/index.js';
 import type { Journal } from '../../journal/index.js';
 import { encodeVrfPaths, pathLine, restoreVrfPaths } from './snapshot.js';
-import type { Path } from './rib.js';
+import type { PathSet } from './rib.js';
 import { Rib } from './rib.js';
 
 /** The meta key the daemon keeps its RIB checkpoint under. */
@@ -72,29 +71,57 @@ export interface EncodeOptions {
 const setImmediateYield = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
 
 /**
- * Encodes a checkpoint of the Rib as it is now, in slices: the Rib may change while this runs (the
- * encoding shows the state at the call).
+ * Encodes a checkpoint without blocking the event loop: the RIB is read a slice at a time while
+ * commits go on; the prefixes those commits touched are read again at the end, in one step as small as
+ * the changes, so the checkpoint is exactly the RIB at its seq (the seq when the reading ended). Then
+ * the text is built in slices from that capture. Throws when the RIB is rebuilt meanwhile.
  */
 export async function encodeRibCheckpointSliced(rib: Rib, o: EncodeOptions = {}): Promise<Buffer> {
   const slice = o.slice ?? 5000;
   const yieldNow = o.yieldNow ?? setImmediateYield;
-  // The capture: references to the immutable Path objects and the header fields, nothing encoded.
-  const at: At = { seq: rib.seq, time: rib.time, config: rib.config };
-  const captured: [string, Path[]][] = [];
-  for (const vrf of rib.vrfNames()) {
-    const paths: Path[] = [];
-    for (const [, set] of rib.entries(vrf)) for (const p of set) paths.push(p);
-    captured.push([vrf, paths]);
+  const tracker = rib.trackChanges();
+  const captured = new Map<string, Map<string, PathSet>>();
+  let at: At;
+  try {
+    for (const vrf of rib.vrfNames()) {
+      const table = new Map<string, PathSet>();
+      captured.set(vrf, table);
+      let n = 0;
+      // A Map iterator survives changes to its Map; what they touch is read again below anyway.
+      for (const [prefix, paths] of rib.entries(vrf)) {
+        table.set(prefix, paths.slice());
+        if (++n % slice === 0) await yieldNow();
+      }
+      await yieldNow();
+    }
+    if (tracker.replaced) throw new Error('the RIB was rebuilt while its checkpoint was read');
+    for (const [vrf, prefixes] of tracker.touched) {
+      let table = captured.get(vrf);
+      if (table === undefined) captured.set(vrf, (table = new Map()));
+      for (const prefix of prefixes) {
+        const now = rib.lookup(vrf, prefix);
+        if (now.length > 0) table.set(prefix, now.slice());
+        else table.delete(prefix);
+      }
+    }
+    for (const vrf of rib.vrfNames()) if (!captured.has(vrf)) captured.set(vrf, new Map());
+    at = { seq: rib.seq, time: rib.time, config: rib.config };
+  } finally {
+    tracker.stop();
   }
   const texts: [string, Buffer][] = [];
-  for (const [vrf, paths] of captured) {
+  for (const vrf of [...captured.keys()].sort()) {
     const parts: Buffer[] = [];
-    for (let i = 0; i < paths.length; i += slice) {
-      if (i > 0) await yieldNow();
-      const lines: string[] = [];
-      for (let j = i; j < Math.min(paths.length, i + slice); j++) lines.push(pathLine(paths[j]!));
-      parts.push(Buffer.from(lines.join('')));
+    let lines: string[] = [];
+    for (const paths of captured.get(vrf)!.values()) {
+      for (const p of paths) lines.push(pathLine(p));
+      if (lines.length >= slice) {
+        parts.push(Buffer.from(lines.join('')));
+        lines = [];
+        await yieldNow();
+      }
     }
+    parts.push(Buffer.from(lines.join('')));
     texts.push([vrf, Buffer.concat(parts)]);
     await yieldNow();
   }
