@@ -14,24 +14,11 @@ import {
   restoreVrfPaths,
   saveRibCheckpoint,
 } from '../../../src/projections/index.js';
+import { discovered, vanished } from '../api/fixture.js';
 
-const d = (vrf: string, prefix: string, iface = 'eth1', ifindex = 3): JournalEvent => ({
-  type: 'RouteDiscovered',
-  vrf,
-  family: prefix.includes(':') ? 'ipv6' : 'ipv4',
-  prefix,
-  interface: iface,
-  ifindex,
-  address: prefix.split('/')[0]!,
-});
-const v = (vrf: string, prefix: string, iface = 'eth1'): JournalEvent => ({
-  type: 'RouteVanished',
-  vrf,
-  family: prefix.includes(':') ? 'ipv6' : 'ipv4',
-  prefix,
-  interface: iface,
-  reason: 'address-removed',
-});
+const d = (vrf: string, prefix: string, iface = 'eth1', ifindex = 3): JournalEvent =>
+  discovered(vrf, prefix, iface, ifindex, prefix.split('/')[0]);
+const v = (vrf: string, prefix: string, iface = 'eth1'): JournalEvent => vanished(vrf, prefix, iface);
 
 /** A journal with some history and the RIB that follows it. */
 async function journalWithRib(): Promise<{ journal: MemoryJournal; rib: Rib; unfollow: () => void }> {

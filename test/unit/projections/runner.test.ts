@@ -6,16 +6,9 @@ import { MemoryJournal } from '../../../src/journal/index.js';
 import { ProjectionRunner, Rib } from '../../../src/projections/index.js';
 import type { Projection, ProjectionName } from '../../../src/projections/index.js';
 import { waitFor } from '../../helpers/deadline.js';
+import { discovered } from '../api/fixture.js';
 
-const d = (prefix: string, iface = 'eth1'): JournalEvent => ({
-  type: 'RouteDiscovered',
-  vrf: 'a',
-  family: 'ipv4',
-  prefix,
-  interface: iface,
-  ifindex: 3,
-  address: prefix.replace('.0/24', '.1'),
-});
+const d = (prefix: string): JournalEvent => discovered('a', prefix, 'eth1', 3);
 
 /** A pino logger whose JSON lines the test reads. */
 function capturedLog(): { log: pino.Logger; lines: Record<string, unknown>[] } {
