@@ -50,6 +50,7 @@ export class LiveRib {
       const r = this.log[this.logHead]!;
       if (r.env.seq > seq) return undefined;
       this.logHead++;
+      if (this.logHead === this.log.length) this.startBatch(); // all taken: keep nothing
       if (r.env.seq === seq) return r;
     }
     return undefined;
