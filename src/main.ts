@@ -1,24 +1,32 @@
-// Composition root: opens the journal, replays it into the projections, applies the config, starts the
-// kernel observer and feeds its changes through the import mapping into the journal.
+// Composition root: opens the journal, runs the projections over it, applies the config, starts the
+// kernel observer and feeds its changes through the import mapping into the journal. Wiring only: the
+// policies live in their modules (projection runner and checkpoint policy in projections/, the
+// link-down hold in import/, forced scans in netlink/).
 import type { Logger } from 'pino';
 import { startSpeaker, type Speaker } from './bgp/index.js';
 import type { Config } from './config/index.js';
 import type { Envelope, JournalEvent } from './events/index.js';
 import { vrfDisplayName } from './events/index.js';
-import { ImportState, configSnapshot, sameEffectiveConfig } from './import/index.js';
+import { ImportState, LinkDownHold, configSnapshot, sameEffectiveConfig } from './import/index.js';
 import type { Journal } from './journal/index.js';
 import { openLevelJournal } from './journal/index.js';
-import type { KernelChange, KernelObserver, ObserverBatch } from './netlink/index.js';
-import { createKernelObserver } from './netlink/index.js';
+import type { KernelChange, KernelObserver, ObserverBatch, ScanWaiter } from './netlink/index.js';
+import { ScanWaiters, createKernelObserver } from './netlink/index.js';
 import { createApiIndexes } from './api/index.js';
 import type { ApiIndexes } from './api/index.js';
-import { Rib, loadRibCheckpoint, replayAndFollow, saveRibCheckpoint } from './projections/index.js';
+import {
+  CheckpointPolicy,
+  LiveChanges,
+  LiveRib,
+  ProjectionRunner,
+  Rib,
+  loadRibCheckpoint,
+  saveRibCheckpoint,
+} from './projections/index.js';
+import type { RunnerHealth } from './projections/index.js';
 import { RibjournalError, isRibjournalError, systemClock } from './shared/index.js';
 import { createDaemonMetrics } from './metrics/index.js'; // metrics (issue 4)
 import type { DaemonMetrics } from './metrics/index.js';
-
-/** How long a batch with a link going down waits for the deletion that may follow it. */
-const LINK_DOWN_HOLD_MS = 15;
 
 export interface DaemonOptions {
   readonly config: Config;
@@ -34,9 +42,6 @@ export interface DaemonOptions {
   readonly metrics?: DaemonMetrics;
 }
 
-/** How long a forced reconcile waits for its scan before it gives up. */
-const RECONCILE_TIMEOUT_MS = 30_000;
-
 /** A running ribjournal: what the API, BGP and CLI `serve` build on. */
 export interface Daemon {
   readonly journal: Journal;
@@ -46,6 +51,10 @@ export interface Daemon {
   readonly config: Config;
   /** History and timeline indexes for the API; caught up in the background after start-up. */
   readonly indexes: ApiIndexes;
+  /** The live RIB's route changes, in seq order (subscriptions). */
+  readonly live: LiveChanges;
+  /** Whether every projection is live, and why not (/readyz). */
+  health(): RunnerHealth;
   /**
    * Applies a new, already validated config without a restart: routes move or are withdrawn, and
    * the change is journaled (ConfigApplied) before the route events it causes. Returns whether the
@@ -70,43 +79,88 @@ export interface Daemon {
 
 export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
   const log = opts.log;
-  const journal =
-    opts.journal ?? (await openLevelJournal(opts.journalDir, { log: log.child({ topic: 'journal' }) }));
   const jlog = log.child({ topic: 'journal' });
+  // Projections never throw into the journal (the runner catches and handles their failures); any
+  // other commit listener that throws is logged here, once per throw, not turned into a process warning.
+  const journal =
+    opts.journal ??
+    (await openLevelJournal(opts.journalDir, {
+      log: jlog,
+      onListenerError: (err) => jlog.error({ err }, 'a journal commit listener threw'),
+    }));
   const nlog = log.child({ topic: 'netlink' });
   opts.onJournalOpen?.(journal);
-  let rib = new Rib();
-  let stopCheckpoints: (() => void) | undefined;
   // In-process daemons (tests, tools) leave process_* metrics to whoever owns the process.
   const metrics = opts.metrics ?? createDaemonMetrics({ processMetrics: false });
+  const runner = new ProjectionRunner({ journal, log });
   let observer: KernelObserver | undefined;
-  let unfollow: (() => void) | undefined;
   try {
     const started = Date.now();
-    const checkpoint = await loadRibCheckpoint(journal).catch((err: unknown) => {
-      jlog.warn({ err }, 'RIB checkpoint unreadable; replaying the whole journal');
-      return undefined;
+    // --- projections: the RIB first (start-up waits for it), then BGP outbound, then the API's -------
+    const rib = new Rib();
+    const checkpoint = await loadCheckpoint(journal, jlog);
+    if (checkpoint !== undefined) rib.assign(checkpoint);
+    const live = new LiveRib(rib);
+    const checkpoints = new CheckpointPolicy({
+      lastSeq: checkpoint?.seq ?? 0,
+      save: () => saveRibCheckpoint(journal, rib),
+      log: jlog,
     });
-    if (checkpoint !== undefined) rib = checkpoint;
-    unfollow = await replayAndFollow(journal, [rib]);
-    stopCheckpoints = keepCheckpoints(journal, rib, checkpoint?.seq ?? 0, jlog);
+    const changes = new LiveChanges(live);
+    await runner.add({
+      name: 'rib',
+      projection: live,
+      beforeBatch: () => live.startBatch(),
+      afterBatch: () => checkpoints.committed(rib.seq),
+      restore: async () => new LiveRib((await loadCheckpoint(journal, jlog)) ?? new Rib()),
+      adopt: (fresh) => {
+        rib.assign(fresh.rib);
+        // What reads the RIB missed the rebuild: BGP resends in full, subscribers resume from the journal.
+        runner.rebuild('bgp-outbound', 'the RIB was rebuilt');
+        runner.rebuild('feed', 'the RIB was rebuilt');
+        return live;
+      },
+    });
+    await runner.whenLive('rib');
+    await runner.add({ name: 'feed', projection: changes, restore: () => changes.restart() });
     metrics.attach({ journal, rib });
     jlog.info({ seq: rib.seq, paths: rib.size(), ms: Date.now() - started }, 'journal replayed');
 
-    // The API's history and timeline indexes replay on their own, so start-up (kernel reconcile, BGP)
-    // waits only for the RIB; /readyz waits for them too.
-    const indexes = createApiIndexes(journal);
-    let indexesCaughtUp = false;
-    let unfollowIndexes: (() => void) | undefined;
-    // The events-by-type counter replays with them (from seq 1 in any case), off the RIB's path.
-    const indexesFollowing = replayAndFollow(journal, [...indexes.projections, metrics.journalEvents]).then(
-      (u) => {
-        unfollowIndexes = u;
-        indexesCaughtUp = true;
-        jlog.info({ seq: journal.head(), ms: Date.now() - started }, 'API indexes caught up');
+    // The API's history and timeline indexes (and the events-by-type metric, from seq 1 in any case)
+    // catch up in the background: start-up (kernel reconcile, BGP) waits only for the RIB; /readyz
+    // waits for them too (the runner's health says which is behind).
+    const current: { history: ApiIndexes['history']; timeline: ApiIndexes['timeline'] } =
+      createApiIndexes(journal);
+    const indexes: ApiIndexes = {
+      get history() {
+        return current.history;
       },
-      (err: unknown) => jlog.error({ err }, 'API indexes failed to replay'),
-    );
+      get timeline() {
+        return current.timeline;
+      },
+      get projections() {
+        return [current.history, current.timeline];
+      },
+    };
+    const indexesFollowing = Promise.all([
+      runner.add({
+        name: 'history',
+        projection: current.history,
+        restore: () => createApiIndexes(journal).history,
+        adopt: (history) => {
+          current.history = history;
+          runner.rebuild('timeline', 'the history index was rebuilt');
+          return history;
+        },
+      }),
+      runner.add({
+        name: 'timeline',
+        projection: current.timeline,
+        restore: () => createApiIndexes(journal, { history: current.history }).timeline,
+        adopt: (timeline) => (current.timeline = timeline),
+      }),
+      runner.add({ name: 'events-by-type', projection: metrics.journalEvents }),
+    ]).then(() => jlog.info({ seq: journal.head(), ms: Date.now() - started }, 'API indexes caught up'));
 
     let config = opts.config;
     let configVersion = rib.config?.configVersion ?? 0;
@@ -169,39 +223,23 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
       ...(opts.netns !== undefined ? { netns: opts.netns } : {}),
     });
     observer = obs;
-    // A link going down is often the first notice of its deletion (the kernel sends NEWLINK without
-    // IFF_UP, then DELADDRs, then DELLINK): hold such a batch briefly so the withdrawal names the real
-    // cause. Everything after it waits too, so order is kept.
-    let held: { changes: KernelChange[]; receivedAt: number; answers: ReconcileWaiter[] } | undefined;
-    // --- forced reconcile (issue 4): callers waiting for a full scan requested at `requestedAt` -------
-    interface ReconcileWaiter {
-      readonly requestedAt: number;
-      resolve(corrections: number): void;
-      reject(err: unknown): void;
-    }
-    let reconcileWaiters: ReconcileWaiter[] = [];
-    /** Waiters a batch answers: it holds a full scan (or a resync) that began after they asked. */
-    const answeredBy = (batch: ObserverBatch): ReconcileWaiter[] => {
-      if (reconcileWaiters.length === 0) return [];
-      if (!batch.changes.some((c) => c.kind === 'snapshot' && c.reason !== 'start')) return [];
-      const answered = reconcileWaiters.filter((w) => w.requestedAt <= batch.receivedAt);
-      reconcileWaiters = reconcileWaiters.filter((w) => w.requestedAt > batch.receivedAt);
-      return answered;
-    };
-    // --- end forced reconcile ------------------------------------------------------------------------
+    const scans = new ScanWaiters({
+      requestScan: () => obs.requestScan(),
+      nowMicros: () => systemClock.nowMicros(),
+    });
     const applyChanges = (
-      changes: readonly KernelChange[],
+      kernelChanges: readonly KernelChange[],
       receivedAt: number,
-      answers: readonly ReconcileWaiter[] = [],
+      answers: readonly ScanWaiter[],
     ): void => {
       if (failed !== undefined) {
         for (const w of answers) w.reject(failed);
         return;
       }
-      const events = state.applyKernel(changes);
+      const events = state.applyKernel(kernelChanges);
       logNotices();
-      const hasSnapshot = changes.some((c) => c.kind === 'snapshot');
-      const corrections = changes.some((c) => c.kind === 'snapshot' && c.reason !== 'start');
+      const hasSnapshot = kernelChanges.some((c) => c.kind === 'snapshot');
+      const corrections = kernelChanges.some((c) => c.kind === 'snapshot' && c.reason !== 'start');
       const corrected = state.lastCorrections; // snapshot corrections only, not raced notifications
       if (corrections && corrected > 0) {
         nlog.warn({ count: corrected }, 'reconcile corrected drift');
@@ -219,24 +257,8 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
         });
       }
     };
-    obs.onBatch((batch: ObserverBatch) => {
-      const answers = answeredBy(batch);
-      if (held !== undefined) {
-        held.changes.push(...batch.changes);
-        held.answers.push(...answers);
-        return;
-      }
-      if (batch.changes.some((c) => c.kind === 'link' && c.op === 'new' && !c.link.up)) {
-        held = { changes: [...batch.changes], receivedAt: batch.receivedAt, answers };
-        setTimeout(() => {
-          const h = held;
-          held = undefined;
-          if (h !== undefined) applyChanges(h.changes, h.receivedAt, h.answers);
-        }, LINK_DOWN_HOLD_MS).unref();
-        return;
-      }
-      applyChanges(batch.changes, batch.receivedAt, answers);
-    });
+    const hold = new LinkDownHold<ScanWaiter>({ apply: applyChanges });
+    obs.onBatch((batch: ObserverBatch) => hold.offer(batch, scans.answeredBy(batch)));
     // --- journal write faults (issue 10.3): once writes resume, a forced scan journals what was missed
     // (reason reconcile); after refused appends the import state is rebuilt from what was journaled.
     const unRecovered = journal.onRecovered?.(() => {
@@ -249,23 +271,25 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
     });
     // --- end journal write faults ------------------------------------------------------------------
     metrics.attach({ observer: obs });
+    // start() resolves once the start-up dump was delivered; the hold never keeps it back, so the whole
+    // initial table is committed before "ready" and before the BGP speaker sends End-of-RIB.
     await obs.start();
     await inFlight;
+    await runner.whenLive('rib');
 
     // --- BGP speaker (issue 6) ---------------------------------------------------------------------
-    // Started once the initial table is journaled, so End-of-RIB follows a complete table; it follows
-    // the journal's live tail (after the Rib) from here on. Stopped first in stop(), so peers get a
-    // Cease NOTIFICATION while the routes are still in place.
-    let bgp =
-      config.global !== undefined
-        ? await startSpeaker({
-            config,
-            rib,
-            journal,
-            log,
-            onUpdateWritten: (seconds, peer) => metrics.observeCommitToUpdate(seconds, peer),
-          })
-        : undefined;
+    // Started once the initial table is journaled, so End-of-RIB follows a complete table; the runner
+    // applies each commit to its outbound projection after the RIB. Stopped first in stop(), so peers
+    // get a Cease NOTIFICATION while the routes are still in place.
+    const speakerFor = (c: Config): Promise<Speaker> =>
+      startSpeaker({
+        config: c,
+        rib,
+        projections: runner,
+        log,
+        onUpdateWritten: (seconds, peer) => metrics.observeCommitToUpdate(seconds, peer),
+      });
+    let bgp = config.global !== undefined ? await speakerFor(config) : undefined;
     // --- end BGP speaker ---------------------------------------------------------------------------
     metrics.attach({ neighbors: () => bgp?.neighbors() ?? [] });
 
@@ -274,9 +298,15 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
       if (failed !== undefined)
         throw new RibjournalError('JOURNAL_WRITE_FAILED', 'journal append failed', { cause: failed });
     };
+    const health = (): RunnerHealth => {
+      const h = runner.health();
+      const reasons = [...(readyFlag ? [] : ['starting']), ...h.reasons];
+      if (failed !== undefined) reasons.push('journal append failed');
+      return { ok: reasons.length === 0, reasons };
+    };
 
     readyFlag = true;
-    metrics.attach({ ready: () => readyFlag && indexesCaughtUp && failed === undefined });
+    metrics.attach({ ready: () => health().ok });
     log.info({ paths: rib.size(), seq: journal.head() }, 'ready');
 
     return {
@@ -287,6 +317,8 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
         return config;
       },
       indexes,
+      live: changes,
+      health,
       async reload(next: Config) {
         if (failed !== undefined) await flush();
         const snap = configSnapshot(next, configVersion + 1);
@@ -300,14 +332,7 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
         // BGP speaker (issue 6): neighbors and listeners follow the reloaded config (VRF changes reach
         // the peers through the ConfigApplied just journaled).
         if (bgp) await bgp.reconfigure(next);
-        else if (next.global !== undefined)
-          bgp = await startSpeaker({
-            config: next,
-            rib,
-            journal,
-            log,
-            onUpdateWritten: (seconds, peer) => metrics.observeCommitToUpdate(seconds, peer),
-          });
+        else if (next.global !== undefined) bgp = await speakerFor(next);
         log.info({ configVersion, changed, routeEvents: events.length }, 'config reloaded');
         return changed;
       },
@@ -315,61 +340,32 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
         return bgp;
       },
       get ready() {
-        return readyFlag && indexesCaughtUp && failed === undefined;
+        return health().ok;
       },
       flush,
       reconcile() {
         if (failed !== undefined) return flush().then(() => 0);
-        return new Promise<number>((resolve, reject) => {
-          const timer = setTimeout(() => {
-            reconcileWaiters = reconcileWaiters.filter((w) => w !== waiter);
-            reject(
-              new RibjournalError(
-                'NETLINK_FAILED',
-                `no kernel scan arrived within ${RECONCILE_TIMEOUT_MS / 1000} s (is the observer restarting?)`,
-              ),
-            );
-          }, RECONCILE_TIMEOUT_MS);
-          timer.unref();
-          const waiter: ReconcileWaiter = {
-            requestedAt: systemClock.nowMicros(),
-            resolve: (n) => {
-              clearTimeout(timer);
-              resolve(n);
-            },
-            reject: (err) => {
-              clearTimeout(timer);
-              reject(err instanceof Error ? err : new Error(String(err)));
-            },
-          };
-          reconcileWaiters.push(waiter);
-          obs.requestScan();
-        });
+        return scans.requestScan();
       },
       metrics,
       async stop() {
         await bgp?.stop(); // BGP speaker (issue 6)
         await obs.stop();
-        for (const w of reconcileWaiters.splice(0)) {
-          w.reject(new RibjournalError('NETLINK_FAILED', 'the daemon is stopping'));
-        }
+        hold.flush(); // what a link-down still holds is journaled, not dropped
+        scans.rejectAll(new RibjournalError('NETLINK_FAILED', 'the daemon is stopping'));
         await inFlight;
+        // A checkpoint of a RIB that is being rebuilt would be wrong: only a live one is written.
+        if (runner.isLive('rib')) await checkpoints.close(rib.seq);
+        await runner.stop();
         await indexesFollowing;
-        stopCheckpoints?.();
-        await saveRibCheckpoint(journal, rib).catch((err: unknown) =>
-          jlog.warn({ err }, 'RIB checkpoint not written'),
-        );
-        unfollow?.();
-        unfollowIndexes?.();
         unRecovered?.();
         if (opts.journal === undefined) await journal.close();
         log.info('stopped');
       },
     };
   } catch (err) {
-    stopCheckpoints?.();
+    await runner.stop();
     await observer?.stop().catch(() => undefined);
-    unfollow?.();
     if (opts.journal === undefined) await journal.close().catch(() => undefined);
     throw err;
   }
@@ -377,27 +373,10 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
 
 export type { Envelope };
 
-/** Events between RIB checkpoints: start-up replays at most this many events after the last one. */
-const CHECKPOINT_EVERY = 100_000;
-
-/** Writes a RIB checkpoint every CHECKPOINT_EVERY committed events, in the background. */
-function keepCheckpoints(journal: Journal, rib: Rib, lastSeq: number, log: Logger): () => void {
-  let last = lastSeq;
-  let writing = false;
-  return journal.onCommit(() => {
-    if (writing || rib.seq - last < CHECKPOINT_EVERY) return;
-    writing = true;
-    const seq = rib.seq;
-    saveRibCheckpoint(journal, rib).then(
-      () => {
-        last = seq;
-        writing = false;
-        log.debug({ seq }, 'RIB checkpoint written');
-      },
-      (err: unknown) => {
-        writing = false;
-        log.warn({ err }, 'RIB checkpoint not written');
-      },
-    );
+/** The persisted RIB checkpoint, or undefined (none, or unreadable: the journal is replayed instead). */
+async function loadCheckpoint(journal: Journal, log: Logger): Promise<Rib | undefined> {
+  return loadRibCheckpoint(journal).catch((err: unknown) => {
+    log.warn({ err }, 'RIB checkpoint unreadable; replaying the whole journal');
+    return undefined;
   });
 }

@@ -1,7 +1,7 @@
 // What the API reads: the journal, the live RIB, and the indexes it keeps for history and time travel.
 import type { NeighborStatus } from '../bgp/index.js';
 import type { Journal } from '../journal/index.js';
-import { HistoryIndex, Timeline, replayAndFollow } from '../projections/index.js';
+import { HistoryIndex, LiveChanges, LiveRib, Timeline, replayAndFollow } from '../projections/index.js';
 import type { Projection, Rib, TimelineOptions } from '../projections/index.js';
 
 /** The per-prefix history index and the RIB timeline: projections the API needs beside the live Rib. */
@@ -18,6 +18,13 @@ export interface ApiContext {
   /** The live RIB projection (kept current from the journal's live tail). */
   readonly rib: Rib;
   readonly indexes: ApiIndexes;
+  /**
+   * The live RIB's route changes, in seq order, as the projection runner applies them; subscriptions
+   * read them. Absent (offline tools): route-change subscriptions fail with NOT_READY.
+   */
+  readonly live?: LiveChanges;
+  /** Why the daemon is not ready, for /readyz (absent: only `ready`). */
+  health?(): { readonly ok: boolean; readonly reasons: readonly string[] };
   /** True once the daemon has replayed the journal and journaled the first kernel reconcile (/readyz). */
   ready(): boolean;
   /** The BGP speaker's neighbors (issue 6); absent or empty when BGP is off. */
@@ -75,8 +82,11 @@ export interface BgpIdentity {
 }
 
 /** Creates empty indexes; feed them by passing `projections` to replayAndFollow with the Rib. */
-export function createApiIndexes(journal: Journal, options: { timeline?: TimelineOptions } = {}): ApiIndexes {
-  const history = new HistoryIndex();
+export function createApiIndexes(
+  journal: Journal,
+  options: { timeline?: TimelineOptions; history?: HistoryIndex } = {},
+): ApiIndexes {
+  const history = options.history ?? new HistoryIndex();
   const timeline = new Timeline(journal, history, options.timeline);
   return { history, timeline, projections: [history, timeline] };
 }
@@ -89,4 +99,13 @@ export async function followApiIndexes(
   const indexes = createApiIndexes(journal, options);
   const unfollow = await replayAndFollow(journal, indexes.projections);
   return { ...indexes, unfollow };
+}
+
+/**
+ * The live path over a Rib for tools and tests without a projection runner: apply the returned
+ * projection instead of the Rib, and `changes` after it (replayAndFollow([live, ..., changes])).
+ */
+export function liveChangesOf(rib: Rib): { live: LiveRib; changes: LiveChanges } {
+  const live = new LiveRib(rib);
+  return { live, changes: new LiveChanges(live) };
 }

@@ -1,15 +1,15 @@
-// Route changes for subscribers. One listener on the timeline turns each applied route event into a
-// RouteChange once (with the path as it was added or as it was when removed); every subscriber filters
+// Route changes for subscribers. One follower of the live RIB's changes (the projection runner's live
+// path: projections/rib/live.ts) turns each applied route event into a RouteChange once (with the path as it was added or as it was when removed); every subscriber filters
 // it into its own bounded queue. Nothing here ever waits for a subscriber, so a slow one slows no other:
 // when its queue overflows it is closed with SUBSCRIBER_TOO_SLOW and told where to resume (`after`).
 //
 // A subscription with `after` replays the journal from there through a RIB restored at `after` (so that
 // removals carry their path), paced by its consumer, and switches to live in the same synchronous step
-// in which its replay reaches the timeline's seq: every seq is delivered once, in order, with no gap.
+// in which its replay reaches the live feed's seq: every seq is delivered once, in order, with no gap.
 import type { Envelope } from '../events/index.js';
 import { vrfDisplayName } from '../events/index.js';
-import type { PathSet, Rib } from '../projections/index.js';
-import { prefixSortKey, withinKeyRange } from '../projections/index.js';
+import type { PathSet } from '../projections/index.js';
+import { LiveChanges, LiveRib, Rib, prefixSortKey, withinKeyRange } from '../projections/index.js';
 import { RibjournalError } from '../shared/index.js';
 import type { ApiContext } from './context.js';
 import type { PathView } from './views.js';
@@ -67,35 +67,46 @@ export function routeChange(
   rib: Rib,
 ): RouteChange | undefined {
   const e = env.event;
-  if (e.type === 'ConfigApplied') return undefined;
-  const config = rib.vrfConfig(e.vrf);
-  if (e.type === 'RouteDiscovered') {
-    const i = after.findIndex((p) => p.interface === e.interface);
-    if (i < 0) return undefined;
-    return {
-      seq: env.seq,
-      time: env.time,
-      type: 'DISCOVERED',
-      vrfKey: e.vrf,
-      vrf: vrfDisplayName(e.vrf),
-      reason: null,
-      path: pathView(after[i]!, i === 0, config),
-      key: prefixSortKey(e.prefix),
-    };
+  switch (e.type) {
+    case 'ConfigApplied':
+      return undefined;
+    case 'RouteDiscovered': {
+      const i = after.findIndex((p) => p.interface === e.interface);
+      if (i < 0) return undefined;
+      return {
+        seq: env.seq,
+        time: env.time,
+        type: 'DISCOVERED',
+        vrfKey: e.vrf,
+        vrf: vrfDisplayName(e.vrf),
+        reason: null,
+        path: pathView(after[i]!, i === 0, rib.vrfConfig(e.vrf)),
+        key: prefixSortKey(e.prefix),
+      };
+    }
+    case 'RouteVanished': {
+      const i = before.findIndex((p) => p.interface === e.interface);
+      if (i < 0) return undefined;
+      return {
+        seq: env.seq,
+        time: env.time,
+        type: 'VANISHED',
+        vrfKey: e.vrf,
+        vrf: vrfDisplayName(e.vrf),
+        reason: e.reason,
+        path: pathView(before[i]!, i === 0, rib.vrfConfig(e.vrf)),
+        key: prefixSortKey(e.prefix),
+      };
+    }
+    default: {
+      const never: never = e;
+      throw new TypeError(`unhandled event ${JSON.stringify(never)}`);
+    }
   }
-  const i = before.findIndex((p) => p.interface === e.interface);
-  if (i < 0) return undefined;
-  return {
-    seq: env.seq,
-    time: env.time,
-    type: 'VANISHED',
-    vrfKey: e.vrf,
-    vrf: vrfDisplayName(e.vrf),
-    reason: e.reason,
-    path: pathView(before[i]!, i === 0, config),
-    key: prefixSortKey(e.prefix),
-  };
 }
+
+/** Stands in for the live path where there is none (offline tools): nothing is ever applied. */
+const NO_LIVE = new LiveChanges(new LiveRib(new Rib()));
 
 function matcher(filter: ChangeFilter): (c: RouteChange) => boolean {
   const { vrf, prefix, moreSpecific } = filter;
@@ -125,11 +136,23 @@ export class ChangeFeed {
     this.maxBatch = options.maxBatch ?? 1000;
     this.heartbeatMs = options.heartbeatMs ?? 15_000;
     this.nowMicros = options.nowMicros ?? (() => Date.now() * 1000);
-    this.unfollow = api.indexes.timeline.onApply((env, before, after, rib) => {
-      if (this.subscriptions.size === 0) return;
-      const change = routeChange(env, before, after, rib);
-      for (const s of this.subscriptions) s.offerLive(env.seq, change);
-    });
+    this.unfollow = (api.live ?? NO_LIVE).onApply(
+      (env, before, after, rib) => {
+        if (this.subscriptions.size === 0) return;
+        const change = routeChange(env, before, after, rib);
+        for (const s of this.subscriptions) s.offerLive(env.seq, change);
+      },
+      () => this.subscriptions.size > 0,
+      () =>
+        this.endAll(
+          (resumeAfter) =>
+            new RibjournalError(
+              'NOT_READY',
+              `the live route feed restarted; resubscribe with after: "${resumeAfter}" (nothing is lost, the journal has it)`,
+              { details: { resumeAfter: String(resumeAfter) } },
+            ),
+        ),
+    );
   }
 
   /** Live subscribers, for metrics and tests. */
@@ -148,7 +171,15 @@ export class ChangeFeed {
     return s;
   }
 
-  /** Ends every subscription and stops following the timeline. */
+  /**
+   * Ends every subscription with `error` (each is told where to resume); the feed stays open. For a
+   * live path that missed events (the RIB was rebuilt): subscribers resume from the journal.
+   */
+  endAll(error: (resumeAfter: number) => RibjournalError): void {
+    for (const s of [...this.subscriptions]) s.end(error);
+  }
+
+  /** Ends every subscription and stops following the live RIB. */
   close(): void {
     this.unfollow();
     for (const s of [...this.subscriptions]) void s.return();
@@ -190,9 +221,13 @@ export class Subscription implements AsyncIterableIterator<FeedItem> {
   }
 
   start(after: number | undefined): void {
-    const timeline = this.feed.api.indexes.timeline;
-    if (after === undefined || after >= timeline.seq) {
-      this.through = Math.max(after ?? 0, timeline.seq);
+    const live = this.feed.api.live;
+    if (live === undefined) {
+      this.fail(new RibjournalError('NOT_READY', 'route changes are served by a running daemon only'));
+      return;
+    }
+    if (after === undefined || after >= live.seq) {
+      this.through = Math.max(after ?? 0, live.seq);
       this.delivered = this.through;
       this.mode = 'live';
       return;
@@ -227,17 +262,26 @@ export class Subscription implements AsyncIterableIterator<FeedItem> {
     this.wake('data');
   }
 
+  /** Ends the subscription with the error `make` builds from where it should resume. */
+  end(make: (resumeAfter: number) => RibjournalError): void {
+    this.fail(make(this.delivered));
+  }
+
   private async replay(after: number): Promise<void> {
     const { journal, indexes } = this.feed.api;
+    const live = this.feed.api.live ?? NO_LIVE;
     const scope = this.filter.vrf === undefined ? undefined : [this.filter.vrf];
-    const rib = await indexes.timeline.ribAt(after, scope);
-    let last = after;
+    // The RIB at `after`, from the timeline; while the timeline is still catching up at start-up, from
+    // where it is, then the journal up to `after` (silently).
+    const base = Math.min(after, indexes.timeline.seq);
+    const rib = await indexes.timeline.ribAt(base, scope);
+    let last = base;
     const highWater = this.feed.maxBatch * 2;
     for (;;) {
       // Switch to live in the same synchronous step that finds the replay caught up: no event can be
       // applied between this check and the switch, so none is missed or seen twice.
-      const target = indexes.timeline.seq;
-      if (last >= target) {
+      const target = live.seq;
+      if (last >= target && last >= after) {
         this.through = last;
         this.mode = this.mode === 'done' ? 'done' : 'live';
         return;
@@ -248,14 +292,14 @@ export class Subscription implements AsyncIterableIterator<FeedItem> {
           if (scope === undefined || e.type === 'ConfigApplied' || e.vrf === scope[0]) {
             const before = e.type === 'ConfigApplied' ? [] : rib.lookup(e.vrf, e.prefix).slice();
             rib.apply(env);
-            if (e.type !== 'ConfigApplied') {
+            if (e.type !== 'ConfigApplied' && env.seq > after) {
               const change = routeChange(env, before, rib.lookup(e.vrf, e.prefix), rib);
               if (change !== undefined && this.matches(change)) this.queue.push(change);
             }
           }
           last = env.seq;
         }
-        this.through = last;
+        this.through = Math.max(after, last);
         if (this.mode === 'done') return;
         if (this.queued > 0) this.wake('data');
         // Paced by the consumer: the journal holds what is not read yet.

@@ -16,3 +16,4 @@ export type { ApiServer, ApiServerOptions, PendingApiServer } from './server.js'
 export { startApiServer, listenApi, parseListen, DEFAULT_API_LISTEN } from './server.js';
 export type { Access, AccessConfig, Refusal } from './auth.js';
 export { ApiAccess, bearerToken, isLoopbackHost, isLoopbackIp } from './auth.js';
+export { liveChangesOf } from './context.js';

@@ -122,8 +122,11 @@ function frontDoorPlugin(
         const damage = damageReason(api.journal);
         const ready =
           damage === undefined && api.ready() && history.seq === api.rib.seq && timeline.seq === api.rib.seq;
+        // Why not: damage, or the daemon's own reasons (a projection catching up, failed or rebuilding).
+        const reasons = ready ? [] : [...(damage ? [damage] : []), ...(api.health?.().reasons ?? [])];
+        const body = ready ? 'ready\n' : `not ready\n${reasons.map((r) => `${r}\n`).join('')}`;
         endResponse(
-          new fetchAPI.Response(ready ? 'ready\n' : `not ready${damage ? `: ${damage}` : ''}\n`, {
+          new fetchAPI.Response(body, {
             status: ready ? 200 : 503,
             headers: { 'content-type': 'text/plain' },
           }),

@@ -1,14 +1,12 @@
 // The BGP speaker: one PeerSession per configured neighbor, listeners on `[global.config] port` for
 // the connections peers open (matched to neighbors by address; the FSM resolves collisions), and the
-// outbound projection fed from the journal's live tail. A commit reaches the sockets in the same
+// outbound projection, run by the projection runner after the Rib. A commit reaches the sockets in the same
 // turn of the event loop that delivers it: no timers or polling on the outbound path.
 import net from 'node:net';
 import type { Logger } from 'pino';
 import type { Config, GlobalConfig, NeighborConfig } from '../config/index.js';
-import type { Envelope } from '../events/index.js';
-import type { Journal } from '../journal/index.js';
 import { BgpOutbound, type AdjRibOut } from '../projections/bgp-outbound/index.js';
-import type { Rib } from '../projections/index.js';
+import type { ProjectionRunner, Rib } from '../projections/index.js';
 import { RibjournalError } from '../shared/index.js';
 import {
   CEASE_OTHER_CONFIG_CHANGE,
@@ -27,7 +25,8 @@ export interface SpeakerOptions {
   readonly config: Config;
   /** The live Rib; the speaker must be started after it is replayed and following the journal. */
   readonly rib: Rib;
-  readonly journal: Journal;
+  /** Runs the outbound projection after the Rib (projection 'bgp-outbound'). */
+  readonly projections: ProjectionRunner;
   /** The daemon's logger; the speaker logs under topic `bgp`. */
   readonly log: Logger;
   readonly scheduler?: Scheduler;
@@ -157,18 +156,25 @@ export async function startSpeaker(o: SpeakerOptions): Promise<Speaker> {
     byAddress.set(n.address, s);
   }
 
-  // Follow the journal. The Rib's own listener was registered first, so it has applied each batch.
-  const onBatch = (batch: readonly Envelope[]): void => {
+  // The runner applies each commit to the outbound projection after the Rib; the sessions then write.
+  // A failure is the runner's (logged once, readiness down, rebuilt); after the rebuild every session
+  // resends its whole table (BgpOutbound.resync).
+  const wake = (): void => {
     const at = performance.now();
-    try {
-      for (const env of batch) if (env.seq > outbound.seq) outbound.apply(env);
-      for (const s of sessions) s.committed(at);
-      for (const st of stations) st.committed();
-    } catch (err) {
-      log.error({ err }, 'BGP outbound projection failed on a commit');
-    }
+    for (const s of sessions) s.committed(at);
+    for (const st of stations) st.committed();
   };
-  const unfollow = o.journal.onCommit(onBatch);
+  void o.projections.add({
+    name: 'bgp-outbound',
+    projection: outbound,
+    afterBatch: wake,
+    restore: () => outbound.resync(),
+    adopt: (p) => {
+      wake();
+      return p;
+    },
+  });
+  const unfollow = (): void => o.projections.remove('bgp-outbound');
 
   const servers: { server: net.Server; address: string }[] = [];
   const listening: ListenAddress[] = [];

@@ -308,7 +308,9 @@ async function serve(
       journal: daemon.journal,
       rib: daemon.rib,
       indexes: daemon.indexes,
+      live: daemon.live,
       ready: () => daemon.ready,
+      health: () => daemon.health(),
       bgp: { neighbors: () => daemon.bgp?.neighbors() ?? [], global: () => inForce.global },
       admin,
     });

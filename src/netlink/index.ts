@@ -3,3 +3,5 @@
 export type { Address, KernelChange, KernelObserver, Link, ObserverBatch, ObserverOptions } from './types.js';
 export { createKernelObserver } from './observer.js';
 export { parseAddressMessage, parseLinkMessage } from './parse.js';
+export type { ScanWaiter, ScanWaitersOptions } from './scan-waiters.js';
+export { ScanWaiters, SCAN_TIMEOUT_MS } from './scan-waiters.js';

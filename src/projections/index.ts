@@ -1,4 +1,5 @@
 export * from './rib/index.js';
 export * from './replay.js';
+export * from './runner.js';
 export * from './history/index.js';
 export * from './timeline/index.js';

@@ -1,12 +1,8 @@
-// Rebuilds projections by replaying the journal, then keeps them current from its live tail.
+// Replays the journal into projections, then keeps them current from its live tail. For tools and
+// tests that need no failure policy; the daemon runs its projections through the ProjectionRunner.
 import type { Envelope } from '../events/index.js';
 import type { Journal } from '../journal/index.js';
-
-/** Anything that folds committed events into state, in seq order. */
-export interface Projection {
-  readonly seq: number;
-  apply(env: Envelope): void;
-}
+import type { Projection } from './runner.js';
 
 /**
  * Replays the journal into the projections (each from its own seq), then follows new commits.

@@ -20,7 +20,8 @@ import type { ApiContext } from '../../src/api/index.js';
 process.env['NODE_ENV'] ??= 'production';
 const { openLevelJournal } = await import('../../src/journal/index.js');
 const { Rib, replayAndFollow } = await import('../../src/projections/index.js');
-const { createApiIndexes, createYoga, startApiServer } = await import('../../src/api/index.js');
+const { createApiIndexes, createYoga, liveChangesOf, startApiServer } =
+  await import('../../src/api/index.js');
 const gc = (): void => (globalThis as { gc?: () => void }).gc?.();
 
 const VRFS = Number(process.env['BENCH_VRFS'] ?? 100);
@@ -114,7 +115,8 @@ async function main(): Promise<void> {
     t = performance.now();
     const rib = new Rib();
     const indexes = createApiIndexes(journal);
-    const unfollow = await replayAndFollow(journal, [rib, ...indexes.projections]);
+    const { live, changes } = liveChangesOf(rib);
+    const unfollow = await replayAndFollow(journal, [live, ...indexes.projections, changes]);
     const cp = indexes.timeline.checkpointStats();
     const replayS = (performance.now() - t) / 1000;
     gc();
@@ -123,7 +125,7 @@ async function main(): Promise<void> {
         `${cp.count} checkpoints (${(cp.bytes / 2 ** 20).toFixed(0)} MiB) + logs (${(cp.logBytes / 2 ** 20).toFixed(0)} MiB), ` +
         `interval ${cp.interval}; after GC ${mib()}`,
     );
-    const api: ApiContext = { journal, rib, indexes, ready: () => true };
+    const api: ApiContext = { journal, rib, indexes, live: changes, ready: () => true };
     const yoga = createYoga(api);
     const gql = async (
       query: string,

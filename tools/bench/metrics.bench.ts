@@ -14,7 +14,7 @@ import type { JournalEvent } from '../../src/events/index.js';
 
 process.env['NODE_ENV'] ??= 'production';
 const { openLevelJournal } = await import('../../src/journal/index.js');
-const { Rib, replayAndFollow } = await import('../../src/projections/index.js');
+const { ProjectionRunner, Rib, replayAndFollow } = await import('../../src/projections/index.js');
 const { createApiIndexes, startApiServer } = await import('../../src/api/index.js');
 const { parseConfig } = await import('../../src/config/index.js');
 const { configSnapshot } = await import('../../src/import/index.js');
@@ -114,7 +114,8 @@ async function main(): Promise<void> {
     const indexes = createApiIndexes(journal);
     const unfollowIndexes = await replayAndFollow(journal, indexes.projections);
     const log = pino({ level: 'silent' });
-    const speaker = await startSpeaker({ config, rib, journal, log });
+    const projections = new ProjectionRunner({ journal, log });
+    const speaker = await startSpeaker({ config, rib, projections, log });
     metrics.attach({
       journal,
       rib,

@@ -217,6 +217,17 @@ export class BgpOutbound {
     }
   }
 
+  /**
+   * Rebuilds the projection from the Rib after it failed (the runner's restore): VRF attributes from the
+   * config in force, seq at the Rib's, and every active peer resends its whole table.
+   */
+  resync(): this {
+    if (this.rib.config) this.applyConfig(this.rib.config);
+    this.seq = this.rib.seq;
+    for (const p of this.peers) for (const f of p.sessionFamilies) p.refresh(f);
+    return this;
+  }
+
   /** Updates the VRF attributes; returns the VRFs whose attributes changed or that went away. */
   private applyConfig(e: ConfigApplied): string[] {
     const changed: string[] = [];

@@ -1,18 +1,34 @@
 // Persisted checkpoints of the RIB projection: derived data kept in the journal's meta space so that a
 // start-up replays only the events after it. Deleting one changes no answer, only start-up time; a
-// checkpoint that does not match the journal (newer than its head, or a different event at its seq) is
-// ignored.
+// checkpoint that does not match the journal (newer than its head, or a different event at its seq),
+// or that is damaged, truncated or of another format, is ignored (start-up replays from seq 0).
+//
+// Format 2: one JSON header line (seq, time, config, each VRF's name and byte length), then each VRF's
+// paths as text (snapshot.ts), raw. Encoding runs in slices between which the event loop turns, so a
+// large RIB never blocks commits (see encodeRibCheckpointSliced).
 import type { ConfigApplied } from '../../events/index.js';
 import type { Journal } from '../../journal/index.js';
-import { encodeVrfPaths, restoreVrfPaths } from './snapshot.js';
+import { encodeVrfPaths, pathLine, restoreVrfPaths } from './snapshot.js';
+import type { PathSet } from './rib.js';
 import { Rib } from './rib.js';
 
 /** The meta key the daemon keeps its RIB checkpoint under. */
 export const RIB_CHECKPOINT_KEY = 'rib-checkpoint';
 
-const FORMAT = 1;
+const FORMAT = 2;
+/** The JSON-only format of earlier builds, still read. */
+const FORMAT_1 = 1;
 
-interface CheckpointBody {
+interface CheckpointHeader {
+  readonly format: number;
+  readonly seq: number;
+  readonly time: number;
+  readonly config: ConfigApplied | null;
+  /** [vrf, byte length of its text] in the order the texts follow the header. */
+  readonly vrfs: readonly (readonly [string, number])[];
+}
+
+interface CheckpointBody1 {
   readonly format: number;
   readonly seq: number;
   readonly time: number;
@@ -20,34 +36,132 @@ interface CheckpointBody {
   readonly vrfs: Record<string, string>;
 }
 
-export function encodeRibCheckpoint(rib: Rib): Buffer {
-  const vrfs: Record<string, string> = {};
-  for (const vrf of rib.vrfNames()) vrfs[vrf] = encodeVrfPaths(rib, vrf);
-  const body: CheckpointBody = {
-    format: FORMAT,
-    seq: rib.seq,
-    time: rib.time,
-    config: rib.config ?? null,
-    vrfs,
-  };
-  return Buffer.from(JSON.stringify(body));
+interface At {
+  readonly seq: number;
+  readonly time: number;
+  readonly config: ConfigApplied | undefined;
 }
 
-/** Decodes a checkpoint; undefined when it is unreadable or of another format. */
-export function decodeRibCheckpoint(buf: Buffer): Rib | undefined {
-  let cp: CheckpointBody;
+function assemble(at: At, texts: readonly (readonly [string, Buffer])[]): Buffer {
+  const header: CheckpointHeader = {
+    format: FORMAT,
+    seq: at.seq,
+    time: at.time,
+    config: at.config ?? null,
+    vrfs: texts.map(([vrf, b]) => [vrf, b.length] as const),
+  };
+  return Buffer.concat([Buffer.from(`${JSON.stringify(header)}\n`), ...texts.map(([, b]) => b)]);
+}
+
+/** Encodes a checkpoint in one synchronous step (tools, tests, small RIBs). */
+export function encodeRibCheckpoint(rib: Rib): Buffer {
+  return assemble(
+    rib,
+    rib.vrfNames().map((vrf) => [vrf, Buffer.from(encodeVrfPaths(rib, vrf))] as const),
+  );
+}
+
+export interface EncodeOptions {
+  /** Paths encoded per slice (default 5000: ~1 ms). */
+  readonly slice?: number;
+  /** Lets the event loop turn between slices (default: setImmediate). */
+  readonly yieldNow?: () => Promise<void>;
+}
+
+const setImmediateYield = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
+
+/**
+ * Encodes a checkpoint without blocking the event loop: the RIB is read a slice at a time while
+ * commits go on; the prefixes those commits touched are read again at the end, in one step as small as
+ * the changes, so the checkpoint is exactly the RIB at its seq (the seq when the reading ended). Then
+ * the text is built in slices from that capture. Throws when the RIB is rebuilt meanwhile.
+ */
+export async function encodeRibCheckpointSliced(rib: Rib, o: EncodeOptions = {}): Promise<Buffer> {
+  const slice = o.slice ?? 5000;
+  const yieldNow = o.yieldNow ?? setImmediateYield;
+  const tracker = rib.trackChanges();
+  const captured = new Map<string, Map<string, PathSet>>();
+  let at: At;
   try {
-    cp = JSON.parse(buf.toString('utf8')) as CheckpointBody;
-  } catch {
-    return undefined;
+    for (const vrf of rib.vrfNames()) {
+      const table = new Map<string, PathSet>();
+      captured.set(vrf, table);
+      let n = 0;
+      // A Map iterator survives changes to its Map; what they touch is read again below anyway.
+      for (const [prefix, paths] of rib.entries(vrf)) {
+        table.set(prefix, paths.slice());
+        if (++n % slice === 0) await yieldNow();
+      }
+      await yieldNow();
+    }
+    if (tracker.replaced) throw new Error('the RIB was rebuilt while its checkpoint was read');
+    for (const [vrf, prefixes] of tracker.touched) {
+      let table = captured.get(vrf);
+      if (table === undefined) captured.set(vrf, (table = new Map()));
+      for (const prefix of prefixes) {
+        const now = rib.lookup(vrf, prefix);
+        if (now.length > 0) table.set(prefix, now.slice());
+        else table.delete(prefix);
+      }
+    }
+    for (const vrf of rib.vrfNames()) if (!captured.has(vrf)) captured.set(vrf, new Map());
+    at = { seq: rib.seq, time: rib.time, config: rib.config };
+  } finally {
+    tracker.stop();
   }
-  if (cp.format !== FORMAT || typeof cp.seq !== 'number' || typeof cp.vrfs !== 'object') return undefined;
+  const texts: [string, Buffer][] = [];
+  for (const vrf of [...captured.keys()].sort()) {
+    const parts: Buffer[] = [];
+    let lines: string[] = [];
+    for (const paths of captured.get(vrf)!.values()) {
+      for (const p of paths) lines.push(pathLine(p));
+      if (lines.length >= slice) {
+        parts.push(Buffer.from(lines.join('')));
+        lines = [];
+        await yieldNow();
+      }
+    }
+    parts.push(Buffer.from(lines.join('')));
+    texts.push([vrf, Buffer.concat(parts)]);
+    await yieldNow();
+  }
+  return assemble(at, texts);
+}
+
+function decodeFormat1(buf: Buffer): Rib | undefined {
+  const cp = JSON.parse(buf.toString('utf8')) as CheckpointBody1;
+  if (cp.format !== FORMAT_1 || typeof cp.seq !== 'number' || typeof cp.vrfs !== 'object') return undefined;
   const rib = new Rib();
   if (cp.config) rib.apply({ seq: 0, time: 0, version: 1, event: cp.config });
   for (const [vrf, text] of Object.entries(cp.vrfs)) restoreVrfPaths(rib, vrf, text);
   rib.seq = cp.seq;
   rib.time = cp.time;
   return rib;
+}
+
+/** Decodes a checkpoint; undefined when it is damaged, truncated or of another format. */
+export function decodeRibCheckpoint(buf: Buffer): Rib | undefined {
+  try {
+    const nl = buf.indexOf(0x0a);
+    if (nl < 0) return buf[0] === 0x7b ? decodeFormat1(buf) : undefined;
+    const header = JSON.parse(buf.subarray(0, nl).toString('utf8')) as CheckpointHeader;
+    if (header.format !== FORMAT || !Number.isSafeInteger(header.seq) || !Array.isArray(header.vrfs))
+      return undefined;
+    let at = nl + 1;
+    const total = header.vrfs.reduce((n, [, len]) => n + len, 0);
+    if (buf.length - at !== total) return undefined; // truncated or with trailing bytes
+    const rib = new Rib();
+    if (header.config) rib.apply({ seq: 0, time: 0, version: 1, event: header.config });
+    for (const [vrf, len] of header.vrfs) {
+      restoreVrfPaths(rib, vrf, buf.toString('utf8', at, at + len));
+      at += len;
+    }
+    rib.seq = header.seq;
+    rib.time = header.time;
+    return rib;
+  } catch {
+    return undefined;
+  }
 }
 
 /**
@@ -66,6 +180,9 @@ export async function loadRibCheckpoint(journal: Journal): Promise<Rib | undefin
   return rib;
 }
 
-export async function saveRibCheckpoint(journal: Journal, rib: Rib): Promise<void> {
-  await journal.putMeta(RIB_CHECKPOINT_KEY, encodeRibCheckpoint(rib));
+/** Writes a checkpoint of the Rib as it is now; the encoding runs in slices. Resolves with its seq. */
+export async function saveRibCheckpoint(journal: Journal, rib: Rib, o: EncodeOptions = {}): Promise<number> {
+  const seq = rib.seq;
+  await journal.putMeta(RIB_CHECKPOINT_KEY, await encodeRibCheckpointSliced(rib, o));
+  return seq;
 }

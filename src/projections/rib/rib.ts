@@ -41,9 +41,11 @@ function indexOfInterface(paths: readonly Path[], iface: string): number {
 
 /** Mutable projection state; `apply` is the projection's evolve step and is deterministic. */
 export class Rib {
-  private readonly tables = new Map<string, Table>();
+  private tables = new Map<string, Table>();
   private configEvent: ConfigApplied | undefined;
   private configVrfs = new Map<string, VrfSnapshot>();
+  /** Open change trackers (checkpoint captures spread over several turns of the event loop). */
+  private trackers: readonly ChangeTracker[] = [];
   /** Seq of the last event applied. */
   seq = 0;
   /** Time of the last event applied (epoch µs). */
@@ -54,6 +56,8 @@ export class Rib {
     this.seq = env.seq;
     this.time = env.time;
     const e = env.event;
+    if (this.trackers.length > 0 && e.type !== 'ConfigApplied')
+      for (const t of this.trackers) t.touch(e.vrf, e.prefix);
     switch (e.type) {
       case 'RouteDiscovered': {
         let table = this.tables.get(e.vrf);
@@ -108,6 +112,29 @@ export class Rib {
     }
   }
 
+  /**
+   * Takes over the state of `other` (a Rib rebuilt after a failure), so that everyone holding this Rib
+   * sees the rebuilt one. `other` must not be used afterwards.
+   */
+  assign(other: Rib): void {
+    for (const t of this.trackers) t.replaced = true;
+    this.tables = other.tables;
+    this.configEvent = other.configEvent;
+    this.configVrfs = other.configVrfs;
+    this.seq = other.seq;
+    this.time = other.time;
+  }
+
+  /**
+   * Notes the prefixes that route events touch from now on, until `stop`: lets a reader that visits the
+   * RIB over several turns of the event loop bring what changed meanwhile up to date at the end.
+   */
+  trackChanges(): ChangeTracker {
+    const t = new ChangeTracker(() => (this.trackers = this.trackers.filter((x) => x !== t)));
+    this.trackers = [...this.trackers, t];
+    return t;
+  }
+
   /** The last ConfigApplied applied, if any. */
   get config(): ConfigApplied | undefined {
     return this.configEvent;
@@ -154,5 +181,26 @@ export class Rib {
   /** Every path of every VRF. */
   *allPaths(): IterableIterator<Path> {
     for (const table of this.tables.values()) for (const paths of table.byPrefix.values()) yield* paths;
+  }
+}
+
+/** Prefixes touched since a tracker opened (see Rib.trackChanges). */
+export class ChangeTracker {
+  /** vrf -> prefixes touched. */
+  readonly touched = new Map<string, Set<string>>();
+  /** Set when the Rib's state was replaced (a rebuild): what was read before is void. */
+  replaced = false;
+
+  constructor(private readonly close: () => void) {}
+
+  /** @internal */
+  touch(vrf: string, prefix: string): void {
+    let set = this.touched.get(vrf);
+    if (set === undefined) this.touched.set(vrf, (set = new Set()));
+    set.add(prefix);
+  }
+
+  stop(): void {
+    this.close();
   }
 }

@@ -8,7 +8,7 @@ import type {
 import { MemoryJournal } from '../../../src/journal/index.js';
 import type { Journal } from '../../../src/journal/index.js';
 import { Rib, replayAndFollow } from '../../../src/projections/index.js';
-import { createApiIndexes, createYoga, startApiServer } from '../../../src/api/index.js';
+import { createApiIndexes, createYoga, liveChangesOf, startApiServer } from '../../../src/api/index.js';
 import type { ApiContext, ApiOptions, ApiServer, ApiYoga } from '../../../src/api/index.js';
 import type { Clock } from '../../../src/shared/index.js';
 
@@ -101,9 +101,10 @@ export async function fixture(
   const journal = options.journal ?? new MemoryJournal(clock);
   const rib = new Rib();
   const indexes = createApiIndexes(journal, { timeline: options.timeline ?? {} });
-  const unfollow = await replayAndFollow(journal, [rib, ...indexes.projections]);
+  const { live, changes } = liveChangesOf(rib);
+  const unfollow = await replayAndFollow(journal, [live, ...indexes.projections, changes]);
   let ready = true;
-  const api: ApiContext = { journal, rib, indexes, ready: () => ready };
+  const api: ApiContext = { journal, rib, indexes, live: changes, ready: () => ready };
   const yoga = createYoga(api, options);
   return {
     journal,
