@@ -5,6 +5,7 @@
 // Run: node --import tsx --expose-gc tools/bench/flood.bench.ts   (as root; FLOOD_AFTER_S=60)
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
+import { writeHeapSnapshot } from 'node:v8';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -97,6 +98,9 @@ try {
     }
     await new Promise((r) => setTimeout(r, 50));
   }
+  // Where the memory is (FLOOD_HEAPSNAPSHOT=file): a heap snapshot right after the flood.
+  const snapshotTo = process.env['FLOOD_HEAPSNAPSHOT'];
+  if (snapshotTo !== undefined) writeHeapSnapshot(snapshotTo);
   await new Promise((r) => setTimeout(r, AFTER_S * 1000));
   const rssAfter = process.memoryUsage.rss();
   const childAfter = await childRss(daemon.observer.pid);
