@@ -296,10 +296,16 @@ export class ImportState {
           dirty = new Dirty();
           break;
         }
-        case 'link':
-          if (c.op === 'new') this.setLink(c.link, dirty);
-          else this.deleteLink(c.link.index, dirty);
+        case 'link': {
+          if (c.op === 'del') {
+            this.deleteLink(c.link.index, dirty);
+            break;
+          }
+          // The kernel repeats RTM_NEWLINK for changes we do not track: nothing to recompute then.
+          const old = this.links.get(c.link.index);
+          if (old === undefined || !sameLink(old, c.link)) this.setLink(c.link, dirty);
           break;
+        }
         case 'address':
           if (c.op === 'new') this.setAddress(c.address, dirty);
           else this.deleteAddress(c.address, dirty);

@@ -5,14 +5,12 @@
 // Run: node --import tsx --expose-gc tools/bench/flood.bench.ts   (as root; FLOOD_AFTER_S=60)
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { loadavg, tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { writeHeapSnapshot } from 'node:v8';
 import { pino } from 'pino';
 import { parseConfig } from '../../src/config/index.js';
 import { startDaemon } from '../../src/main.js';
-import { churnDevice, makeChurnLinks } from '../../test/helpers/churn.js';
-import { createNetns } from '../../test/helpers/netns.js';
+import { churnDevice } from '../../test/helpers/churn.js';
+import { inChurnLab } from './churn-lab.js';
 
 const DEVICES = 100;
 const PER_DEVICE = Number(process.env['FLOOD_PER_DEVICE'] ?? '1000');
@@ -30,10 +28,7 @@ async function childRss(pid: number | undefined): Promise<number> {
   }
 }
 
-const ns = await createNetns(undefined, { prefix: 'rjt-flood' });
-const dir = await mkdtemp(join(tmpdir(), 'rjt-flood-'));
-try {
-  await makeChurnLinks(ns, DEVICES);
+await inChurnLab('flood', DEVICES, async (ns, dir) => {
   const { config } = parseConfig('[netlink.import]\nenabled = true\ninterface-list = ["dev*"]\n');
   const daemon = await startDaemon({
     config,
@@ -97,6 +92,9 @@ try {
     }
     await new Promise((r) => setTimeout(r, 50));
   }
+  // Where the memory is (FLOOD_HEAPSNAPSHOT=file): a heap snapshot right after the flood.
+  const snapshotTo = process.env['FLOOD_HEAPSNAPSHOT'];
+  if (snapshotTo !== undefined) writeHeapSnapshot(snapshotTo);
   await new Promise((r) => setTimeout(r, AFTER_S * 1000));
   const rssAfter = process.memoryUsage.rss();
   const childAfter = await childRss(daemon.observer.pid);
@@ -116,12 +114,4 @@ try {
   console.log(
     `  RIB = kernel (${KEEP} paths) ${convergedS.toFixed(1)} s after the last operation (target ≤ 10 s); observer restarts ${restarts}`,
   );
-  console.log(
-    `  load average: ${loadavg()
-      .map((x) => x.toFixed(2))
-      .join(' ')}`,
-  );
-} finally {
-  await ns.remove();
-  await rm(dir, { recursive: true, force: true });
-}
+});

@@ -81,6 +81,24 @@ for (let i = 0; i < RUNS; i++) {
     }),
   );
 }
+// The live path under a flood: one address notification on an interface holding 1000 addresses,
+// against a link going down or up (which recomputes every address of the interface).
+const CHANGES = 2000;
+const one = addresses[5]!;
+let addressMs = 0;
+let linkMs = 0;
+for (let r = 0; r < 5; r++) {
+  addressMs += cpuMs(() => {
+    for (let i = 0; i < CHANGES; i++)
+      state.applyKernel([{ kind: 'address', op: i % 2 === 0 ? 'del' : 'new', address: one }]);
+  });
+  linkMs += cpuMs(() => {
+    for (let i = 0; i < CHANGES / 10; i++)
+      state.applyKernel([{ kind: 'link', op: 'new', link: { ...links[0]!, up: i % 2 === 1 } }]);
+  });
+}
+const perAddress = (addressMs * 1000) / (5 * CHANGES);
+const perLink = (linkMs * 1000) / ((5 * CHANGES) / 10);
 const n = DEVICES * PER_DEVICE;
 console.log(
   `reconcile scan of ${n} unchanged addresses (${DEVICES} interfaces), CPU per scan over ${RUNS} scans:`,
@@ -89,3 +107,6 @@ console.log(`  import state applyKernel:     ${stats(apply)} (target ≤ 50 ms)`
 console.log(`  IPC message v8 deserialize:   ${stats(decode)}`);
 console.log(`  fromWire (unpack addresses):  ${stats(unpack)}`);
 console.log(`  reference, prefixes from text for every address: ${stats(reference)}`);
+console.log(
+  `live: one address notification on an interface with ${PER_DEVICE} addresses ${perAddress.toFixed(1)} µs CPU; a link down/up notification (whole interface) ${perLink.toFixed(0)} µs (${(perLink / perAddress).toFixed(0)}×)`,
+);

@@ -68,7 +68,10 @@ async function assertServeAccepts(
     const r = await cli([...mapped, '--dry-run']);
     assert.equal(r.code, 0, `${what}: ${args.join(' ')} --dry-run failed:\n${r.stderr}`);
     assert.match(r.stdout, /configuration is valid/);
-    assert.equal(r.stderr, '', `${what}: no warnings about the config`);
+    // Interfaces the config names need not exist on the test machine (serve says so and waits for
+    // them); any other warning means the shipped config has a mistake.
+    const warnings = r.stderr.split('\n').filter((l) => l !== '' && !/not on this machine/.test(l));
+    assert.deepEqual(warnings, [], `${what}: no warnings about the config`);
   } finally {
     rmSync(scratch, { recursive: true, force: true });
   }
