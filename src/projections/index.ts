@@ -2,3 +2,4 @@ export * from './rib/index.js';
 export * from './replay.js';
 export * from './history/index.js';
 export * from './timeline/index.js';
+export * from './route-counts/index.js';

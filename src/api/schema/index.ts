@@ -10,6 +10,7 @@ import './journal.js';
 import './route-changes.js';
 import './admin.js';
 import './neighbor.js';
+import './route-counts.js';
 
 builder.queryType({
   description: 'VRFs, RIBs (now or at any point in history), prefix history, diffs and the journal.',
