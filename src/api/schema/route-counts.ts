@@ -121,8 +121,8 @@ export async function routeCountSeries(
   const counts = ctx.api.indexes.routeCounts;
   const now = ctx.nowMicros();
   const to = args.to ? await timeOf(ctx, args.to, now) : now;
-  // Default window: the whole journal.
-  const from = args.from ? await timeOf(ctx, args.from, to) : Math.min(counts.firstTime || to, to);
+  // Default window: the whole journal, from just before its first event (so that event is in it).
+  const from = args.from ? await timeOf(ctx, args.from, to) : Math.min((counts.firstTime || to) - 1, to);
   if (from > to) throw apiError('BAD_ARGUMENT', '`from` is after `to`');
   if (args.step != null && args.points != null) {
     throw apiError('BAD_ARGUMENT', 'give either step or points, not both');
@@ -207,5 +207,15 @@ builder.objectField(VrfRef, 'routeCountSeries', (t) =>
       "This table's route count over a window (as `routeCounts`), e.g. for an overview's small charts.",
     args: seriesArgs,
     resolve: (v, args, ctx) => routeCountSeries(ctx, v.key, args),
+  }),
+);
+
+builder.objectField(VrfRef, 'lastChange', (t) =>
+  t.field({
+    type: 'Timestamp',
+    nullable: true,
+    description:
+      "When its route count last changed (now, not at the VRF's `at`); null when it never held a route.",
+    resolve: (v, _args, ctx) => ctx.api.indexes.routeCounts.lastChange(v.key)?.time ?? null,
   }),
 );

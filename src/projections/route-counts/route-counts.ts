@@ -167,6 +167,13 @@ export class RouteCountSeries {
     return this.vrfs.get(vrf)?.buckets.length ?? 0;
   }
 
+  /** Seq and time of the VRF's last route count change, if any. */
+  lastChange(vrf: string): { seq: number; time: number } | undefined {
+    const buckets = this.vrfs.get(vrf)?.buckets;
+    const last = buckets?.[buckets.length - 1];
+    return last && { seq: last.lastSeq, time: last.lastTime };
+  }
+
   /** Markers with from < time <= to, oldest first. */
   markers(from: number, to: number): ChartMarker[] {
     return this.markerList.filter((m) => m.time > from && m.time <= to);

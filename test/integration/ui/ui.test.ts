@@ -1,0 +1,225 @@
+// The operator page (/ui) in Debian's headless Chromium, driven by playwright-core (which downloads no
+// browser), against the real daemon importing from a test namespace: the overview's counts, a chart
+// with the number of points asked, a click on a point showing the RIB at that seq, a prefix's timeline
+// with the flap the test made, the live feed showing an address added during the test within a
+// second, and no request leaving 127.0.0.1. Screenshots of each page go to test-artifacts/ui/.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { access, constants, mkdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import { chromium } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
+import { startApiServer } from '../../../src/api/index.js';
+import { kubelbConfig } from '../../helpers/configs.js';
+import { has, runDaemon } from '../../helpers/daemon.js';
+import { scaled } from '../../helpers/deadline.js';
+import { createNetns } from '../../helpers/netns.js';
+
+const CHROMIUM = process.env['CHROMIUM'] ?? '/usr/bin/chromium';
+const ARTIFACTS = new URL('../../../test-artifacts/ui/', import.meta.url).pathname;
+/** Flags for root on a machine without internet (playwright adds --headless and its own profile). */
+const FLAGS = [
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+  '--disable-features=AutofillServerCommunication',
+];
+
+interface Gql<T> {
+  data?: T;
+  errors?: unknown[];
+}
+
+test('/ui: overview counts, chart points, RIB at a clicked point, a flap on the timeline, live feed, nothing leaves 127.0.0.1', async (t) => {
+  await access(CHROMIUM, constants.X_OK).catch(() =>
+    assert.fail(`${CHROMIUM} is not installed: this test needs Debian's chromium (.ci/run installs it)`),
+  );
+  await mkdir(ARTIFACTS, { recursive: true });
+  t.diagnostic(`screenshots in ${ARTIFACTS}`);
+
+  const ns = await createNetns(t);
+  for (const d of ['kubelb0', 'eth1']) await ns.addVeth(d, `${d}p`);
+  for (const d of ['kubelb0', 'eth1']) await ns.waitOperUp(d);
+  await ns.addAddress('kubelb0', '192.0.2.10/32');
+  await ns.addAddress('kubelb0', '192.0.2.11/32');
+  await ns.addAddress('kubelb0', '2001:db8::10/128', { nodad: true });
+  await ns.addAddress('eth1', '10.1.0.1/24');
+  await ns.addAddress('eth1', '10.2.0.1/24');
+  const d = await runDaemon(t, ns, kubelbConfig());
+  await d.until(has('+ customer-a 10.2.0.0/24 eth1'), 'the initial table', scaled(10_000));
+  await d.until(has('+ global 2001:db8::10/128 kubelb0'), 'the IPv6 host route', scaled(10_000));
+  // A flap of 10.1.0.0/24: gone (address removed), then back.
+  await ns.delAddress('eth1', '10.1.0.1/24');
+  await d.until(has('- customer-a 10.1.0.0/24 eth1 address-removed'), 'the withdrawal', scaled(10_000));
+  await ns.addAddress('eth1', '10.1.0.1/24');
+  await d.until(
+    (seen) =>
+      seen.filter((e) => e.event.type === 'RouteDiscovered' && e.event.prefix === '10.1.0.0/24').length === 2,
+    'the return',
+    scaled(10_000),
+  );
+
+  const daemon = d.daemon;
+  const server = await startApiServer(
+    { journal: daemon.journal, rib: daemon.rib, indexes: daemon.indexes, ready: () => daemon.ready },
+    { listen: '127.0.0.1:0' },
+  );
+  t.after(() => server.close());
+  const origin = new URL(server.url).origin;
+  const gql = async <T>(query: string): Promise<T> => {
+    const r = (await (
+      await fetch(server.url, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ query }),
+      })
+    ).json()) as Gql<T>;
+    assert.equal(r.errors, undefined, JSON.stringify(r.errors));
+    return r.data!;
+  };
+  // The page's indexes follow the journal in the background: wait until they hold the flap.
+  await gql('{ journal { headSeq } }');
+  const head = daemon.journal.head();
+  const { waitFor } = await import('../../helpers/deadline.js');
+  await waitFor(
+    () => daemon.indexes.timeline.seq >= head && daemon.indexes.routeCounts.seq >= head,
+    'indexes caught up',
+  );
+
+  let browser: Browser | undefined;
+  try {
+    browser = await chromium.launch({ executablePath: CHROMIUM, args: FLAGS, timeout: scaled(30_000) });
+    const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+    const requested: string[] = [];
+    const problems: string[] = [];
+    context.on('request', (r) => requested.push(r.url()));
+    const page: Page = await context.newPage();
+    page.on('pageerror', (e) => problems.push(`exception: ${e.message}`));
+    page.on('console', (m) => {
+      if (m.type() === 'error') problems.push(`console: ${m.text()}`);
+    });
+    page.setDefaultTimeout(scaled(10_000));
+    const shot = (name: string): Promise<Buffer> =>
+      page.screenshot({ path: join(ARTIFACTS, `${name}.png`), fullPage: true });
+
+    // Overview: every table with its counts.
+    await page.goto(`${origin}/ui#/`);
+    await page.waitForSelector('body[data-view="overview"]');
+    const counts = await page.$$eval('#tables tbody tr', (rows) =>
+      rows.map((r) => [
+        r.getAttribute('data-vrf'),
+        ...['ipv4', 'ipv6', 'total'].map((f) => r.querySelector(`[data-family="${f}"]`)?.textContent),
+      ]),
+    );
+    assert.deepEqual(counts, [
+      ['customer-a', '2', '0', '2'],
+      ['global', '2', '1', '3'],
+    ]);
+    assert.equal(await page.locator('#tables .spark canvas').count(), 2, 'a small chart per table');
+    await shot('overview');
+
+    // A table's page: the chart has as many points as asked.
+    await page.goto(`${origin}/ui#/table/customer-a?points=37&window=all`);
+    await page.waitForSelector('body[data-view="table"]');
+    const chart = await page.evaluate(() => {
+      const c = (
+        window as unknown as {
+          ribjournal: { charts: Record<string, { u: { data: number[][] }; points: { seq: string }[] }> };
+        }
+      ).ribjournal.charts['table']!;
+      return { n: c.u.data[0]!.length, seqs: c.points.map((p) => p.seq) };
+    });
+    assert.equal(chart.n, 37);
+    await page.waitForSelector('#changes table');
+    await shot('table');
+
+    // Click a point (a real mouse click where uPlot draws it): the RIB at that point's seq shows.
+    const index = chart.seqs.findIndex((s) => s !== '0');
+    assert.ok(index >= 0, `a point after the first change: ${chart.seqs.join(' ')}`);
+    const where = await page.evaluate((i) => {
+      const c = (
+        window as unknown as {
+          ribjournal: {
+            charts: Record<
+              string,
+              {
+                u: {
+                  data: number[][];
+                  over: HTMLElement;
+                  valToPos(v: number, s: string): number;
+                  bbox: { height: number };
+                };
+              }
+            >;
+          };
+        }
+      ).ribjournal.charts['table']!;
+      const r = c.u.over.getBoundingClientRect();
+      return { x: r.left + c.u.valToPos(c.u.data[0]![i]!, 'x'), y: r.top + r.height / 2 };
+    }, index);
+    await page.mouse.move(where.x, where.y);
+    await page.mouse.click(where.x, where.y);
+    const seq = chart.seqs[index]!;
+    await page.waitForSelector(`#point-detail[data-seq="${seq}"] table.rib-table[data-seq="${seq}"] tbody`);
+    const shown = await page.$$eval(`#point-detail table.rib-table tbody tr`, (rows) =>
+      rows.map((r) => `${r.children[0]?.textContent} ${r.children[1]?.textContent}`),
+    );
+    const then = await gql<{ rib: { nodes: { prefix: string; interface: string }[] } }>(
+      `{ rib(vrf: "customer-a", at: "${seq}", first: 50) { nodes { prefix interface } } }`,
+    );
+    assert.deepEqual(
+      shown,
+      then.rib.nodes.map((p) => `${p.prefix} ${p.interface}`),
+    );
+    await shot('table-point');
+
+    // The prefix's page: the flap is on the timeline, with its reason on hover.
+    await page.goto(`${origin}/ui#/prefix/customer-a/${encodeURIComponent('10.1.0.0/24')}`);
+    await page.waitForSelector('body[data-view="prefix"]');
+    assert.equal(await page.textContent('#flap-count'), '1');
+    const bands = await page.$$eval('#timeline rect[data-interface="eth1"]', (rects) =>
+      rects.map((r) => `${r.getAttribute('class')}: ${r.querySelector('title')?.textContent ?? ''}`),
+    );
+    assert.equal(bands.filter((b) => b.startsWith('present')).length, 2, bands.join('\n'));
+    assert.ok(
+      bands.some((b) => b.startsWith('absent') && b.includes('vanished: address-removed')),
+      bands.join('\n'),
+    );
+    await shot('prefix');
+
+    // Live: an address added now shows within a second.
+    await page.goto(`${origin}/ui#/live`);
+    await page.waitForFunction(
+      () =>
+        (window as unknown as { ribjournal: { live: { status: string } } }).ribjournal.live.status === 'live',
+    );
+    const started = Date.now();
+    await ns.addAddress('eth1', '10.3.0.1/24');
+    await page.waitForSelector('#feed tbody tr:has-text("10.3.0.0/24")', { timeout: scaled(1000) });
+    t.diagnostic(`live feed showed the new address after ${Date.now() - started} ms`);
+    await shot('live');
+
+    // Journal: the head seq as the API says.
+    await page.goto(`${origin}/ui#/journal`);
+    await page.waitForSelector('body[data-view="journal"]');
+    const headNow = await gql<{ journal: { headSeq: string } }>('{ journal { headSeq } }');
+    assert.equal(await page.textContent('[data-field="headSeq"]'), headNow.journal.headSeq);
+    await shot('journal');
+
+    const outside = requested.filter(
+      (u) => !/^(?:data|blob|about):/.test(u) && new URL(u).hostname !== '127.0.0.1',
+    );
+    assert.deepEqual(outside, [], 'the page made requests outside 127.0.0.1');
+    assert.ok(
+      requested.some((u) => u === `${origin}/ui/uplot.js`),
+      'uPlot came from the daemon',
+    );
+    assert.deepEqual(problems, [], 'the page logged errors');
+  } finally {
+    await browser?.close();
+  }
+});
