@@ -29,6 +29,10 @@ const FLAGS = [
   '--disable-features=AutofillServerCommunication',
 ];
 
+interface LivePage {
+  ribjournal: { live: { status: string; drop(): void } };
+}
+
 interface Gql<T> {
   data?: T;
   errors?: unknown[];
@@ -201,6 +205,25 @@ test('/ui: overview counts, chart points, RIB at a clicked point, a flap on the 
     await ns.addAddress('eth1', '10.3.0.1/24');
     await page.waitForSelector('#feed tbody tr:has-text("10.3.0.0/24")', { timeout: scaled(1000) });
     t.diagnostic(`live feed showed the new address after ${Date.now() - started} ms`);
+    // The stream breaks and the network stays down while a route changes: after the reconnect the
+    // feed resumes after the last seq it saw, so the change shows, once, with no gap.
+    await context.setOffline(true);
+    await page.evaluate(() => (window as unknown as LivePage).ribjournal.live.drop());
+    await page.waitForFunction(() => (window as unknown as LivePage).ribjournal.live.status === 'down');
+    await ns.addAddress('eth1', '10.4.0.1/24');
+    await d.until(has('+ customer-a 10.4.0.0/24 eth1'), 'the change while offline', scaled(10_000));
+    await context.setOffline(false);
+    await page.waitForSelector('#feed tbody tr:has-text("10.4.0.0/24")', { timeout: scaled(10_000) });
+    const feedSeqs = await page.$$eval('#feed tbody tr', (rows) =>
+      rows.map((r) => Number(r.getAttribute('data-seq'))),
+    );
+    const journaled = d.seen
+      .filter((e) => e.seq > Math.min(...feedSeqs) && e.event.type !== 'ConfigApplied')
+      .map((e) => e.seq);
+    assert.deepEqual(
+      [...feedSeqs].sort((a, b) => a - b),
+      [Math.min(...feedSeqs), ...journaled],
+    );
     await shot('live');
 
     // Journal: the head seq as the API says.
