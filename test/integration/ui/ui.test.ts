@@ -233,6 +233,24 @@ test('/ui: overview counts, chart points, RIB at a clicked point, a flap on the 
     assert.equal(await page.textContent('[data-field="headSeq"]'), headNow.journal.headSeq);
     await shot('journal');
 
+    // With a token: reading on loopback is open, a wrong token is refused with a message saying so, the
+    // right one (typed in the page's token field, kept in sessionStorage) works.
+    const guarded = await startApiServer(
+      { journal: daemon.journal, rib: daemon.rib, indexes: daemon.indexes, ready: () => daemon.ready },
+      { listen: '127.0.0.1:0', auth: { token: 's3cret-token' } },
+    );
+    t.after(() => guarded.close());
+    await page.goto(`${new URL(guarded.url).origin}/ui#/`);
+    await page.waitForSelector('body[data-view="overview"] #tables tr[data-vrf="customer-a"]');
+    await page.fill('#token', 'wrong-token');
+    await page.click('#token-form button');
+    await page.waitForSelector('body[data-view="error"]');
+    assert.match((await page.textContent('#banner')) ?? '', /wrong token.*enter the API token/);
+    await page.fill('#token', 's3cret-token');
+    await page.click('#token-form button');
+    await page.waitForSelector('body[data-view="overview"] #tables tr[data-vrf="customer-a"]');
+    assert.equal(await page.evaluate(() => sessionStorage.getItem('ribjournal.token')), 's3cret-token');
+
     const outside = requested.filter(
       (u) => !/^(?:data|blob|about):/.test(u) && new URL(u).hostname !== '127.0.0.1',
     );
@@ -241,7 +259,12 @@ test('/ui: overview counts, chart points, RIB at a clicked point, a flap on the 
       requested.some((u) => u === `${origin}/ui/uplot.js`),
       'uPlot came from the daemon',
     );
-    assert.deepEqual(problems, [], 'the page logged errors');
+    // The wrong token's 401 is logged by the browser itself; anything else is a problem.
+    assert.deepEqual(
+      problems.filter((p) => !p.includes('status of 401')),
+      [],
+      'the page logged errors',
+    );
   } finally {
     await browser?.close();
   }
