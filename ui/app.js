@@ -166,7 +166,7 @@ function countChart(name, el, series, { small = false, width, height, onPick } =
             stroke: '#2563eb',
             width: 1.5,
             fill: 'rgba(37,99,235,0.10)',
-            paths: uPlot.paths.stepped({ align: 1 }),
+            paths: uPlot.paths.stepped({ align: -1 }),
           },
         ]
       : [
@@ -176,10 +176,23 @@ function countChart(name, el, series, { small = false, width, height, onPick } =
             stroke: '#2563eb',
             width: 2,
             fill: 'rgba(37,99,235,0.08)',
-            paths: uPlot.paths.stepped({ align: 1 }),
+            paths: uPlot.paths.stepped({ align: -1 }),
           },
-          { label: 'min', stroke: '#dc2626', width: 1, dash: [4, 4] },
-          { label: 'max', stroke: '#16a34a', width: 1, dash: [4, 4] },
+          // Lowest and highest count between two points: a dip shorter than the step shows here.
+          {
+            label: 'min',
+            stroke: '#dc2626',
+            width: 1,
+            dash: [4, 4],
+            paths: uPlot.paths.stepped({ align: -1 }),
+          },
+          {
+            label: 'max',
+            stroke: '#16a34a',
+            width: 1,
+            dash: [4, 4],
+            paths: uPlot.paths.stepped({ align: -1 }),
+          },
         ],
     axes: small ? [{ show: false }, { show: false }] : [{}, { size: 60 }],
     legend: { show: !small },
