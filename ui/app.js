@@ -92,7 +92,7 @@ function ago(t) {
 }
 
 function shortTime(t) {
-  return t ? t.replace('T', ' ').replace(/\.\d+Z$/, 'Z') : '—';
+  return t ? t.replace('T', ' ').replace(/(\.\d{3})\d*Z$/, '$1Z') : '—';
 }
 
 function bytes(n) {
@@ -207,7 +207,7 @@ function countChart(name, el, series, { small = false, width, height, onPick } =
     u.over.style.cursor = 'pointer';
     u.over.addEventListener('click', () => {
       const idx = u.cursor.idx;
-      if (idx !== null && idx !== undefined && pts[idx]) onPick(pts[idx]);
+      if (idx !== null && idx !== undefined && pts[idx]) onPick(pts[idx], pts[idx - 1]);
     });
   }
   return u;
@@ -385,7 +385,7 @@ function ribPanel(vrf, { at } = {}) {
   return box;
 }
 
-async function pointDetail(vrf, point, box) {
+async function pointDetail(vrf, point, prev, box) {
   box.replaceChildren(h('p', { class: 'muted' }, `Loading the RIB at seq ${point.seq}…`));
   try {
     const d = await gql(
@@ -432,29 +432,71 @@ async function pointDetail(vrf, point, box) {
           list(diff.removed, 'removed', '−'),
         ),
       ),
+      // What changed between the previous point and this one (the minute before the pager went off).
+      prev
+        ? changesPanel(
+            vrf,
+            prev.seq,
+            point.seq,
+            `Changes between ${shortTime(prev.time)} and ${shortTime(point.time)}`,
+          )
+        : '',
     );
   } catch (err) {
     box.replaceChildren(h('p', { class: 'removed' }, explain(err)));
   }
 }
 
-async function changesPanel(vrf, series, box) {
-  const d = await gql(
-    `query($after: Seq, $vrf: String) { events(after: $after, first: 200, filter: { vrf: $vrf }) {
-      nodes { seq time type prefix interface reason } pageInfo { hasNextPage endCursor } } }`,
-    { after: series.fromSeq, vrf },
-  );
-  const toSeq = Number(series.toSeq);
-  const rows = d.events.nodes.filter((e) => Number(e.seq) <= toSeq);
-  box.replaceChildren(
-    h(
-      'h2',
-      {},
-      `Changes in the window (${rows.length}${d.events.pageInfo.hasNextPage && rows.length === d.events.nodes.length ? '+, the first shown' : ''})`,
-    ),
+/** The VRF's route events in (afterSeq, toSeq], oldest first, a page at a time ("more" loads the next). */
+function changesPanel(vrf, afterSeq, toSeq, title) {
+  const box = h('div', { class: 'changes' });
+  const tbody = h('tbody');
+  const heading = h('h2', {}, title);
+  const more = h('button', { hidden: true }, 'more');
+  let shown = 0;
+  let after = afterSeq;
+  const load = async () => {
+    more.hidden = true;
+    try {
+      const d = await gql(
+        `query($after: Seq, $vrf: String) { events(after: $after, first: 200, filter: { vrf: $vrf }) {
+          nodes { seq time type prefix interface reason } pageInfo { hasNextPage endCursor } } }`,
+        { after, vrf },
+      );
+      const rows = d.events.nodes.filter((e) => Number(e.seq) <= Number(toSeq));
+      for (const e of rows) {
+        tbody.append(
+          h(
+            'tr',
+            { 'data-seq': e.seq },
+            h('td', { class: 'num' }, e.seq),
+            h('td', {}, shortTime(e.time)),
+            h(
+              'td',
+              { class: e.type === 'RouteDiscovered' ? 'added' : 'removed' },
+              e.type === 'RouteDiscovered' ? 'discovered' : 'vanished',
+            ),
+            h('td', {}, prefixLink(vrf, e.prefix)),
+            h('td', {}, e.interface),
+            h('td', {}, e.reason ?? ''),
+          ),
+        );
+      }
+      shown += rows.length;
+      after = d.events.pageInfo.endCursor;
+      const beyond = rows.length < d.events.nodes.length;
+      more.hidden = !d.events.pageInfo.hasNextPage || beyond;
+      heading.textContent = `${title} (${shown}${more.hidden ? '' : '+'})`;
+    } catch (err) {
+      box.append(h('p', { class: 'removed' }, explain(err)));
+    }
+  };
+  more.addEventListener('click', () => void load());
+  box.append(
+    heading,
     h(
       'table',
-      { class: 'changes' },
+      {},
       h(
         'thead',
         {},
@@ -469,31 +511,12 @@ async function changesPanel(vrf, series, box) {
           h('th', {}, 'Reason'),
         ),
       ),
-      h(
-        'tbody',
-        {},
-        rows
-          .slice()
-          .reverse()
-          .map((e) =>
-            h(
-              'tr',
-              {},
-              h('td', { class: 'num' }, e.seq),
-              h('td', {}, shortTime(e.time)),
-              h(
-                'td',
-                { class: e.type === 'RouteDiscovered' ? 'added' : 'removed' },
-                e.type === 'RouteDiscovered' ? 'discovered' : 'vanished',
-              ),
-              h('td', {}, prefixLink(vrf, e.prefix)),
-              h('td', {}, e.interface),
-              h('td', {}, e.reason ?? ''),
-            ),
-          ),
-      ),
+      tbody,
     ),
+    h('div', { class: 'pager' }, more),
   );
+  void load();
+  return box;
 }
 
 async function tableView(vrf, params) {
@@ -538,8 +561,12 @@ async function tableView(vrf, params) {
     h('h2', {}, 'RIB now'),
     ribPanel(vrf),
   );
-  countChart('table', chartBox, d.routeCounts, { onPick: (p) => void pointDetail(vrf, p, detail) });
-  await changesPanel(vrf, d.routeCounts, changes);
+  countChart('table', chartBox, d.routeCounts, {
+    onPick: (p, prev) => void pointDetail(vrf, p, prev, detail),
+  });
+  changes.append(
+    changesPanel(vrf, d.routeCounts.fromSeq, d.routeCounts.toSeq, 'Changes in the window, oldest first'),
+  );
 }
 
 /** Present/absent bands per interface from a prefix's history (oldest first). */
