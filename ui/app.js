@@ -105,6 +105,25 @@ function bytes(n) {
   return `${n.toFixed(i === 0 ? 0 : 1)} ${units[i]}`;
 }
 
+/** A table head: each column a title, or [title, class]. */
+function thead(...cols) {
+  return h(
+    'thead',
+    {},
+    h(
+      'tr',
+      {},
+      cols.map((c) => (Array.isArray(c) ? h('th', { class: c[1] }, c[0]) : h('th', {}, c))),
+    ),
+  );
+}
+
+/** The cell saying what a route event did. */
+function changeCell(type) {
+  const found = type === 'RouteDiscovered' || type === 'DISCOVERED';
+  return h('td', { class: found ? 'added' : 'removed' }, found ? 'discovered' : 'vanished');
+}
+
 const tableLink = (vrf) => h('a', { href: `#/table/${encodeURIComponent(vrf)}` }, vrf);
 const prefixLink = (vrf, prefix) =>
   h(
@@ -259,21 +278,7 @@ async function overview() {
     h(
       'table',
       { id: 'tables' },
-      h(
-        'thead',
-        {},
-        h(
-          'tr',
-          {},
-          h('th', {}, 'Table'),
-          h('th', {}, 'RD'),
-          h('th', { class: 'num' }, 'IPv4'),
-          h('th', { class: 'num' }, 'IPv6'),
-          h('th', { class: 'num' }, 'Total'),
-          h('th', {}, 'Last change'),
-          h('th', {}, 'Route count'),
-        ),
-      ),
+      thead('Table', 'RD', ['IPv4', 'num'], ['IPv6', 'num'], ['Total', 'num'], 'Last change', 'Route count'),
       h(
         'tbody',
         {},
@@ -332,19 +337,7 @@ function ribPanel(vrf, { at } = {}) {
         h(
           'table',
           { class: 'rib-table', 'data-seq': r.seq },
-          h(
-            'thead',
-            {},
-            h(
-              'tr',
-              {},
-              h('th', {}, 'Prefix'),
-              h('th', {}, 'Interface'),
-              h('th', {}, 'Next hop'),
-              h('th', {}, 'Best'),
-              h('th', {}, 'Since'),
-            ),
-          ),
+          thead('Prefix', 'Interface', 'Next hop', 'Best', 'Since'),
           h(
             'tbody',
             {},
@@ -471,11 +464,7 @@ function changesPanel(vrf, afterSeq, toSeq, title) {
             { 'data-seq': e.seq },
             h('td', { class: 'num' }, e.seq),
             h('td', {}, shortTime(e.time)),
-            h(
-              'td',
-              { class: e.type === 'RouteDiscovered' ? 'added' : 'removed' },
-              e.type === 'RouteDiscovered' ? 'discovered' : 'vanished',
-            ),
+            changeCell(e.type),
             h('td', {}, prefixLink(vrf, e.prefix)),
             h('td', {}, e.interface),
             h('td', {}, e.reason ?? ''),
@@ -494,25 +483,7 @@ function changesPanel(vrf, afterSeq, toSeq, title) {
   more.addEventListener('click', () => void load());
   box.append(
     heading,
-    h(
-      'table',
-      {},
-      h(
-        'thead',
-        {},
-        h(
-          'tr',
-          {},
-          h('th', { class: 'num' }, 'Seq'),
-          h('th', {}, 'Time'),
-          h('th', {}, 'Change'),
-          h('th', {}, 'Prefix'),
-          h('th', {}, 'Interface'),
-          h('th', {}, 'Reason'),
-        ),
-      ),
-      tbody,
-    ),
+    h('table', {}, thead(['Seq', 'num'], 'Time', 'Change', 'Prefix', 'Interface', 'Reason'), tbody),
     h('div', { class: 'pager' }, more),
   );
   void load();
@@ -679,19 +650,7 @@ async function prefixView(vrf, prefix) {
     h(
       'table',
       {},
-      h(
-        'thead',
-        {},
-        h(
-          'tr',
-          {},
-          h('th', { class: 'num' }, 'Seq'),
-          h('th', {}, 'Time'),
-          h('th', {}, 'Change'),
-          h('th', {}, 'Interface'),
-          h('th', {}, 'Address / reason'),
-        ),
-      ),
+      thead(['Seq', 'num'], 'Time', 'Change', 'Interface', 'Address / reason'),
       h(
         'tbody',
         {},
@@ -704,11 +663,7 @@ async function prefixView(vrf, prefix) {
               {},
               h('td', { class: 'num' }, e.seq),
               h('td', {}, shortTime(e.time)),
-              h(
-                'td',
-                { class: e.type === 'RouteDiscovered' ? 'added' : 'removed' },
-                e.type === 'RouteDiscovered' ? 'discovered' : 'vanished',
-              ),
+              changeCell(e.type),
               h('td', {}, e.interface),
               h('td', { class: 'mono' }, e.address ?? e.reason ?? ''),
             ),
@@ -754,21 +709,7 @@ async function liveView() {
     h(
       'table',
       { class: 'feed', id: 'feed' },
-      h(
-        'thead',
-        {},
-        h(
-          'tr',
-          {},
-          h('th', { class: 'num' }, 'Seq'),
-          h('th', {}, 'Time'),
-          h('th', {}, 'Change'),
-          h('th', {}, 'Table'),
-          h('th', {}, 'Prefix'),
-          h('th', {}, 'Interface'),
-          h('th', {}, 'Next hop / reason'),
-        ),
-      ),
+      thead(['Seq', 'num'], 'Time', 'Change', 'Table', 'Prefix', 'Interface', 'Next hop / reason'),
       tbody,
     ),
   );
@@ -828,11 +769,7 @@ async function liveView() {
               { class: 'new', 'data-seq': c.seq },
               h('td', { class: 'num' }, c.seq),
               h('td', {}, shortTime(c.time)),
-              h(
-                'td',
-                { class: c.withdrawn || c.type === 'VANISHED' ? 'removed' : 'added' },
-                c.type === 'VANISHED' ? 'vanished' : 'discovered',
-              ),
+              changeCell(c.type),
               h('td', {}, tableLink(c.vrf)),
               h('td', {}, prefixLink(c.vrf, c.path.prefix)),
               h('td', {}, c.path.interface),
@@ -903,18 +840,7 @@ async function journalView() {
     h(
       'table',
       { id: 'markers' },
-      h(
-        'thead',
-        {},
-        h(
-          'tr',
-          {},
-          h('th', { class: 'num' }, 'Seq'),
-          h('th', {}, 'Time'),
-          h('th', {}, 'Event'),
-          h('th', {}, 'Detail'),
-        ),
-      ),
+      thead(['Seq', 'num'], 'Time', 'Event', 'Detail'),
       h(
         'tbody',
         {},

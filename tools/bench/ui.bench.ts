@@ -13,8 +13,9 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import type { JournalEvent } from '../../src/events/index.js';
 import type { ApiContext } from '../../src/api/index.js';
+import { CHROMIUM, CHROMIUM_FLAGS } from '../../test/helpers/chromium.js';
+import { rnd, stats, vrfName, writeFlapJournal } from './flap-journal.js';
 
 process.env['NODE_ENV'] ??= 'production';
 const { openLevelJournal } = await import('../../src/journal/index.js');
@@ -29,39 +30,8 @@ const PREFIXES = Number(process.env['BENCH_PREFIXES'] ?? 1000);
 const EVENTS = Number(process.env['BENCH_EVENTS'] ?? 1_000_000);
 const DAYS = Number(process.env['BENCH_DAYS'] ?? 14);
 const FLAP_BATCH = 20;
-const CHROMIUM = process.env['CHROMIUM'] ?? '/usr/bin/chromium';
-
-function stats(xs: number[]): string {
-  const s = [...xs].sort((a, b) => a - b);
-  const q = (p: number): number => s[Math.min(s.length - 1, Math.floor(p * s.length))]!;
-  return `median ${q(0.5).toFixed(2)} ms, p99 ${q(0.99).toFixed(2)} ms, max ${s[s.length - 1]!.toFixed(2)} ms (n=${s.length})`;
-}
 
 const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[xs.length >> 1]!;
-
-let rng = 12345;
-const rnd = (n: number): number => {
-  rng = (rng * 1103515245 + 12345) % 2 ** 31;
-  return rng % n;
-};
-const vrfName = (v: number): string => `vrf-${String(v).padStart(3, '0')}`;
-const prefixOf = (p: number): string => `10.${p >> 8}.${p & 255}.0/24`;
-
-function path(v: number, p: number, up: boolean): JournalEvent {
-  const prefix = prefixOf(p);
-  const vrf = vrfName(v);
-  return up
-    ? {
-        type: 'RouteDiscovered',
-        vrf,
-        family: 'ipv4',
-        prefix,
-        interface: `eth${v}`,
-        ifindex: 10 + v,
-        address: prefix.replace('0/24', '1'),
-      }
-    : { type: 'RouteVanished', vrf, family: 'ipv4', prefix, interface: `eth${v}`, reason: 'address-removed' };
-}
 
 async function main(): Promise<void> {
   const dir = await mkdtemp(join(tmpdir(), 'ribjournal-bench-ui-'));
@@ -76,40 +46,12 @@ async function main(): Promise<void> {
       `building a ${EVENTS}-event journal over ${DAYS} days: ${VRFS} VRFs x ${PREFIXES} prefixes, then flaps`,
     );
     let t = performance.now();
-    const vrfs = Array.from({ length: VRFS }, (_, v) => ({
-      name: vrfName(v),
-      rd: `65000:${v + 1}`,
-      importRts: [`65000:${v + 1}`],
-      exportRts: [`65000:${v + 1}`],
-      label: 0,
-      interfaces: [`eth${v}`],
-    }));
-    await journal.append([{ type: 'ConfigApplied', configVersion: 1, vrfs, neighbors: [] }]);
-    const up = Array.from({ length: VRFS }, () => new Uint8Array(PREFIXES).fill(1));
-    let batch: JournalEvent[] = [];
-    let written = 1;
-    const flush = async (): Promise<void> => {
-      if (batch.length === 0) return;
-      await journal.append(batch);
-      written += batch.length;
-      batch = [];
-    };
-    for (let v = 0; v < VRFS; v++) {
-      for (let p = 0; p < PREFIXES; p++) {
-        batch.push(path(v, p, true));
-        if (batch.length === 2000) await flush();
-      }
-    }
-    await flush();
-    while (written + batch.length < EVENTS) {
-      const v = rnd(VRFS);
-      const p = rnd(PREFIXES);
-      const isUp = up[v]![p] === 1;
-      batch.push(path(v, p, !isUp));
-      up[v]![p] = isUp ? 0 : 1;
-      if (batch.length === FLAP_BATCH) await flush();
-    }
-    await flush();
+    await writeFlapJournal(journal, {
+      vrfs: VRFS,
+      prefixes: PREFIXES,
+      events: EVENTS,
+      flapBatch: FLAP_BATCH,
+    });
     console.log(
       `  journal written: ${journal.head()} events in ${((performance.now() - t) / 1000).toFixed(1)} s`,
     );
@@ -228,15 +170,7 @@ async function main(): Promise<void> {
     const { chromium } = await import('playwright-core');
     const browser = await chromium.launch({
       executablePath: CHROMIUM,
-      args: [
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-quic',
-        '--no-first-run',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-      ],
+      args: CHROMIUM_FLAGS,
     });
     try {
       const paints: number[] = [];

@@ -10,24 +10,13 @@ import { join } from 'node:path';
 import { chromium } from 'playwright-core';
 import type { Browser, Page } from 'playwright-core';
 import { startApiServer } from '../../../src/api/index.js';
+import { CHROMIUM, CHROMIUM_FLAGS } from '../../helpers/chromium.js';
 import { kubelbConfig } from '../../helpers/configs.js';
 import { has, runDaemon } from '../../helpers/daemon.js';
-import { scaled } from '../../helpers/deadline.js';
+import { scaled, waitFor } from '../../helpers/deadline.js';
 import { createNetns } from '../../helpers/netns.js';
 
-const CHROMIUM = process.env['CHROMIUM'] ?? '/usr/bin/chromium';
 const ARTIFACTS = new URL('../../../test-artifacts/ui/', import.meta.url).pathname;
-/** Flags for root on a machine without internet (playwright adds --headless and its own profile). */
-const FLAGS = [
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-  '--disable-features=AutofillServerCommunication',
-];
 
 interface LivePage {
   ribjournal: { live: { status: string; drop(): void } };
@@ -88,7 +77,6 @@ test('/ui: overview counts, chart points, RIB at a clicked point, a flap on the 
   // The page's indexes follow the journal in the background: wait until they hold the flap.
   await gql('{ journal { headSeq } }');
   const head = daemon.journal.head();
-  const { waitFor } = await import('../../helpers/deadline.js');
   await waitFor(
     () => daemon.indexes.timeline.seq >= head && daemon.indexes.routeCounts.seq >= head,
     'indexes caught up',
@@ -96,7 +84,11 @@ test('/ui: overview counts, chart points, RIB at a clicked point, a flap on the 
 
   let browser: Browser | undefined;
   try {
-    browser = await chromium.launch({ executablePath: CHROMIUM, args: FLAGS, timeout: scaled(30_000) });
+    browser = await chromium.launch({
+      executablePath: CHROMIUM,
+      args: CHROMIUM_FLAGS,
+      timeout: scaled(30_000),
+    });
     const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
     const requested: string[] = [];
     const problems: string[] = [];
