@@ -16,7 +16,7 @@ import { performance } from 'node:perf_hooks';
 import { Worker } from 'node:worker_threads';
 import type { JournalEvent } from '../../src/events/index.js';
 import type { ApiContext } from '../../src/api/index.js';
-import { path, rnd, stats, vrfName, writeFlapJournal } from './flap-journal.js';
+import { path, inProcessQuery, rnd, stats, vrfName, writeFlapJournal } from './flap-journal.js';
 
 process.env['NODE_ENV'] ??= 'production';
 const { openLevelJournal } = await import('../../src/journal/index.js');
@@ -67,19 +67,7 @@ async function main(): Promise<void> {
     );
     const api: ApiContext = { journal, rib, indexes, ready: () => true };
     const yoga = createYoga(api);
-    const gql = async (
-      query: string,
-      variables: Record<string, unknown>,
-    ): Promise<Record<string, unknown>> => {
-      const res = await yoga.fetch('http://bench/graphql', {
-        method: 'POST',
-        headers: { 'content-type': 'application/json' },
-        body: JSON.stringify({ query, variables }),
-      });
-      const body = (await res.json()) as { data?: Record<string, unknown>; errors?: unknown };
-      if (body.errors) throw new Error(JSON.stringify(body.errors));
-      return body.data!;
-    };
+    const gql = inProcessQuery(yoga);
     const PAGE = `query($vrf: String!, $at: SeqOrTime) { rib(vrf: $vrf, first: 1000, at: $at) { seq totalCount pageInfo { hasNextPage endCursor }
       edges { cursor node { vrf family prefix interface ifindex address nlri rd exportRts discovered seq best } } } }`;
 

@@ -1,5 +1,7 @@
 // What the API and UI benchmarks share: a journal of VRFS x PREFIXES paths, then random flaps up to a
-// number of events; a seeded random source (same sequence every run); and the figures' format.
+// number of events; a seeded random source (same sequence every run); queries through yoga in-process;
+// and the figures' format.
+import type { ApiYoga } from '../../src/api/index.js';
 import type { JournalEvent } from '../../src/events/index.js';
 import type { Journal } from '../../src/journal/index.js';
 
@@ -81,4 +83,20 @@ export async function writeFlapJournal(
   }
   await flush();
   return up;
+}
+
+/** A function running a GraphQL query in-process through `yoga`; throws on errors. */
+export function inProcessQuery(
+  yoga: ApiYoga,
+): (query: string, variables: Record<string, unknown>) => Promise<Record<string, unknown>> {
+  return async (query, variables) => {
+    const res = await yoga.fetch('http://bench/graphql', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ query, variables }),
+    });
+    const body = (await res.json()) as { data?: Record<string, unknown>; errors?: unknown };
+    if (body.errors) throw new Error(JSON.stringify(body.errors));
+    return body.data!;
+  };
 }

@@ -15,7 +15,7 @@ import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import type { ApiContext } from '../../src/api/index.js';
 import { CHROMIUM, CHROMIUM_FLAGS } from '../../test/helpers/chromium.js';
-import { rnd, stats, vrfName, writeFlapJournal } from './flap-journal.js';
+import { inProcessQuery, rnd, stats, vrfName, writeFlapJournal } from './flap-journal.js';
 
 process.env['NODE_ENV'] ??= 'production';
 const { openLevelJournal } = await import('../../src/journal/index.js');
@@ -79,19 +79,7 @@ async function main(): Promise<void> {
 
     const api: ApiContext = { journal, rib, indexes, ready: () => true };
     const yoga = createYoga(api);
-    const gql = async (
-      query: string,
-      variables: Record<string, unknown>,
-    ): Promise<Record<string, unknown>> => {
-      const res = await yoga.fetch('http://bench/graphql', {
-        method: 'POST',
-        headers: { 'content-type': 'application/json' },
-        body: JSON.stringify({ query, variables }),
-      });
-      const body = (await res.json()) as { data?: Record<string, unknown>; errors?: unknown };
-      if (body.errors) throw new Error(JSON.stringify(body.errors));
-      return body.data!;
-    };
+    const gql = inProcessQuery(yoga);
     const head = journal.head();
     const last = (await journal.get(head))!.time;
     const to = formatMicros(last);
