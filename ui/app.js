@@ -791,24 +791,36 @@ async function liveView() {
   }
 }
 
-/** Scalar fields of a type, from introspection, so the page shows what this API has (horizon, damage…). */
-async function scalarFields(typeName) {
+/**
+ * A selection of a type's argument-free fields, from introspection, so the page shows what this API
+ * has (retention horizon, damaged ranges, …): scalars, and objects (or lists of them) one level down.
+ */
+async function selectionOf(typeName, depth = 2) {
   const d = await gql(
     `query($t: String!) { __type(name: $t) { fields { name args { name } type { kind name ofType { kind name ofType { kind name ofType { kind name } } } } } } }`,
     { t: typeName },
   );
   const base = (t) => (t.ofType ? base(t.ofType) : t);
-  return (d.__type?.fields ?? [])
-    .filter((f) => f.args.length === 0 && ['SCALAR', 'ENUM'].includes(base(f.type).kind))
-    .map((f) => f.name);
+  const out = [];
+  for (const f of d.__type?.fields ?? []) {
+    if (f.args.length > 0) continue;
+    const b = base(f.type);
+    if (b.kind === 'SCALAR' || b.kind === 'ENUM') out.push(f.name);
+    else if (b.kind === 'OBJECT' && depth > 1) {
+      const sub = await selectionOf(b.name, depth - 1);
+      if (sub.length > 0) out.push(`${f.name} { ${sub.join(' ')} }`);
+    }
+  }
+  return out;
 }
 
 async function journalView() {
   const order = ['headSeq', 'events', 'firstTime', 'lastTime', 'sizeOnDisk', 'location'];
   const rank = (f) => (order.includes(f) ? order.indexOf(f) : order.length);
-  const fields = (await scalarFields('JournalStats')).sort((a, b) => rank(a) - rank(b));
+  const selection = (await selectionOf('JournalStats')).sort((a, b) => rank(a) - rank(b));
+  const fields = selection.map((f) => f.split(' ')[0]);
   const d = await gql(
-    `{ journal { ${fields.join(' ')} } routeCounts(vrf: "global", points: 400) { ${SERIES_FIELDS} } }`,
+    `{ journal { ${selection.join(' ')} } routeCounts(vrf: "global", points: 400) { ${SERIES_FIELDS} } }`,
   );
   const j = d.journal;
   const known = {
@@ -821,8 +833,12 @@ async function journalView() {
   };
   const show = (k, v) => {
     if (k === 'sizeOnDisk') return bytes(v);
-    if (Array.isArray(v)) return v.length ? v.join(', ') : 'none';
+    if (Array.isArray(v)) return v.length ? v.map((x) => show('', x)).join('; ') : 'none';
     if (v === null || v === undefined) return '—';
+    if (typeof v === 'object')
+      return Object.entries(v)
+        .map(([a, b]) => `${a} ${show(a, b)}`)
+        .join(', ');
     return String(v);
   };
   const chartBox = h('div', { class: 'chart', id: 'journal-chart' });
