@@ -697,9 +697,9 @@ async function readSse(res, onNext) {
   }
 }
 
-const HEARTBEAT_S = 2;
-
-async function liveView() {
+/** The live feed; heartbeats every `heartbeat` s (#/live?heartbeat=2), stalled after three missed. */
+async function liveView(params) {
+  const HEARTBEAT_S = Math.min(60, Math.max(0.1, Number(params.get('heartbeat') ?? 2) || 2));
   const status = h('span', { class: 'badge', id: 'live-status' }, 'connecting');
   const info = h('span', { class: 'muted', id: 'live-info' });
   const tbody = h('tbody');
@@ -903,7 +903,7 @@ async function route() {
       await prefixView(parts[1], parts.slice(2).join('/'));
     else if (parts[0] === 'live') {
       document.body.dataset.view = 'live';
-      await liveView();
+      await liveView(params);
       return;
     } else if (parts[0] === 'journal') await journalView();
     else main().replaceChildren(h('p', {}, 'No such page. ', h('a', { href: '#/' }, 'Overview')));

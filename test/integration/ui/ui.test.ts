@@ -6,6 +6,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { access, constants, mkdir } from 'node:fs/promises';
+import { createServer, connect } from 'node:net';
+import type { AddressInfo, Socket } from 'node:net';
 import { join } from 'node:path';
 import { chromium } from 'playwright-core';
 import type { Browser, Page } from 'playwright-core';
@@ -17,6 +19,38 @@ import { scaled, waitFor } from '../../helpers/deadline.js';
 import { createNetns } from '../../helpers/netns.js';
 
 const ARTIFACTS = new URL('../../../test-artifacts/ui/', import.meta.url).pathname;
+
+/** A TCP proxy to 127.0.0.1:port that can stop moving bytes while keeping its connections open. */
+async function freezableProxy(
+  port: string,
+): Promise<{ port: number; freeze(on: boolean): void; close(): Promise<void> }> {
+  const sockets = new Set<Socket>();
+  let frozen = false;
+  const server = createServer((client) => {
+    const upstream = connect(Number(port), '127.0.0.1');
+    for (const s of [client, upstream]) {
+      sockets.add(s);
+      s.on('close', () => sockets.delete(s));
+      s.on('error', () => s.destroy());
+      if (frozen) s.pause();
+    }
+    client.pipe(upstream).pipe(client);
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  return {
+    port: (server.address() as AddressInfo).port,
+    freeze(on) {
+      frozen = on;
+      for (const s of sockets)
+        if (on) s.pause();
+        else s.resume();
+    },
+    close: () => {
+      for (const s of sockets) s.destroy();
+      return new Promise((r) => server.close(() => r()));
+    },
+  };
+}
 
 interface LivePage {
   ribjournal: { live: { status: string; drop(): void } };
@@ -216,6 +250,18 @@ test('/ui: overview counts, chart points, RIB at a clicked point, a flap on the 
       [...feedSeqs].sort((a, b) => a - b),
       [Math.min(...feedSeqs), ...journaled],
     );
+    // A stream that stops moving while its connection stays open (a frozen proxy in between; heartbeats
+    // every 0.2 s here) shows as stalled, and goes live again when data flows.
+    const proxy = await freezableProxy(new URL(server.url).port);
+    t.after(() => proxy.close());
+    await page.goto(`http://127.0.0.1:${proxy.port}/ui#/live?heartbeat=0.2`);
+    await page.waitForFunction(() => (window as unknown as LivePage).ribjournal.live.status === 'live');
+    proxy.freeze(true);
+    await page.waitForSelector('#live-status.stalled', { timeout: scaled(5000) });
+    assert.match((await page.textContent('#live-status')) ?? '', /stalled: nothing for \d+ s/);
+    await shot('live-stalled');
+    proxy.freeze(false);
+    await page.waitForFunction(() => (window as unknown as LivePage).ribjournal.live.status === 'live');
     await shot('live');
 
     // Journal: the head seq as the API says.
