@@ -38,4 +38,19 @@ export default tseslint.config(
       '@typescript-eslint/require-await': 'off',
     },
   },
+  // The operator page (ui/): plain browser ES modules, no build step, so no type information.
+  {
+    files: ['ui/**/*.js'],
+    ...tseslint.configs.disableTypeChecked,
+    languageOptions: {
+      sourceType: 'module',
+      globals: Object.fromEntries(
+        [
+          ...['window', 'document', 'location', 'sessionStorage', 'fetch', 'Node', 'AbortController'],
+          ...['TextDecoderStream', 'URLSearchParams', 'setTimeout', 'setInterval', 'clearInterval', 'uPlot'],
+        ].map((name) => [name, 'readonly']),
+      ),
+      parserOptions: { projectService: false, project: null },
+    },
+  },
 );

@@ -129,7 +129,7 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
     // The API's history and timeline indexes (and the events-by-type metric, from seq 1 in any case)
     // catch up in the background: start-up (kernel reconcile, BGP) waits only for the RIB; /readyz
     // waits for them too (the runner's health says which is behind).
-    const current: { history: ApiIndexes['history']; timeline: ApiIndexes['timeline'] } =
+    const current: { -readonly [K in 'history' | 'timeline' | 'routeCounts']: ApiIndexes[K] } =
       createApiIndexes(journal);
     const indexes: ApiIndexes = {
       get history() {
@@ -138,8 +138,11 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
       get timeline() {
         return current.timeline;
       },
+      get routeCounts() {
+        return current.routeCounts;
+      },
       get projections() {
-        return [current.history, current.timeline];
+        return [current.history, current.timeline, current.routeCounts];
       },
     };
     const indexesFollowing = Promise.all([
@@ -158,6 +161,12 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
         projection: current.timeline,
         restore: () => createApiIndexes(journal, { history: current.history }).timeline,
         adopt: (timeline) => (current.timeline = timeline),
+      }),
+      runner.add({
+        name: 'route-counts',
+        projection: current.routeCounts,
+        restore: () => createApiIndexes(journal).routeCounts,
+        adopt: (routeCounts) => (current.routeCounts = routeCounts),
       }),
       runner.add({ name: 'events-by-type', projection: metrics.journalEvents }),
     ]).then(() => jlog.info({ seq: journal.head(), ms: Date.now() - started }, 'API indexes caught up'));

@@ -1,14 +1,23 @@
 // What the API reads: the journal, the live RIB, and the indexes it keeps for history and time travel.
 import type { NeighborStatus } from '../bgp/index.js';
 import type { Journal } from '../journal/index.js';
-import { HistoryIndex, LiveChanges, LiveRib, Timeline, replayAndFollow } from '../projections/index.js';
+import {
+  HistoryIndex,
+  LiveChanges,
+  LiveRib,
+  RouteCountSeries,
+  Timeline,
+  replayAndFollow,
+} from '../projections/index.js';
 import type { Projection, Rib, TimelineOptions } from '../projections/index.js';
 
 /** The per-prefix history index and the RIB timeline: projections the API needs beside the live Rib. */
 export interface ApiIndexes {
   readonly history: HistoryIndex;
   readonly timeline: Timeline;
-  /** Both, in the order to hand them to replayAndFollow (after the Rib). */
+  /** Per-VRF route counts over time, bounded (the operator page's charts). */
+  readonly routeCounts: RouteCountSeries;
+  /** All of them, in the order to hand them to replayAndFollow (after the Rib). */
   readonly projections: readonly Projection[];
 }
 
@@ -88,7 +97,8 @@ export function createApiIndexes(
 ): ApiIndexes {
   const history = options.history ?? new HistoryIndex();
   const timeline = new Timeline(journal, history, options.timeline);
-  return { history, timeline, projections: [history, timeline] };
+  const routeCounts = new RouteCountSeries();
+  return { history, timeline, routeCounts, projections: [history, timeline, routeCounts] };
 }
 
 /** Creates the indexes and replays the journal into them, then follows it. For tests and tools. */

@@ -11,6 +11,7 @@ import { useServer } from 'graphql-ws/use/ws';
 import { WebSocketServer } from 'ws';
 import type { WebSocket } from 'ws';
 import { RibjournalError } from '../shared/index.js';
+import { serveUi } from '../ui/serve.js';
 import { ApiAccess, isLoopbackHost } from './auth.js';
 import type { Access, AccessConfig, Refusal } from './auth.js';
 import type { ApiContext } from './context.js';
@@ -155,6 +156,7 @@ export async function listenApi(opts: ApiServerOptions = {}): Promise<PendingApi
       req.resume();
       return;
     }
+    if (serveUi(req, res)) return; // the operator page's static files (no data in them)
     handle(req, res);
   });
   await new Promise<void>((resolve, reject) => {

@@ -19,6 +19,7 @@ export const PROJECTION_ORDER = [
   'bgp-outbound',
   'history',
   'timeline',
+  'route-counts',
   'feed',
   'events-by-type',
 ] as const;

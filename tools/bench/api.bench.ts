@@ -16,6 +16,7 @@ import { performance } from 'node:perf_hooks';
 import { Worker } from 'node:worker_threads';
 import type { JournalEvent } from '../../src/events/index.js';
 import type { ApiContext } from '../../src/api/index.js';
+import { path, inProcessQuery, rnd, stats, vrfName, writeFlapJournal } from './flap-journal.js';
 
 process.env['NODE_ENV'] ??= 'production';
 const { openLevelJournal } = await import('../../src/journal/index.js');
@@ -30,40 +31,9 @@ const EVENTS = Number(process.env['BENCH_EVENTS'] ?? 1_000_000);
 const SUBSCRIBERS = Number(process.env['BENCH_SUBSCRIBERS'] ?? 500);
 const FANOUT_EVENTS = Number(process.env['BENCH_FANOUT_EVENTS'] ?? 100_000);
 
-function stats(xs: number[]): string {
-  const s = [...xs].sort((a, b) => a - b);
-  const q = (p: number): number => s[Math.min(s.length - 1, Math.floor(p * s.length))]!;
-  return `median ${q(0.5).toFixed(2)} ms, p99 ${q(0.99).toFixed(2)} ms, max ${s[s.length - 1]!.toFixed(2)} ms (n=${s.length})`;
-}
-
 function mib(): string {
   const m = process.memoryUsage();
   return `rss ${(m.rss / 2 ** 20).toFixed(0)} MiB, heap ${(m.heapUsed / 2 ** 20).toFixed(0)} MiB`;
-}
-
-let rng = 12345;
-const rnd = (n: number): number => {
-  rng = (rng * 1103515245 + 12345) % 2 ** 31;
-  return rng % n;
-};
-
-const vrfName = (v: number): string => `vrf-${String(v).padStart(3, '0')}`;
-const prefixOf = (p: number): string => `10.${p >> 8}.${p & 255}.0/24`;
-
-function path(v: number, p: number, up: boolean): JournalEvent {
-  const prefix = prefixOf(p);
-  const vrf = vrfName(v);
-  return up
-    ? {
-        type: 'RouteDiscovered',
-        vrf,
-        family: 'ipv4',
-        prefix,
-        interface: `eth${v}`,
-        ifindex: 10 + v,
-        address: prefix.replace('0/24', '1'),
-      }
-    : { type: 'RouteVanished', vrf, family: 'ipv4', prefix, interface: `eth${v}`, reason: 'address-removed' };
 }
 
 async function main(): Promise<void> {
@@ -74,40 +44,12 @@ async function main(): Promise<void> {
   try {
     console.log(`building a ${EVENTS}-event journal: ${VRFS} VRFs x ${PREFIXES} prefixes, then flaps`);
     let t = performance.now();
-    const vrfs = Array.from({ length: VRFS }, (_, v) => ({
-      name: vrfName(v),
-      rd: `65000:${v + 1}`,
-      importRts: [`65000:${v + 1}`],
-      exportRts: [`65000:${v + 1}`],
-      label: 0,
-      interfaces: [`eth${v}`],
-    }));
-    await journal.append([{ type: 'ConfigApplied', configVersion: 1, vrfs, neighbors: [] }]);
-    const up = Array.from({ length: VRFS }, () => new Uint8Array(PREFIXES).fill(1));
-    let batch: JournalEvent[] = [];
-    let written = 1;
-    const flush = async (): Promise<void> => {
-      if (batch.length === 0) return;
-      await journal.append(batch);
-      written += batch.length;
-      batch = [];
-    };
-    for (let v = 0; v < VRFS; v++) {
-      for (let p = 0; p < PREFIXES; p++) {
-        batch.push(path(v, p, true));
-        if (batch.length === 2000) await flush();
-      }
-    }
-    await flush();
-    while (written + batch.length < EVENTS) {
-      const v = rnd(VRFS);
-      const p = rnd(PREFIXES);
-      const isUp = up[v]![p] === 1;
-      batch.push(path(v, p, !isUp));
-      up[v]![p] = isUp ? 0 : 1;
-      if (batch.length === 2000) await flush();
-    }
-    await flush();
+    const up = await writeFlapJournal(journal, {
+      vrfs: VRFS,
+      prefixes: PREFIXES,
+      events: EVENTS,
+      flapBatch: 2000,
+    });
     console.log(
       `  journal written: ${journal.head()} events in ${((performance.now() - t) / 1000).toFixed(1)} s`,
     );
@@ -127,19 +69,7 @@ async function main(): Promise<void> {
     );
     const api: ApiContext = { journal, rib, indexes, live: changes, ready: () => true };
     const yoga = createYoga(api);
-    const gql = async (
-      query: string,
-      variables: Record<string, unknown>,
-    ): Promise<Record<string, unknown>> => {
-      const res = await yoga.fetch('http://bench/graphql', {
-        method: 'POST',
-        headers: { 'content-type': 'application/json' },
-        body: JSON.stringify({ query, variables }),
-      });
-      const body = (await res.json()) as { data?: Record<string, unknown>; errors?: unknown };
-      if (body.errors) throw new Error(JSON.stringify(body.errors));
-      return body.data!;
-    };
+    const gql = inProcessQuery(yoga);
     const PAGE = `query($vrf: String!, $at: SeqOrTime) { rib(vrf: $vrf, first: 1000, at: $at) { seq totalCount pageInfo { hasNextPage endCursor }
       edges { cursor node { vrf family prefix interface ifindex address nlri rd exportRts discovered seq best } } } }`;
 

@@ -11,6 +11,7 @@ import './route-changes.js';
 import './admin.js';
 import './neighbor.js';
 import './bgp-global.js';
+import './route-counts.js';
 
 builder.queryType({
   description: 'VRFs, RIBs (now or at any point in history), prefix history, diffs and the journal.',
