@@ -267,7 +267,11 @@ async function serve(
       rib: daemon.rib,
       indexes: daemon.indexes,
       ready: () => daemon.ready,
-      bgp: { neighbors: () => daemon.bgp?.neighbors() ?? [] },
+      bgp: {
+        neighbors: () => daemon.bgp?.neighbors() ?? [],
+        adjRibOut: (address, family) => daemon.bgp?.adjRibOut(address, family),
+        adjRibIn: (address, family) => daemon.bgp?.adjRibIn(address, family),
+      },
       admin,
     });
   } catch (err) {

@@ -4,6 +4,8 @@
 // statement resends only the route whose attributes changed. iBGP: LOCAL_PREF from the policy.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { startApiServer } from '../../../src/api/index.js';
 import { parseConfig } from '../../../src/config/index.js';
 import { createNetns, type AfterHook, type Netns } from '../../helpers/netns.js';
 import { runDaemon } from '../../helpers/daemon.js';
@@ -134,6 +136,20 @@ async function kernel(t: AfterHook): Promise<Netns> {
   return k;
 }
 
+const ROOT = new URL('../../../', import.meta.url).pathname;
+
+function cli(args: string[], api: string): Promise<{ code: number; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    execFile(
+      process.execPath,
+      ['--import', 'tsx', 'src/cli/run.ts', ...args],
+      { cwd: ROOT, env: { ...process.env, RIBJOURNAL_API: api }, timeout: 30_000 },
+      (err, stdout, stderr) =>
+        resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr }),
+    );
+  });
+}
+
 function attr(rib: RawRib, prefix: string, type: number): RawAttr | undefined {
   const paths = rib[prefix] ?? [];
   return (paths.find((p) => p.best) ?? paths[0])?.attrs.find((a) => a.type === type);
@@ -199,6 +215,48 @@ test('export policy: communities, large and extended communities, MED, prepends,
   }, 'the new MED at gobgpd');
   assert.equal(d.daemon.bgp!.neighbor(link.peer4)?.state, 'established', 'no session reset');
   assert.equal((await updates()) - before, 1, 'one UPDATE: the one route whose attributes changed');
+
+  // What was sent, and why; what the peer sent us.
+  await gobgpd.cli(['global', 'rib', 'add', '-a', 'ipv4', '203.0.113.0/24']);
+  const daemon = d.daemon;
+  const server = await startApiServer(
+    {
+      journal: daemon.journal,
+      rib: daemon.rib,
+      indexes: daemon.indexes,
+      ready: () => daemon.ready,
+      bgp: {
+        neighbors: () => daemon.bgp?.neighbors() ?? [],
+        adjRibOut: (a, f) => daemon.bgp?.adjRibOut(a, f),
+        adjRibIn: (a, f) => daemon.bgp?.adjRibIn(a, f),
+      },
+    },
+    { listen: '127.0.0.1:0' },
+  );
+  t.after(() => server.close());
+  const api = new URL(server.url).host;
+  await waitFor(() => daemon.bgp!.adjRibIn(link.peer4)?.length === 1, "gobgpd's route in adj-in");
+  const configVersion = d.seen.filter((e) => e.event.type === 'ConfigApplied').at(-1)!.event;
+  const out = await cli(['neighbor', link.peer4, 'adj-out'], api);
+  assert.equal(out.code, 0, out.stderr);
+  const lines = out.stdout.split('\n');
+  assert.match(lines[0]!, /^ +Network +Next Hop +AS_PATH +Age +Attrs +Why$/);
+  const row = lines.find((l) => l.includes('192.0.2.10/32'))!;
+  assert.ok(row.includes(`${link.local4} `), row);
+  assert.ok(row.includes('[65001 65001 65001]'), row);
+  assert.ok(row.includes('{Med: 70} {Communities: 65001:100, no-export}'), row);
+  assert.match(
+    row,
+    new RegExp(`seq \\d+, config v${(configVersion as { configVersion: number }).configVersion}, tag/first$`),
+  );
+  assert.ok(!out.stdout.includes('192.0.2.11/32'), 'rejected routes are not in adj-out');
+  const vpnOut = await cli(['neighbor', link.peer4, 'adj-out', '-a', 'vpnv4'], api);
+  assert.match(vpnOut.stdout, /64551:100:10\.1\.0\.0\/24 +\[0\] .*\[rt:64551:100\], \[soo:65001:9\]/);
+  const inn = await cli(['neighbor', link.peer4, 'adj-in'], api);
+  assert.match(
+    inn.stdout,
+    new RegExp(`203\\.0\\.113\\.0/24 +${link.peer4.replace(/\./g, '\\.')} +\\[65002\\]`),
+  );
 });
 
 test('iBGP: set-local-pref from the neighbor apply-policy; default-export-policy reject-route', async (t) => {
