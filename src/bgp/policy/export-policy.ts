@@ -277,7 +277,9 @@ export function compileExportPolicy(
   // The only route-dependent inputs are the prefix conditions (neighbor-sets were decided above, and
   // community conditions see what earlier statements set, starting from nothing): so the decision is a
   // function of which prefix conditions hold, and is cached by that trace.
-  const cache = new Map<string, ExportDecision>();
+  const cache = new Map<number | string, ExportDecision>();
+  // Up to 30 statements the trace is a number (bit i: statement i's prefix condition holds).
+  const numeric = statements.length <= 30;
   const MAX_CACHED = 4096;
   const decide = (trace: readonly boolean[]): ExportDecision => {
     const d: Draft = {
@@ -308,13 +310,17 @@ export function compileExportPolicy(
     evaluate(prefix: string): ExportDecision {
       const v6 = prefix.includes(':');
       const length = parsePrefixInto(prefix, v6, scratch);
-      let key = '';
+      let bits = 0;
+      let text = '';
       for (let i = 0; i < statements.length; i++) {
         const p = statements[i]!.prefix;
         const hit = p === undefined || (length >= 0 && p(v6, scratch, length));
         trace[i] = hit;
-        key += hit ? '1' : '0';
+        if (numeric) {
+          if (hit) bits |= 1 << i;
+        } else text += hit ? '1' : '0';
       }
+      const key = numeric ? bits : text;
       let decision = cache.get(key);
       if (decision === undefined) {
         if (cache.size >= MAX_CACHED) cache.clear();

@@ -4,12 +4,11 @@
 // statement resends only the route whose attributes changed. iBGP: LOCAL_PREF from the policy.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
-import { startApiServer } from '../../../src/api/index.js';
 import { parseConfig } from '../../../src/config/index.js';
 import { createNetns, type AfterHook, type Netns } from '../../helpers/netns.js';
 import { runDaemon } from '../../helpers/daemon.js';
 import { Gobgpd, createPeerLink, waitFor } from './harness.js';
+import { apiFor, cli } from './lab-tools.js';
 
 interface RawAttr {
   type: number;
@@ -136,20 +135,6 @@ async function kernel(t: AfterHook): Promise<Netns> {
   return k;
 }
 
-const ROOT = new URL('../../../', import.meta.url).pathname;
-
-function cli(args: string[], api: string): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    execFile(
-      process.execPath,
-      ['--import', 'tsx', 'src/cli/run.ts', ...args],
-      { cwd: ROOT, env: { ...process.env, RIBJOURNAL_API: api }, timeout: 30_000 },
-      (err, stdout, stderr) =>
-        resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr }),
-    );
-  });
-}
-
 function attr(rib: RawRib, prefix: string, type: number): RawAttr | undefined {
   const paths = rib[prefix] ?? [];
   return (paths.find((p) => p.best) ?? paths[0])?.attrs.find((a) => a.type === type);
@@ -219,22 +204,7 @@ test('export policy: communities, large and extended communities, MED, prepends,
   // What was sent, and why; what the peer sent us.
   await gobgpd.cli(['global', 'rib', 'add', '-a', 'ipv4', '203.0.113.0/24']);
   const daemon = d.daemon;
-  const server = await startApiServer(
-    {
-      journal: daemon.journal,
-      rib: daemon.rib,
-      indexes: daemon.indexes,
-      ready: () => daemon.ready,
-      bgp: {
-        neighbors: () => daemon.bgp?.neighbors() ?? [],
-        adjRibOut: (a, f) => daemon.bgp?.adjRibOut(a, f),
-        adjRibIn: (a, f) => daemon.bgp?.adjRibIn(a, f),
-      },
-    },
-    { listen: '127.0.0.1:0' },
-  );
-  t.after(() => server.close());
-  const api = new URL(server.url).host;
+  const api = (await apiFor(t, daemon)).host;
   await waitFor(() => daemon.bgp!.adjRibIn(link.peer4)?.length === 1, "gobgpd's route in adj-in");
   const configVersion = d.seen.filter((e) => e.event.type === 'ConfigApplied').at(-1)!.event;
   const out = await cli(['neighbor', link.peer4, 'adj-out'], api);
