@@ -5,6 +5,7 @@ import type { Command } from 'commander';
 import { clientFor, onlineOptions } from './client.js';
 import type { OnlineOptions } from './client.js';
 import { tolerateEpipe, writeOut } from './output.js';
+import { parseCommunity } from '../config/index.js';
 import { RibjournalError } from '../shared/index.js';
 
 interface MessageCounts {
@@ -207,6 +208,59 @@ export function renderAdjRib(routes: readonly ApiAdjRibRoute[], out: boolean, no
   return line(header) + rows.map((c) => `*> ${line(c).slice(3)}`).join('');
 }
 
+const AFI_SAFI: Readonly<Record<string, readonly [number, number]>> = {
+  'ipv4-unicast': [1, 1],
+  'ipv6-unicast': [2, 1],
+  'l3vpn-ipv4-unicast': [1, 128],
+  'l3vpn-ipv6-unicast': [2, 128],
+};
+
+/** gobgp's `-j` shape for `neighbor ADDR adj-in|adj-out`: paths by destination, attributes by type code. */
+export function gobgpAdjJson(routes: readonly ApiAdjRibRoute[]): Record<string, unknown[]> {
+  const out: Record<string, unknown[]> = {};
+  for (const r of routes) {
+    const key = r.rd !== null ? `${r.rd}:${r.prefix}` : r.prefix;
+    const attrs: unknown[] = [{ type: 1, value: 0 }];
+    attrs.push({
+      type: 2,
+      as_paths: r.asPath.length > 0 ? [{ segment_type: 2, num: r.asPath.length, asns: [...r.asPath] }] : [],
+    });
+    if (r.family === 'ipv4-unicast') attrs.push({ type: 3, nexthop: r.nextHop ?? '' });
+    if (r.med !== null) attrs.push({ type: 4, metric: r.med });
+    if (r.localPref !== null) attrs.push({ type: 5, value: r.localPref });
+    if (r.communities.length > 0) attrs.push({ type: 8, communities: r.communities.map(parseCommunity) });
+    if (r.family !== 'ipv4-unicast') {
+      const [afi, safi] = AFI_SAFI[r.family] ?? [0, 0];
+      attrs.push({ type: 14, nexthop: r.nextHop ?? '', afi, safi });
+    }
+    if (r.extCommunities.length > 0)
+      attrs.push({
+        type: 16,
+        value: r.extCommunities.map((e) => ({
+          subtype: e.startsWith('soo:') ? 3 : 2,
+          value: e.slice(e.indexOf(':') + 1),
+        })),
+      });
+    if (r.largeCommunities.length > 0)
+      attrs.push({
+        type: 32,
+        value: r.largeCommunities.map((l) => {
+          const [a = 0, b = 0, c = 0] = l.split(':').map(Number);
+          return { ASN: a, LocalData1: b, LocalData2: c };
+        }),
+      });
+    const nlri = r.rd !== null ? { prefix: r.prefix, labels: [...r.labels], rd: r.rd } : { prefix: r.prefix };
+    (out[key] ??= []).push({
+      nlri,
+      age: Math.floor(Date.parse(r.at) / 1000),
+      best: false,
+      attrs,
+      stale: false,
+    });
+  }
+  return out;
+}
+
 export function registerNeighbor(program: Command): void {
   onlineOptions(
     program
@@ -216,12 +270,13 @@ export function registerNeighbor(program: Command): void {
       )
       .argument('[address]', 'neighbor address')
       .argument('[table]', 'adj-out (post-policy, as sent, with why) or adj-in (as the peer sent it)')
-      .option('-a, --address-family <family>', 'ipv4, ipv6, vpnv4 or vpnv6', 'ipv4'),
+      .option('-a, --address-family <family>', 'ipv4, ipv6, vpnv4 or vpnv6', 'ipv4')
+      .option('-o, --output <format>', "json: ribjournal's own JSON (adj-out/adj-in rows with why)"),
   ).action(
     async (
       address: string | undefined,
       table: string | undefined,
-      opts: OnlineOptions & { addressFamily: string },
+      opts: OnlineOptions & { addressFamily: string; output?: string },
     ) => {
       tolerateEpipe();
       const client = clientFor(opts);
@@ -235,7 +290,11 @@ export function registerNeighbor(program: Command): void {
         );
         const routes = neighbor[field] ?? [];
         await writeOut(
-          opts.json ? `${JSON.stringify(routes)}\n` : renderAdjRib(routes, table === 'adj-out', Date.now()),
+          opts.output === 'json'
+            ? `${JSON.stringify(routes)}\n`
+            : opts.json
+              ? `${JSON.stringify(gobgpAdjJson(routes))}\n`
+              : renderAdjRib(routes, table === 'adj-out', Date.now()),
         );
         return;
       }

@@ -220,6 +220,16 @@ test('export policy: communities, large and extended communities, MED, prepends,
     new RegExp(`seq \\d+, config v${(configVersion as { configVersion: number }).configVersion}, tag/first$`),
   );
   assert.ok(!out.stdout.includes('192.0.2.11/32'), 'rejected routes are not in adj-out');
+  // -j: gobgp's JSON shape; its attributes read like gobgpd's own for the same route.
+  const j = await cli(['neighbor', link.peer4, 'adj-out', '-j'], api);
+  const mine = JSON.parse(j.stdout) as RawRib;
+  const theirs = await gobgpd.json<RawRib>(['global', 'rib', '-a', 'ipv4']);
+  for (const type of [2, 4, 8, 32])
+    assert.deepEqual(
+      attr(mine, '192.0.2.10/32', type),
+      attr(theirs, '192.0.2.10/32', type),
+      `attribute ${type}`,
+    );
   const vpnOut = await cli(['neighbor', link.peer4, 'adj-out', '-a', 'vpnv4'], api);
   assert.match(vpnOut.stdout, /64551:100:10\.1\.0\.0\/24 +\[0\] .*\[rt:64551:100\], \[soo:65001:9\]/);
   const inn = await cli(['neighbor', link.peer4, 'adj-in'], api);
