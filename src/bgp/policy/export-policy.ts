@@ -188,14 +188,11 @@ function keyOf(d: Draft): string {
   ].join('|');
 }
 
-const EMPTY_KEY = keyOf({
-  communities: [],
-  large: [],
-  ext: [],
-  med: undefined,
-  localPref: undefined,
-  prepend: [],
-});
+function emptyDraft(): Draft {
+  return { communities: [], large: [], ext: [], med: undefined, localPref: undefined, prepend: [] };
+}
+
+const EMPTY_KEY = keyOf(emptyDraft());
 
 /**
  * Compiles the export policy of one peer: `apply` is its own apply-policy or the global one (undefined:
@@ -282,14 +279,7 @@ export function compileExportPolicy(
   const numeric = statements.length <= 30;
   const MAX_CACHED = 4096;
   const decide = (trace: readonly boolean[]): ExportDecision => {
-    const d: Draft = {
-      communities: [],
-      large: [],
-      ext: [],
-      med: undefined,
-      localPref: undefined,
-      prepend: [],
-    };
+    const d = emptyDraft();
     let decided: string | undefined;
     for (let i = 0; i < statements.length; i++) {
       const s = statements[i]!;
