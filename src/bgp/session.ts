@@ -438,7 +438,8 @@ export class PeerSession {
     const fd = fdOf(socket);
     if (fd !== undefined && (this.ttl.ttl !== undefined || this.ttl.minTtl !== undefined)) {
       try {
-        const v6 = socket.remoteFamily === 'IPv6';
+        // An IPv4 peer on a dual-stack listener ("::ffff:a.b.c.d") is governed by the IPv4 options.
+        const v6 = !net.isIPv4(plainAddress(socket.remoteAddress ?? ''));
         if (this.ttl.ttl !== undefined) setTtl(fd, v6, this.ttl.ttl);
         if (this.ttl.minTtl !== undefined) setMinTtl(fd, v6, this.ttl.minTtl);
       } catch (err) {
