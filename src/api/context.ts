@@ -1,5 +1,6 @@
 // What the API reads: the journal, the live RIB, and the indexes it keeps for history and time travel.
-import type { NeighborStatus } from '../bgp/index.js';
+import type { AdjRibRoute, NeighborStatus } from '../bgp/index.js';
+import type { BgpFamily } from '../bgp/codec/index.js';
 import type { Journal } from '../journal/index.js';
 import {
   HistoryIndex,
@@ -77,6 +78,9 @@ export interface BackupOutcome {
 /** What the API shows of the BGP speaker. A function, so a speaker started by a reload shows too. */
 export interface BgpView {
   neighbors(): readonly NeighborStatus[];
+  /** What was sent to / received from a neighbor (issue 12); undefined: no such neighbor. */
+  adjRibOut?(address: string, family?: BgpFamily): readonly AdjRibRoute[] | undefined;
+  adjRibIn?(address: string, family?: BgpFamily): readonly AdjRibRoute[] | undefined;
   /** `[global.config]` in force (AS, router ID, listening port and addresses); undefined: BGP off. */
   global?(): BgpIdentity | undefined;
 }

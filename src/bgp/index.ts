@@ -1,7 +1,13 @@
 // bgp/: the speaker that advertises the Rib to BGP peers. codec/ is pure encode/decode; fsm.ts the pure
 // RFC 4271 state machine; session.ts one neighbor's sockets; speaker.ts listeners and sessions.
 export { startSpeaker, type ListenAddress, type Speaker, type SpeakerOptions } from './speaker.js';
-export { DEFAULT_GRACEFUL_RESTART_TIME, type MessageCounts, type NeighborStatus } from './session.js';
+export {
+  ADJ_RIB_IN_LIMIT,
+  DEFAULT_GRACEFUL_RESTART_TIME,
+  type AdjRibRoute,
+  type MessageCounts,
+  type NeighborStatus,
+} from './session.js';
 export {
   PeerFsm,
   realScheduler,

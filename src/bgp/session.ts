@@ -40,8 +40,10 @@ import {
   shutdownNotification,
   standardCapabilities,
   type BgpFamily,
+  type AnnouncedRoute,
   type BgpRoute,
   type DecodedOpen,
+  type PathAttributes,
   type NegotiatedSession,
   type NextHopSelf,
   type NotificationData,
@@ -155,6 +157,41 @@ interface Connection {
   receivedOpen?: Buffer;
 }
 
+/** At most this many routes the peer sent are kept with their attributes (adj-in); more are counted. */
+export const ADJ_RIB_IN_LIMIT = 100_000;
+
+/** One route of adj-in or adj-out as `gobgp neighbor ADDR adj-in|adj-out` lists it. */
+export interface AdjRibRoute {
+  readonly family: BgpFamily;
+  /** The VRF it comes from (adj-out; '' for the global table); undefined for adj-in. */
+  readonly vrf?: string;
+  readonly rd: string | undefined;
+  readonly prefix: string;
+  readonly nextHop: string | undefined;
+  readonly asPath: readonly number[];
+  readonly med: number | undefined;
+  readonly localPref: number | undefined;
+  readonly communities: readonly number[];
+  readonly largeCommunities: readonly (readonly [number, number, number])[];
+  /** Extended communities as text (rt:..., soo:...). */
+  readonly extCommunities: readonly string[];
+  readonly labels: readonly number[];
+  /** ms since the epoch: when it was sent or received. */
+  readonly at: number;
+  /** adj-out: journal seq of the newest path event behind the route. */
+  readonly seq?: number;
+  /** adj-out: config version of the VRF attributes it was sent with. */
+  readonly configVersion?: number;
+  /** adj-out: the export policy statement that accepted it. */
+  readonly statement?: string | undefined;
+}
+
+interface ReceivedRoute {
+  readonly route: AnnouncedRoute;
+  readonly attributes: PathAttributes;
+  readonly at: number;
+}
+
 /** What BMP needs to know of an established session (RFC 7854 4.10). */
 export interface SessionUpInfo {
   readonly peer: string;
@@ -217,7 +254,10 @@ export class PeerSession {
   /** A failed connect with TCP-MD5 configured was logged since the last session (once is enough). */
   private md5Warned = false;
   private peerId: string | undefined;
-  private readonly received = new Set<string>();
+  /** Adj-RIB-In: what the peer advertised, bounded by ADJ_RIB_IN_LIMIT; `receivedOverflow` counts the rest. */
+  private readonly received = new Map<string, ReceivedRoute>();
+  private receivedOverflow = new Set<string>();
+  private nextHop: NextHopSelf | undefined;
   private updateOctets = 0;
   private readonly sentCounts = zeroCounts();
   private readonly receivedCounts = zeroCounts();
@@ -335,12 +375,71 @@ export class PeerSession {
     return { info: this.upInfo, updates };
   }
 
+  /** adj-in: the routes the peer advertised to us (at most ADJ_RIB_IN_LIMIT kept), of `family` or all. */
+  adjRibIn(family?: BgpFamily): AdjRibRoute[] {
+    const out: AdjRibRoute[] = [];
+    for (const { route, attributes: a, at } of this.received.values()) {
+      if (family !== undefined && route.family !== family) continue;
+      out.push({
+        family: route.family,
+        rd: route.rd?.text,
+        prefix: route.prefix,
+        nextHop: route.nextHop,
+        asPath: (a.asPath ?? []).flatMap((seg) => seg.asns),
+        med: a.med,
+        localPref: a.localPref,
+        communities: a.communities ?? [],
+        largeCommunities: a.largeCommunities ?? [],
+        extCommunities: (a.routeTargets ?? []).map((rt) => `rt:${rt.text}`),
+        labels: route.labels ?? [],
+        at,
+      });
+    }
+    return out;
+  }
+
+  /** adj-out: what this session advertised and did not withdraw, as sent, with why. */
+  adjRibOut(family?: BgpFamily): AdjRibRoute[] {
+    const nh = this.nextHop;
+    const ibgp = this.neighbor.peerAs === this.localAs;
+    const out: AdjRibRoute[] = [];
+    for (const { vrf, prefix, sent } of this.outbound.adjRibOut(family)) {
+      const f = outboundFamily(vrf, prefix);
+      const v6 = f === 'ipv6-unicast' || f === 'l3vpn-ipv6-unicast';
+      const adv = sent.advertisement;
+      const a = sent.attributes;
+      out.push({
+        family: f,
+        vrf,
+        rd: adv.rd?.text,
+        prefix,
+        nextHop: v6 ? (nh?.ipv6 ?? (nh?.ipv4 ? `::ffff:${nh.ipv4}` : undefined)) : (nh?.ipv4 ?? nh?.ipv6),
+        asPath: ibgp ? a.asPathPrepend : [...a.asPathPrepend, this.localAs],
+        med: a.med,
+        localPref: ibgp ? (a.localPref ?? 100) : undefined,
+        communities: a.communities,
+        largeCommunities: a.largeCommunities,
+        extCommunities: [
+          ...adv.routeTargets.map((rt) => `rt:${rt.text}`),
+          ...a.extCommunities.map((e) => `${e.subtype === 'route-target' ? 'rt' : 'soo'}:${e.value.text}`),
+        ],
+        labels: adv.labels,
+        at: sent.at,
+        seq: sent.seq,
+        configVersion: sent.configVersion,
+        statement: sent.statement,
+      });
+    }
+    return out;
+  }
+
   /** A connection the peer opened to our listener. */
   accept(socket: net.Socket): void {
     const fd = fdOf(socket);
     if (fd !== undefined && (this.ttl.ttl !== undefined || this.ttl.minTtl !== undefined)) {
       try {
-        const v6 = socket.remoteFamily === 'IPv6';
+        // An IPv4 peer on a dual-stack listener ("::ffff:a.b.c.d") is governed by the IPv4 options.
+        const v6 = !net.isIPv4(plainAddress(socket.remoteAddress ?? ''));
         if (this.ttl.ttl !== undefined) setTtl(fd, v6, this.ttl.ttl);
         if (this.ttl.minTtl !== undefined) setMinTtl(fd, v6, this.ttl.minTtl);
       } catch (err) {
@@ -432,7 +531,7 @@ export class PeerSession {
       keepaliveTime: s?.keepaliveTime,
       families,
       prefixesSent: families.map((family) => ({ family, count: this.outbound.sent(family) })),
-      prefixesReceived: this.received.size,
+      prefixesReceived: this.received.size + this.receivedOverflow.size,
       queueDepth: this.outbound.depth,
       queuedBytes: c?.socket.writableLength ?? 0,
       initialTableSent: this.outbound.initialTableSent,
@@ -594,6 +693,7 @@ export class PeerSession {
         this.outbound.stop();
         this.commitAt = undefined;
         this.received.clear();
+        this.receivedOverflow = new Set();
         this.flaps++;
         this.since = Date.now();
         this.lastError = a.reason;
@@ -619,6 +719,7 @@ export class PeerSession {
     c.reader.extendedMessages = session.extendedMessage;
     this.peerId = session.peerBgpId;
     const nh = nextHopSelf(c.socket.localAddress ?? '', c.socket.remoteAddress ?? '', this.interfaces());
+    this.nextHop = nh;
     const options = {
       localAs: this.localAs,
       peerAs: session.peerAs,
@@ -788,8 +889,18 @@ export class PeerSession {
       );
     }
     const u = result.update;
-    for (const r of u.withdrawn) this.received.delete(`${r.family}|${r.rd?.text ?? ''}|${r.prefix}`);
-    for (const r of u.announced) this.received.add(`${r.family}|${r.rd?.text ?? ''}|${r.prefix}`);
+    for (const r of u.withdrawn) {
+      const key = `${r.family}|${r.rd?.text ?? ''}|${r.prefix}`;
+      if (!this.received.delete(key)) this.receivedOverflow.delete(key);
+    }
+    const at = Date.now();
+    for (const r of u.announced) {
+      const key = `${r.family}|${r.rd?.text ?? ''}|${r.prefix}`;
+      // One attribute object per UPDATE, shared by its routes.
+      if (this.received.has(key) || this.received.size < ADJ_RIB_IN_LIMIT)
+        this.received.set(key, { route: r, attributes: u.attributes, at });
+      else this.receivedOverflow.add(key);
+    }
     if (u.endOfRib) this.log.debug({ family: u.endOfRib }, 'End-of-RIB received');
   }
 }

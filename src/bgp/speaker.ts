@@ -19,7 +19,8 @@ import { plainAddress, type InterfaceTable } from './next-hop.js';
 import { exportPolicyFor, sameSessionConfig } from './policy/index.js';
 import { BmpStation } from './bmp/station.js';
 import { fdOf, setTcpMd5Key } from './socket-options.js';
-import { PeerSession, type NeighborStatus, type SessionMonitor } from './session.js';
+import { PeerSession, type AdjRibRoute, type NeighborStatus, type SessionMonitor } from './session.js';
+import type { BgpFamily } from './codec/index.js';
 
 export interface SpeakerOptions {
   readonly config: Config;
@@ -53,6 +54,10 @@ export interface Speaker {
   /** Neighbors in config order, with state, counters and queue depth. */
   neighbors(): NeighborStatus[];
   neighbor(address: string): NeighborStatus | undefined;
+  /** What was sent to the neighbor (post-policy, as sent, with why); undefined: no such neighbor. */
+  adjRibOut(address: string, family?: BgpFamily): AdjRibRoute[] | undefined;
+  /** What the neighbor sent us (bounded); undefined: no such neighbor. */
+  adjRibIn(address: string, family?: BgpFamily): AdjRibRoute[] | undefined;
   /** Addresses actually listened on (a failed listen is logged and skipped). */
   readonly listening: readonly ListenAddress[];
   /**
@@ -244,6 +249,8 @@ export async function startSpeaker(o: SpeakerOptions): Promise<Speaker> {
     listening,
     neighbors: () => sessions.map((s) => s.status()),
     neighbor: (address) => byAddress.get(plainAddress(address))?.status(),
+    adjRibOut: (address, family) => byAddress.get(plainAddress(address))?.adjRibOut(family),
+    adjRibIn: (address, family) => byAddress.get(plainAddress(address))?.adjRibIn(family),
     reconfigure(config) {
       changing = changing.then(async () => {
         if (stopped) return;

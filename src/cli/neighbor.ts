@@ -5,6 +5,8 @@ import type { Command } from 'commander';
 import { clientFor, onlineOptions } from './client.js';
 import type { OnlineOptions } from './client.js';
 import { tolerateEpipe, writeOut } from './output.js';
+import { parseCommunity } from '../config/index.js';
+import { RibjournalError } from '../shared/index.js';
 
 interface MessageCounts {
   readonly open: number;
@@ -142,24 +144,170 @@ export function renderNeighbor(n: ApiNeighbor, nowMs: number): string {
   return `${lines.join('\n')}\n`;
 }
 
+/** A route of adj-in / adj-out as the API returns it. */
+export interface ApiAdjRibRoute {
+  readonly family: string;
+  readonly vrf: string | null;
+  readonly rd: string | null;
+  readonly prefix: string;
+  readonly nextHop: string | null;
+  readonly asPath: readonly number[];
+  readonly med: number | null;
+  readonly localPref: number | null;
+  readonly communities: readonly string[];
+  readonly largeCommunities: readonly string[];
+  readonly extCommunities: readonly string[];
+  readonly labels: readonly number[];
+  readonly at: string;
+  readonly seq: number | null;
+  readonly configVersion: number | null;
+  readonly statement: string | null;
+}
+
+const ADJ_FIELDS = `family vrf rd prefix nextHop asPath med localPref communities largeCommunities
+  extCommunities labels at seq configVersion statement`;
+
+/** gobgp's Attrs column: `[{Origin: i} {Med: 10} {LocalPref: 100} {Communities: 65001:1} ...]`. */
+function attrsText(r: ApiAdjRibRoute): string {
+  const parts = ['{Origin: i}'];
+  if (r.med !== null) parts.push(`{Med: ${r.med}}`);
+  if (r.localPref !== null) parts.push(`{LocalPref: ${r.localPref}}`);
+  if (r.communities.length > 0) parts.push(`{Communities: ${r.communities.join(', ')}}`);
+  if (r.extCommunities.length > 0) parts.push(`{Extcomms: [${r.extCommunities.join('], [')}]}`);
+  if (r.largeCommunities.length > 0) parts.push(`{LargeCommunity: [ ${r.largeCommunities.join(', ')}]}`);
+  return `[${parts.join(' ')}]`;
+}
+
+/**
+ * `gobgp neighbor ADDR adj-in|adj-out` columns (Network, [Labels,] Next Hop, AS_PATH, Age, Attrs); adj-out
+ * adds why each route was sent: the journal seq, the config version and the policy statement.
+ */
+export function renderAdjRib(routes: readonly ApiAdjRibRoute[], out: boolean, nowMs: number): string {
+  if (routes.length === 0) return 'Network not in table\n';
+  const vpn = routes.some((r) => r.rd !== null);
+  const rows = routes.map((r) => {
+    const cells = [
+      r.rd !== null ? `${r.rd}:${r.prefix}` : r.prefix,
+      ...(vpn ? [`[${r.labels.join(',')}]`] : []),
+      r.nextHop ?? '',
+      `[${r.asPath.join(' ')}]`,
+      formatTimedelta((nowMs - Date.parse(r.at)) / 1000),
+      attrsText(r),
+    ];
+    if (out)
+      cells.push(
+        `seq ${r.seq ?? '-'}, config v${r.configVersion ?? '-'}${r.statement !== null ? `, ${r.statement}` : ''}`,
+      );
+    return cells;
+  });
+  const header = ['Network', ...(vpn ? ['Labels'] : []), 'Next Hop', 'AS_PATH', 'Age', 'Attrs'];
+  if (out) header.push('Why');
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((c) => c[i]!.length)));
+  const line = (cells: readonly string[]): string =>
+    `   ${cells.map((c, i) => (i === cells.length - 1 ? c : c.padEnd(widths[i]!))).join(' ')}\n`;
+  return line(header) + rows.map((c) => `*> ${line(c).slice(3)}`).join('');
+}
+
+const AFI_SAFI: Readonly<Record<string, readonly [number, number]>> = {
+  'ipv4-unicast': [1, 1],
+  'ipv6-unicast': [2, 1],
+  'l3vpn-ipv4-unicast': [1, 128],
+  'l3vpn-ipv6-unicast': [2, 128],
+};
+
+/** gobgp's `-j` shape for `neighbor ADDR adj-in|adj-out`: paths by destination, attributes by type code. */
+export function gobgpAdjJson(routes: readonly ApiAdjRibRoute[]): Record<string, unknown[]> {
+  const out: Record<string, unknown[]> = {};
+  for (const r of routes) {
+    const key = r.rd !== null ? `${r.rd}:${r.prefix}` : r.prefix;
+    const attrs: unknown[] = [{ type: 1, value: 0 }];
+    attrs.push({
+      type: 2,
+      as_paths: r.asPath.length > 0 ? [{ segment_type: 2, num: r.asPath.length, asns: [...r.asPath] }] : [],
+    });
+    if (r.family === 'ipv4-unicast') attrs.push({ type: 3, nexthop: r.nextHop ?? '' });
+    if (r.med !== null) attrs.push({ type: 4, metric: r.med });
+    if (r.localPref !== null) attrs.push({ type: 5, value: r.localPref });
+    if (r.communities.length > 0) attrs.push({ type: 8, communities: r.communities.map(parseCommunity) });
+    if (r.family !== 'ipv4-unicast') {
+      const [afi, safi] = AFI_SAFI[r.family] ?? [0, 0];
+      attrs.push({ type: 14, nexthop: r.nextHop ?? '', afi, safi });
+    }
+    if (r.extCommunities.length > 0)
+      attrs.push({
+        type: 16,
+        value: r.extCommunities.map((e) => ({
+          subtype: e.startsWith('soo:') ? 3 : 2,
+          value: e.slice(e.indexOf(':') + 1),
+        })),
+      });
+    if (r.largeCommunities.length > 0)
+      attrs.push({
+        type: 32,
+        value: r.largeCommunities.map((l) => {
+          const [a = 0, b = 0, c = 0] = l.split(':').map(Number);
+          return { ASN: a, LocalData1: b, LocalData2: c };
+        }),
+      });
+    const nlri = r.rd !== null ? { prefix: r.prefix, labels: [...r.labels], rd: r.rd } : { prefix: r.prefix };
+    (out[key] ??= []).push({
+      nlri,
+      age: Math.floor(Date.parse(r.at) / 1000),
+      best: false,
+      attrs,
+      stale: false,
+    });
+  }
+  return out;
+}
+
 export function registerNeighbor(program: Command): void {
   onlineOptions(
     program
       .command('neighbor')
-      .description('BGP neighbors (gobgp neighbor), or one neighbor in detail: neighbor ADDRESS')
-      .argument('[address]', 'neighbor address'),
-  ).action(async (address: string | undefined, opts: OnlineOptions) => {
-    tolerateEpipe();
-    const client = clientFor(opts);
-    if (address === undefined) {
-      const { neighbors } = await client.query<{ neighbors: ApiNeighbor[] }>(`{ neighbors { ${FIELDS} } }`);
-      await writeOut(opts.json ? `${JSON.stringify(neighbors)}\n` : renderNeighbors(neighbors, Date.now()));
-      return;
-    }
-    const { neighbor } = await client.query<{ neighbor: ApiNeighbor }>(
-      `query Neighbor($address: String!) { neighbor(address: $address) { ${FIELDS} } }`,
-      { address },
-    );
-    await writeOut(opts.json ? `${JSON.stringify(neighbor)}\n` : renderNeighbor(neighbor, Date.now()));
-  });
+      .description(
+        'BGP neighbors (gobgp neighbor), one neighbor in detail: neighbor ADDRESS, or what was sent to and received from it: neighbor ADDRESS adj-out|adj-in [-a FAMILY]',
+      )
+      .argument('[address]', 'neighbor address')
+      .argument('[table]', 'adj-out (post-policy, as sent, with why) or adj-in (as the peer sent it)')
+      .option('-a, --address-family <family>', 'ipv4, ipv6, vpnv4 or vpnv6', 'ipv4')
+      .option('-o, --output <format>', "json: ribjournal's own JSON (adj-out/adj-in rows with why)"),
+  ).action(
+    async (
+      address: string | undefined,
+      table: string | undefined,
+      opts: OnlineOptions & { addressFamily: string; output?: string },
+    ) => {
+      tolerateEpipe();
+      const client = clientFor(opts);
+      if (address !== undefined && table !== undefined) {
+        if (table !== 'adj-out' && table !== 'adj-in')
+          throw new RibjournalError('BAD_ARGUMENT', `unknown table "${table}" (adj-out or adj-in)`);
+        const field = table === 'adj-out' ? 'adjOut' : 'adjIn';
+        const { neighbor } = await client.query<{ neighbor: Record<string, ApiAdjRibRoute[]> }>(
+          `query Adj($address: String!, $family: String) { neighbor(address: $address) { ${field}(family: $family) { ${ADJ_FIELDS} } } }`,
+          { address, family: opts.addressFamily },
+        );
+        const routes = neighbor[field] ?? [];
+        await writeOut(
+          opts.output === 'json'
+            ? `${JSON.stringify(routes)}\n`
+            : opts.json
+              ? `${JSON.stringify(gobgpAdjJson(routes))}\n`
+              : renderAdjRib(routes, table === 'adj-out', Date.now()),
+        );
+        return;
+      }
+      if (address === undefined) {
+        const { neighbors } = await client.query<{ neighbors: ApiNeighbor[] }>(`{ neighbors { ${FIELDS} } }`);
+        await writeOut(opts.json ? `${JSON.stringify(neighbors)}\n` : renderNeighbors(neighbors, Date.now()));
+        return;
+      }
+      const { neighbor } = await client.query<{ neighbor: ApiNeighbor }>(
+        `query Neighbor($address: String!) { neighbor(address: $address) { ${FIELDS} } }`,
+        { address },
+      );
+      await writeOut(opts.json ? `${JSON.stringify(neighbor)}\n` : renderNeighbor(neighbor, Date.now()));
+    },
+  );
 }

@@ -311,7 +311,12 @@ async function serve(
       live: daemon.live,
       ready: () => daemon.ready,
       health: () => daemon.health(),
-      bgp: { neighbors: () => daemon.bgp?.neighbors() ?? [], global: () => inForce.global },
+      bgp: {
+        neighbors: () => daemon.bgp?.neighbors() ?? [],
+        global: () => inForce.global,
+        adjRibOut: (address, family) => daemon.bgp?.adjRibOut(address, family),
+        adjRibIn: (address, family) => daemon.bgp?.adjRibIn(address, family),
+      },
       admin,
     });
   } catch (err) {

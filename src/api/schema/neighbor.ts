@@ -1,6 +1,8 @@
 // Neighbor: the BGP speaker's sessions (issue 6), what `gobgp neighbor` shows plus the outbound queue,
 // and the `neighbors` / `neighbor(address)` queries.
-import type { MessageCounts, NeighborStatus, PeerState } from '../../bgp/index.js';
+import type { AdjRibRoute, MessageCounts, NeighborStatus, PeerState } from '../../bgp/index.js';
+import type { BgpFamily } from '../../bgp/codec/index.js';
+import { formatCommunity } from '../../config/index.js';
 import { plainAddress } from '../../bgp/index.js';
 import { builder } from '../builder.js';
 import { apiError } from '../errors.js';
@@ -44,6 +46,74 @@ const NeighborMessagesRef = builder
       received: t.field({ type: MessageCountsRef, resolve: (m) => m.received }),
     }),
   });
+
+const FAMILY_NAMES: Readonly<Record<string, BgpFamily>> = {
+  ipv4: 'ipv4-unicast',
+  ipv6: 'ipv6-unicast',
+  vpnv4: 'l3vpn-ipv4-unicast',
+  vpnv6: 'l3vpn-ipv6-unicast',
+  'ipv4-unicast': 'ipv4-unicast',
+  'ipv6-unicast': 'ipv6-unicast',
+  'l3vpn-ipv4-unicast': 'l3vpn-ipv4-unicast',
+  'l3vpn-ipv6-unicast': 'l3vpn-ipv6-unicast',
+};
+
+function familyArg(family: string | null | undefined): BgpFamily | undefined {
+  if (family === null || family === undefined) return undefined;
+  const f = FAMILY_NAMES[family];
+  if (f === undefined)
+    throw apiError(
+      'BAD_ARGUMENT',
+      `unknown family "${family}" (ipv4, ipv6, vpnv4, vpnv6 or an afi-safi-name)`,
+      {
+        family,
+      },
+    );
+  return f;
+}
+
+const AdjRibRouteRef = builder.objectRef<AdjRibRoute>('AdjRibRoute').implement({
+  description:
+    "A route of adj-in (as the peer sent it) or adj-out (post-policy, as sent, and why), in gobgp's columns.",
+  fields: (t) => ({
+    family: t.exposeString('family', { description: "GoBGP's afi-safi-name." }),
+    vrf: t.string({
+      nullable: true,
+      description: 'adj-out: the VRF ("" global).',
+      resolve: (r) => r.vrf ?? null,
+    }),
+    rd: t.string({ nullable: true, resolve: (r) => r.rd ?? null }),
+    prefix: t.exposeString('prefix'),
+    nextHop: t.string({ nullable: true, resolve: (r) => r.nextHop ?? null }),
+    asPath: t.floatList({ resolve: (r) => [...r.asPath] }),
+    med: t.float({ nullable: true, resolve: (r) => r.med ?? null }),
+    localPref: t.float({ nullable: true, resolve: (r) => r.localPref ?? null }),
+    communities: t.stringList({ resolve: (r) => r.communities.map(formatCommunity) }),
+    largeCommunities: t.stringList({ resolve: (r) => r.largeCommunities.map((l) => l.join(':')) }),
+    extCommunities: t.stringList({ resolve: (r) => [...r.extCommunities] }),
+    labels: t.intList({ resolve: (r) => [...r.labels] }),
+    at: t.field({
+      type: 'Timestamp',
+      description: 'When it was sent or received.',
+      resolve: (r) => r.at * 1000,
+    }),
+    seq: t.float({
+      nullable: true,
+      description: 'adj-out: the journal seq of the newest path event the route was sent for.',
+      resolve: (r) => r.seq ?? null,
+    }),
+    configVersion: t.int({
+      nullable: true,
+      description: 'adj-out: the config version in force when it was sent (VRF attributes, export policy).',
+      resolve: (r) => r.configVersion ?? null,
+    }),
+    statement: t.string({
+      nullable: true,
+      description: 'adj-out: the export policy statement that accepted it (policy/statement).',
+      resolve: (r) => r.statement ?? null,
+    }),
+  }),
+});
 
 export const NeighborRef = builder.objectRef<NeighborStatus>('Neighbor').implement({
   description: 'A configured BGP neighbor and its session, as `ribjournal neighbor` prints it.',
@@ -127,6 +197,18 @@ export const NeighborRef = builder.objectRef<NeighborStatus>('Neighbor').impleme
     messages: t.field({
       type: NeighborMessagesRef,
       resolve: (n) => ({ sent: n.sent, received: n.received }),
+    }),
+    adjOut: t.field({
+      type: [AdjRibRouteRef],
+      description: 'What this session advertised and did not withdraw: post-policy, as sent, with why.',
+      args: { family: t.arg.string({ description: 'ipv4, ipv6, vpnv4, vpnv6 or an afi-safi-name' }) },
+      resolve: (n, args, ctx) => [...(ctx.api.bgp?.adjRibOut?.(n.address, familyArg(args.family)) ?? [])],
+    }),
+    adjIn: t.field({
+      type: [AdjRibRouteRef],
+      description: `What the peer advertised to us (at most 100000 routes kept with attributes).`,
+      args: { family: t.arg.string({ description: 'ipv4, ipv6, vpnv4, vpnv6 or an afi-safi-name' }) },
+      resolve: (n, args, ctx) => [...(ctx.api.bgp?.adjRibIn?.(n.address, familyArg(args.family)) ?? [])],
     }),
   }),
 });

@@ -188,14 +188,11 @@ function keyOf(d: Draft): string {
   ].join('|');
 }
 
-const EMPTY_KEY = keyOf({
-  communities: [],
-  large: [],
-  ext: [],
-  med: undefined,
-  localPref: undefined,
-  prepend: [],
-});
+function emptyDraft(): Draft {
+  return { communities: [], large: [], ext: [], med: undefined, localPref: undefined, prepend: [] };
+}
+
+const EMPTY_KEY = keyOf(emptyDraft());
 
 /**
  * Compiles the export policy of one peer: `apply` is its own apply-policy or the global one (undefined:
@@ -274,30 +271,53 @@ export function compileExportPolicy(
     return attrs;
   };
 
+  // The only route-dependent inputs are the prefix conditions (neighbor-sets were decided above, and
+  // community conditions see what earlier statements set, starting from nothing): so the decision is a
+  // function of which prefix conditions hold, and is cached by that trace.
+  const cache = new Map<number | string, ExportDecision>();
+  // Up to 30 statements the trace is a number (bit i: statement i's prefix condition holds).
+  const numeric = statements.length <= 30;
+  const MAX_CACHED = 4096;
+  const decide = (trace: readonly boolean[]): ExportDecision => {
+    const d = emptyDraft();
+    let decided: string | undefined;
+    for (let i = 0; i < statements.length; i++) {
+      const s = statements[i]!;
+      if (!trace[i]) continue;
+      if (s.community && !s.community(d.communities)) continue;
+      s.apply?.(d);
+      decided = s.name;
+      if (s.disposition === 'reject') return { accepted: false, statement: s.name };
+      if (s.disposition === 'accept') return { accepted: true, attributes: finish(d), statement: s.name };
+    }
+    if (!defaultAccept) return { accepted: false, statement: decided ?? 'default-export-policy' };
+    return { accepted: true, attributes: finish(d), statement: decided ?? 'default-export-policy' };
+  };
+  const trace: boolean[] = statements.map(() => true);
+
   return {
     fingerprint,
     evaluate(prefix: string): ExportDecision {
       const v6 = prefix.includes(':');
       const length = parsePrefixInto(prefix, v6, scratch);
-      const d: Draft = {
-        communities: [],
-        large: [],
-        ext: [],
-        med: undefined,
-        localPref: undefined,
-        prepend: [],
-      };
-      let decided: string | undefined;
-      for (const s of statements) {
-        if (s.prefix && (length < 0 || !s.prefix(v6, scratch, length))) continue;
-        if (s.community && !s.community(d.communities)) continue;
-        s.apply?.(d);
-        decided = s.name;
-        if (s.disposition === 'reject') return { accepted: false, statement: s.name };
-        if (s.disposition === 'accept') return { accepted: true, attributes: finish(d), statement: s.name };
+      let bits = 0;
+      let text = '';
+      for (let i = 0; i < statements.length; i++) {
+        const p = statements[i]!.prefix;
+        const hit = p === undefined || (length >= 0 && p(v6, scratch, length));
+        trace[i] = hit;
+        if (numeric) {
+          if (hit) bits |= 1 << i;
+        } else text += hit ? '1' : '0';
       }
-      if (!defaultAccept) return { accepted: false, statement: decided ?? 'default-export-policy' };
-      return { accepted: true, attributes: finish(d), statement: decided ?? 'default-export-policy' };
+      const key = numeric ? bits : text;
+      let decision = cache.get(key);
+      if (decision === undefined) {
+        if (cache.size >= MAX_CACHED) cache.clear();
+        decision = decide(trace);
+        cache.set(key, decision);
+      }
+      return decision;
     },
   };
 }

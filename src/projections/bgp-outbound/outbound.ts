@@ -102,6 +102,10 @@ export interface SentRoute {
   readonly seq: number;
   /** The policy statement that accepted it (undefined: no export policy). */
   readonly statement: string | undefined;
+  /** When it was put in the queue to the peer (ms since the epoch). */
+  readonly at: number;
+  /** The config version in force when it was sent (VRF attributes and export policy). */
+  readonly configVersion: number;
 }
 
 /** One route as the UPDATE encoder takes it (structurally the codec's BgpRoute). */
@@ -161,6 +165,8 @@ export class BgpOutbound {
   private readonly peers = new Set<AdjRibOut>();
   /** Seq of the last envelope applied. */
   seq: number;
+  /** configVersion of the last ConfigApplied applied (0: none yet). */
+  configVersion = 0;
 
   /** Starts at the Rib's current seq and config; apply later envelopes after the Rib has. */
   constructor(rib: Rib) {
@@ -230,6 +236,7 @@ export class BgpOutbound {
 
   /** Updates the VRF attributes; returns the VRFs whose attributes changed or that went away. */
   private applyConfig(e: ConfigApplied): string[] {
+    this.configVersion = e.configVersion;
     const changed: string[] = [];
     const seen = new Set<string>(['']);
     for (const v of e.vrfs) {
@@ -517,7 +524,14 @@ export class AdjRibOut {
       }
       let seq = 0;
       for (const p of paths) if (p.seq > seq) seq = p.seq;
-      sentMap.set(prefix, { advertisement: adv, attributes, seq, statement });
+      sentMap.set(prefix, {
+        advertisement: adv,
+        attributes,
+        seq,
+        statement,
+        at: Date.now(),
+        configVersion: this.table.configVersion,
+      });
       if (sent === undefined) this.sentCounts.set(family, this.sent(family) + 1);
       return n;
     }

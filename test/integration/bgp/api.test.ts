@@ -3,14 +3,12 @@
 // VRF's route targets and removes, then re-adds, the neighbor.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
 import { startApiServer } from '../../../src/api/index.js';
 import { parseConfig } from '../../../src/config/index.js';
 import { createNetns } from '../../helpers/netns.js';
 import { runDaemon } from '../../helpers/daemon.js';
 import { Gobgpd, createPeerLink, waitFor } from './harness.js';
-
-const ROOT = new URL('../../../', import.meta.url).pathname;
+import { cli } from './lab-tools.js';
 
 function toml(peer: string, rt: string, withNeighbor = true): string {
   return `
@@ -47,18 +45,6 @@ ${
     : ''
 }
 `;
-}
-
-function cli(args: string[], api: string): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    execFile(
-      process.execPath,
-      ['--import', 'tsx', 'src/cli/run.ts', ...args],
-      { cwd: ROOT, env: { ...process.env, RIBJOURNAL_API: api }, timeout: 30_000 },
-      (err, stdout, stderr) =>
-        resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr }),
-    );
-  });
 }
 
 test('neighbors in GraphQL and `ribjournal neighbor`; a reload re-advertises changed RTs and drops/adds the neighbor', async (t) => {

@@ -4,9 +4,10 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { parseConfig } from '../../../src/config/index.js';
-import { createNetns, run, type Netns } from '../../helpers/netns.js';
+import { createNetns } from '../../helpers/netns.js';
 import { runDaemon } from '../../helpers/daemon.js';
 import { Gobgpd, createPeerLink, waitFor } from './harness.js';
+import { kernelCounter } from './lab-tools.js';
 import { freePort } from './scripted-peer.js';
 
 function toml(o: { neighbor: string; password?: string; passive?: boolean; port?: number }): string {
@@ -27,14 +28,6 @@ ${o.password !== undefined ? `    auth-password = "${o.password}"` : ''}
 `;
 }
 
-/** A kernel TCP counter (nstat) of `ns`, or of the test's own namespace. */
-async function counter(ns: Netns | undefined, name: string): Promise<number> {
-  const cmd = ['nstat', '-az', name];
-  const out = ns ? await ns.exec(cmd) : await run(cmd);
-  const m = new RegExp(`${name}\\s+(\\d+)`).exec(out);
-  return m ? Number(m[1]) : 0;
-}
-
 test('TCP-MD5, we connect: the right password establishes; a wrong or missing one is dropped by the peer', async (t) => {
   const link = await createPeerLink(t);
   const kernel = await createNetns(t);
@@ -43,18 +36,18 @@ test('TCP-MD5, we connect: the right password establishes; a wrong or missing on
     routerId: link.peer4,
     neighbors: [{ address: link.local4, peerAs: 65001, families: ['ipv4-unicast'], authPassword: 's3cret' }],
   });
-  const failures = await counter(link.ns, 'TcpExtTCPMD5Failure');
+  const failures = await kernelCounter(link.ns, 'TcpExtTCPMD5Failure');
   const d = await runDaemon(t, kernel, toml({ neighbor: link.peer4, password: 'wrong' }));
   await waitFor(
-    async () => (await counter(link.ns, 'TcpExtTCPMD5Failure')) > failures,
+    async () => (await kernelCounter(link.ns, 'TcpExtTCPMD5Failure')) > failures,
     'gobgpd dropping our wrongly signed SYN',
   );
   assert.notEqual(d.daemon.bgp!.neighbor(link.peer4)?.state, 'established');
 
-  const notFound = await counter(link.ns, 'TcpExtTCPMD5NotFound');
+  const notFound = await kernelCounter(link.ns, 'TcpExtTCPMD5NotFound');
   await d.daemon.reload(parseConfig(toml({ neighbor: link.peer4 })).config);
   await waitFor(
-    async () => (await counter(link.ns, 'TcpExtTCPMD5NotFound')) > notFound,
+    async () => (await kernelCounter(link.ns, 'TcpExtTCPMD5NotFound')) > notFound,
     'gobgpd dropping our unsigned SYN',
   );
   assert.notEqual(d.daemon.bgp!.neighbor(link.peer4)?.state, 'established');
@@ -88,10 +81,10 @@ test('TCP-MD5, the peer connects: the key on our listener; a wrong password is d
     kernel,
     toml({ neighbor: link.peer4, password: 's3cret', passive: true, port }),
   );
-  const failures = await counter(undefined, 'TcpExtTCPMD5Failure');
+  const failures = await kernelCounter(undefined, 'TcpExtTCPMD5Failure');
   const wrong = await start('wrong');
   await waitFor(
-    async () => (await counter(undefined, 'TcpExtTCPMD5Failure')) > failures,
+    async () => (await kernelCounter(undefined, 'TcpExtTCPMD5Failure')) > failures,
     "our kernel dropping gobgpd's wrongly signed SYN",
   );
   assert.notEqual(await wrong.sessionState(link.local4), 6);

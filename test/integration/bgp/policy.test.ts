@@ -8,6 +8,7 @@ import { parseConfig } from '../../../src/config/index.js';
 import { createNetns, type AfterHook, type Netns } from '../../helpers/netns.js';
 import { runDaemon } from '../../helpers/daemon.js';
 import { Gobgpd, createPeerLink, waitFor } from './harness.js';
+import { apiFor, cli } from './lab-tools.js';
 
 interface RawAttr {
   type: number;
@@ -199,6 +200,43 @@ test('export policy: communities, large and extended communities, MED, prepends,
   }, 'the new MED at gobgpd');
   assert.equal(d.daemon.bgp!.neighbor(link.peer4)?.state, 'established', 'no session reset');
   assert.equal((await updates()) - before, 1, 'one UPDATE: the one route whose attributes changed');
+
+  // What was sent, and why; what the peer sent us.
+  await gobgpd.cli(['global', 'rib', 'add', '-a', 'ipv4', '203.0.113.0/24']);
+  const daemon = d.daemon;
+  const api = (await apiFor(t, daemon)).host;
+  await waitFor(() => daemon.bgp!.adjRibIn(link.peer4)?.length === 1, "gobgpd's route in adj-in");
+  const configVersion = d.seen.filter((e) => e.event.type === 'ConfigApplied').at(-1)!.event;
+  const out = await cli(['neighbor', link.peer4, 'adj-out'], api);
+  assert.equal(out.code, 0, out.stderr);
+  const lines = out.stdout.split('\n');
+  assert.match(lines[0]!, /^ +Network +Next Hop +AS_PATH +Age +Attrs +Why$/);
+  const row = lines.find((l) => l.includes('192.0.2.10/32'))!;
+  assert.ok(row.includes(`${link.local4} `), row);
+  assert.ok(row.includes('[65001 65001 65001]'), row);
+  assert.ok(row.includes('{Med: 70} {Communities: 65001:100, no-export}'), row);
+  assert.match(
+    row,
+    new RegExp(`seq \\d+, config v${(configVersion as { configVersion: number }).configVersion}, tag/first$`),
+  );
+  assert.ok(!out.stdout.includes('192.0.2.11/32'), 'rejected routes are not in adj-out');
+  // -j: gobgp's JSON shape; its attributes read like gobgpd's own for the same route.
+  const j = await cli(['neighbor', link.peer4, 'adj-out', '-j'], api);
+  const mine = JSON.parse(j.stdout) as RawRib;
+  const theirs = await gobgpd.json<RawRib>(['global', 'rib', '-a', 'ipv4']);
+  for (const type of [2, 4, 8, 32])
+    assert.deepEqual(
+      attr(mine, '192.0.2.10/32', type),
+      attr(theirs, '192.0.2.10/32', type),
+      `attribute ${type}`,
+    );
+  const vpnOut = await cli(['neighbor', link.peer4, 'adj-out', '-a', 'vpnv4'], api);
+  assert.match(vpnOut.stdout, /64551:100:10\.1\.0\.0\/24 +\[0\] .*\[rt:64551:100\], \[soo:65001:9\]/);
+  const inn = await cli(['neighbor', link.peer4, 'adj-in'], api);
+  assert.match(
+    inn.stdout,
+    new RegExp(`203\\.0\\.113\\.0/24 +${link.peer4.replace(/\./g, '\\.')} +\\[65002\\]`),
+  );
 });
 
 test('iBGP: set-local-pref from the neighbor apply-policy; default-export-policy reject-route', async (t) => {

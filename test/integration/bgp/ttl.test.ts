@@ -9,6 +9,7 @@ import { parseConfig } from '../../../src/config/index.js';
 import { createNetns, run, type AfterHook, type Netns } from '../../helpers/netns.js';
 import { runDaemon } from '../../helpers/daemon.js';
 import { Gobgpd, createPeerLink, waitFor } from './harness.js';
+import { kernelCounter } from './lab-tools.js';
 
 interface TwoHops {
   readonly router: Netns;
@@ -69,12 +70,6 @@ ${extra}
 `;
 }
 
-async function counter(ns: Netns | undefined, name: string): Promise<number> {
-  const cmd = ['nstat', '-az', name];
-  const out = ns ? await ns.exec(cmd) : await run(cmd);
-  return Number(new RegExp(`${name}\\s+(\\d+)`).exec(out)?.[1] ?? 0);
-}
-
 test('eBGP two hops away: TTL 1 dies at the router; ebgp-multihop establishes', async (t) => {
   const h = await twoHops(t);
   const gobgpd = await Gobgpd.start(h.far, {
@@ -82,10 +77,10 @@ test('eBGP two hops away: TTL 1 dies at the router; ebgp-multihop establishes', 
     routerId: h.peer,
     neighbors: [{ address: h.us, peerAs: 65001, families: ['ipv4-unicast'], multihopTtl: 2 }],
   });
-  const expired = await counter(h.router, 'IcmpOutTimeExcds');
+  const expired = await kernelCounter(h.router, 'IcmpOutTimeExcds');
   const d = await runDaemon(t, await createNetns(t), toml(h.peer, ''));
   await waitFor(
-    async () => (await counter(h.router, 'IcmpOutTimeExcds')) > expired,
+    async () => (await kernelCounter(h.router, 'IcmpOutTimeExcds')) > expired,
     'our TTL-1 SYN expiring at the router',
   );
   assert.notEqual(d.daemon.bgp!.neighbor(h.peer)?.state, 'established');
@@ -106,10 +101,10 @@ test('GTSM: ttl-min 255 drops a peer one hop too far; ttl-min 254 accepts it', a
   });
   const gtsm = (min: number): string =>
     `  [neighbors.ttl-security.config]\n    enabled = true\n    ttl-min = ${min}`;
-  const drops = await counter(undefined, 'TcpExtTCPMinTTLDrop');
+  const drops = await kernelCounter(undefined, 'TcpExtTCPMinTTLDrop');
   const d = await runDaemon(t, await createNetns(t), toml(h.peer, gtsm(255)));
   await waitFor(
-    async () => (await counter(undefined, 'TcpExtTCPMinTTLDrop')) > drops,
+    async () => (await kernelCounter(undefined, 'TcpExtTCPMinTTLDrop')) > drops,
     'the SYN-ACK with TTL 254 dropped',
   );
   assert.notEqual(d.daemon.bgp!.neighbor(h.peer)?.state, 'established');
