@@ -94,14 +94,19 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
 
     // The API's history and timeline indexes replay on their own, so start-up (kernel reconcile, BGP)
     // waits only for the RIB; /readyz waits for them too.
-    const indexes = createApiIndexes(journal);
+    // i9b (issue 9.2): the indexes start from their derived data on disk; readiness says when they rebuild.
+    const indexes = createApiIndexes(journal, { log: jlog });
     let indexesCaughtUp = false;
     let unfollowIndexes: (() => void) | undefined;
-    // The events-by-type counter replays with them (from seq 1 in any case), off the RIB's path.
-    const indexesFollowing = replayAndFollow(journal, [...indexes.projections, metrics.journalEvents]).then(
-      (u) => {
-        unfollowIndexes = u;
+    // The events-by-type counter replays on its own (from seq 1 in any case), off the RIB's path.
+    const indexesFollowing = Promise.all([
+      indexes.start().then(() => {
         indexesCaughtUp = true;
+      }),
+      replayAndFollow(journal, [metrics.journalEvents]),
+    ]).then(
+      ([, u]) => {
+        unfollowIndexes = u;
         jlog.info({ seq: journal.head(), ms: Date.now() - started }, 'API indexes caught up');
       },
       (err: unknown) => jlog.error({ err }, 'API indexes failed to replay'),
@@ -333,6 +338,7 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
           w.reject(new RibjournalError('NETLINK_FAILED', 'the daemon is stopping'));
         }
         await inFlight;
+        await indexes.stop(); // i9b: ends a rebuild early and writes the indexes' tail
         await indexesFollowing;
         stopCheckpoints?.();
         await saveRibCheckpoint(journal, rib).catch((err: unknown) =>

@@ -112,9 +112,13 @@ function frontDoorPlugin(
       if (url.pathname === '/readyz') {
         // Also not ready while the API's own indexes lag the live RIB (not yet replayed, or not wired).
         const { history, timeline } = api.indexes;
-        const ready = api.ready() && history.seq === api.rib.seq && timeline.seq === api.rib.seq;
+        const indexes = api.indexes.readiness();
+        const synced = history.seq === api.rib.seq && timeline.seq === api.rib.seq;
+        const ready = api.ready() && indexes.ready && synced;
+        // The reason (issue 9.2): e.g. "API indexes rebuilding (derived data written by another build)".
+        const why = indexes.reason ?? (api.ready() ? 'API indexes catching up' : 'daemon starting');
         endResponse(
-          new fetchAPI.Response(ready ? 'ready\n' : 'not ready\n', {
+          new fetchAPI.Response(ready ? 'ready\n' : `not ready: ${why}\n`, {
             status: ready ? 200 : 503,
             headers: { 'content-type': 'text/plain' },
           }),

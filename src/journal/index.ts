@@ -13,3 +13,5 @@ export type { VerifyReport, VerifyProblem, SeqSpan } from './verify.js';
 export { verifyJournal, recoverJournal, scanJournalStats } from './offline.js';
 export { StatsAccumulator } from './offline.js';
 export type { JournalStatistics, VrfStatistics, OfflineOptions } from './offline.js';
+export { LevelDerivedStore, MemoryDerivedStore, K_DERIVED } from './derived.js';
+export type { DerivedStore, DerivedEntry, DerivedRange } from './derived.js';

@@ -1,5 +1,6 @@
 // The Journal contract: an append-only, gapless, checksummed log of envelopes with a live tail.
 import type { Envelope, JournalEvent } from '../events/index.js';
+import type { DerivedStore } from './derived.js';
 
 export interface ReadOptions {
   /** Start after this seq (0 = from the beginning). */
@@ -47,5 +48,7 @@ export interface Journal {
   getMeta(key: string): Promise<Buffer | undefined>;
   putMeta(key: string, value: Buffer): Promise<void>;
   deleteMeta(key: string): Promise<void>;
+  /** Derived data (indexes, checkpoints) in a key range of its own: safe to delete, never events. */
+  readonly derived: DerivedStore;
   close(): Promise<void>;
 }

@@ -51,6 +51,7 @@ import {
 } from './storage.js';
 import type { Db } from './storage.js';
 import { describeDamage, verifyStore } from './verify.js';
+import { LevelDerivedStore } from './derived.js';
 
 export { JOURNAL_FORMAT_VERSION };
 
@@ -106,10 +107,13 @@ export class LevelJournal implements Journal {
   private committedDuringPass: (readonly [number, number])[] = [];
   private compactionFailed = false;
   private readonly marker: HeadMarker;
+  /** Derived data (issue 9.2): the 'd' key range, see derived.ts. */
+  readonly derived: LevelDerivedStore;
 
   private constructor(location: string, db: Db, options: LevelJournalOptions, structure: Structure) {
     this.location = location;
     this.db = db;
+    this.derived = new LevelDerivedStore(db);
     this.listeners = new CommitListeners(options.onListenerError ?? warnListenerError);
     this.firstTime = structure.firstTime;
     this.commits = new GroupCommit(

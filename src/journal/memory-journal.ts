@@ -8,6 +8,7 @@ import type { Clock } from '../shared/index.js';
 import { CommitListeners, GroupCommit, closedError, readRange, warnListenerError } from './common.js';
 import type { ListenerErrorHandler } from './common.js';
 import type { CommitListener, Journal, JournalStats, ReadOptions } from './journal.js';
+import { MemoryDerivedStore } from './derived.js';
 
 const READ_CHUNK = 1000;
 
@@ -23,6 +24,7 @@ export class MemoryJournal implements Journal {
   /** envelopes[i] has seq i + 1. */
   private readonly envelopes: Envelope[] = [];
   private readonly meta = new Map<string, Buffer>();
+  readonly derived = new MemoryDerivedStore();
   private readonly listeners: CommitListeners;
   private readonly commits: GroupCommit;
   private closing: Promise<void> | undefined;

@@ -114,13 +114,13 @@ async function main(): Promise<void> {
     t = performance.now();
     const rib = new Rib();
     const indexes = createApiIndexes(journal);
-    const unfollow = await replayAndFollow(journal, [rib, ...indexes.projections]);
+    const [unfollow] = await Promise.all([replayAndFollow(journal, [rib]), indexes.start()]);
     const cp = indexes.timeline.checkpointStats();
     const replayS = (performance.now() - t) / 1000;
     gc();
     console.log(
       `  replayed into rib + history + timeline in ${replayS.toFixed(1)} s; ${rib.size()} paths; ` +
-        `${cp.count} checkpoints (${(cp.bytes / 2 ** 20).toFixed(0)} MiB) + logs (${(cp.logBytes / 2 ** 20).toFixed(0)} MiB), ` +
+        `${cp.written} checkpoints on disk, ` +
         `interval ${cp.interval}; after GC ${mib()}`,
     );
     const api: ApiContext = { journal, rib, indexes, ready: () => true };

@@ -2,7 +2,7 @@
 // time since the last change. Found through the history index, read from the journal.
 import { vrfDisplayName } from '../../events/index.js';
 import type { Envelope, RouteDiscovered, RouteVanished } from '../../events/index.js';
-import { seqsBetween, upperBoundSeq } from '../../projections/index.js';
+import { upperBoundSeq } from '../../projections/index.js';
 import { builder } from '../builder.js';
 import { apiError } from '../errors.js';
 import { resolvePoint } from '../points.js';
@@ -109,13 +109,12 @@ builder.queryField('history', (t) =>
       const from = args.from ? await resolvePoint(ctx.api, args.from) : 0;
       const to = args.to ? await resolvePoint(ctx.api, args.to) : ctx.api.journal.head();
       if (from > to) throw apiError('BAD_ARGUMENT', `from (seq ${from}) is after to (seq ${to})`);
-      const all = ctx.api.indexes.history.prefixSeqs(vrf, prefix);
-      const window = seqsBetween(all, from, to);
+      const history = ctx.api.indexes.history;
       // Presence at `from` (from the timeline), then every event of the window to count flaps.
       const atFrom = await ribViewAt(ctx.api, { seq: from }, [vrf]);
       const present = new Set(atFrom.lookup(vrf, prefix).map((p) => p.interface));
-      const events = (await Promise.all(window.map((s) => ctx.api.journal.get(s)))).filter(
-        (e): e is RouteEnvelope => e !== undefined && e.event.type !== 'ConfigApplied',
+      const events = (await history.prefixEvents(vrf, prefix, { after: from, through: to })).filter(
+        (e): e is RouteEnvelope => e.event.type !== 'ConfigApplied',
       );
       let flapCount = 0;
       for (const env of events) {
@@ -124,8 +123,13 @@ builder.queryField('history', (t) =>
       }
       let lastChange: number | undefined = events[events.length - 1]?.time;
       if (lastChange === undefined) {
-        const i = upperBoundSeq(all, to);
-        if (i > 0) lastChange = (await ctx.api.journal.get(all[i - 1]!))?.time;
+        const last = await history.prefixEvents(vrf, prefix, {
+          after: 0,
+          through: to,
+          limit: 1,
+          reverse: true,
+        });
+        lastChange = last[0]?.time;
       }
       const start = args.after
         ? upperBoundSeq(

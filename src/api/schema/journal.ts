@@ -2,10 +2,8 @@
 import { envelopeToJson, envelopeToLine, vrfDisplayName } from '../../events/index.js';
 import type { Envelope, EventType } from '../../events/index.js';
 import { builder } from '../builder.js';
-import type { RequestContext } from '../builder.js';
 import { checkFirst, prefixArg, vrfArg } from '../rib-query.js';
 import { FamilyEnum, PageInfoRef } from './path.js';
-import { upperBoundSeq } from '../../projections/index.js';
 
 /** Events a single `events` page may scan without finding a match before it returns what it has. */
 const MAX_SCAN = 100_000;
@@ -102,11 +100,6 @@ const EventFilterRef = builder.inputType('EventFilter', {
   }),
 });
 
-async function getAll(ctx: RequestContext, seqs: readonly number[]): Promise<Envelope[]> {
-  const got = await Promise.all(seqs.map((s) => ctx.api.journal.get(s)));
-  return got.filter((e): e is Envelope => e !== undefined);
-}
-
 builder.queryField('events', (t) =>
   t.field({
     type: EventConnectionRef,
@@ -132,23 +125,31 @@ builder.queryField('events', (t) =>
         if (types && !types.has('RouteDiscovered') && !types.has('RouteVanished')) {
           return { edges: [], hasNextPage: false, endCursor: String(head) };
         }
-        // Indexed: the seqs of the VRF's (or prefix's) events, then point reads.
-        let seqs: readonly number[];
-        if (prefix !== undefined) {
+        // Indexed: the VRF's (or prefix's) events, read from the index a page at a time.
+        const through = head;
+        const page = async (after: number, limit: number): Promise<Envelope[]> => {
+          const w = { after, through, limit };
+          if (prefix === undefined) return history.vrfEvents(vrf!, w);
           const vrfs = vrf !== undefined ? [vrf] : history.vrfsWithRoutes();
-          seqs = vrfs.flatMap((v) => history.prefixSeqs(v, prefix)).sort((a, b) => a - b);
-        } else {
-          seqs = history.vrfSeqs(vrf!);
-        }
+          const lists = await Promise.all(vrfs.map((v) => history.prefixEvents(v, prefix, w)));
+          return lists
+            .flat()
+            .sort((a, b) => a.seq - b.seq)
+            .slice(0, limit);
+        };
         const edges: Envelope[] = [];
-        let i = upperBoundSeq(seqs, after);
-        while (edges.length < first && i < seqs.length) {
-          const chunk = await getAll(ctx, seqs.slice(i, i + first - edges.length));
-          i += chunk.length;
-          for (const env of chunk) if (!types || types.has(env.event.type)) edges.push(env);
-          if (chunk.length === 0) break;
+        let cursor = after;
+        let more = true;
+        while (edges.length < first && more) {
+          const want = first - edges.length;
+          const chunk = await page(cursor, want + 1);
+          more = chunk.length > want;
+          for (const env of chunk.slice(0, want)) {
+            cursor = env.seq;
+            if (!types || types.has(env.event.type)) edges.push(env);
+          }
         }
-        const hasNextPage = i < seqs.length;
+        const hasNextPage = more;
         const endCursor =
           edges.length > 0
             ? String(edges[edges.length - 1]!.seq)
