@@ -4,10 +4,10 @@ import type { Logger } from 'pino';
 import { startSpeaker, type Speaker } from './bgp/index.js';
 import type { Config } from './config/index.js';
 import type { Envelope, JournalEvent } from './events/index.js';
-import { vrfDisplayName } from './events/index.js';
+import { isRouteEvent, vrfDisplayName } from './events/index.js';
 import { ImportState, configSnapshot, sameEffectiveConfig } from './import/index.js';
 import type { Journal } from './journal/index.js';
-import { openLevelJournal } from './journal/index.js';
+import { buildVersion, journalStarted, journalStopped, openLevelJournal } from './journal/index.js';
 import type { KernelChange, KernelObserver, ObserverBatch } from './netlink/index.js';
 import { createKernelObserver } from './netlink/index.js';
 import { createApiIndexes } from './api/index.js';
@@ -65,7 +65,8 @@ export interface Daemon {
   reconcile(): Promise<number>;
   /** The daemon's Prometheus metrics (served at /metrics by the API). */
   readonly metrics: DaemonMetrics;
-  stop(): Promise<void>;
+  /** Stops and journals DaemonStopped with `reason` (e.g. the signal). */
+  stop(reason?: string): Promise<void>;
 }
 
 export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
@@ -120,6 +121,12 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
       configVersion = snapshot.configVersion;
       jlog.info({ seq: env?.seq, configVersion }, 'config applied');
     }
+    // i9b (issue 9.6): the start is journaled before the first reconcile, which journals what changed meanwhile.
+    const startedEnv = await journalStarted(journal, { buildVersion: buildVersion(), configVersion });
+    jlog.info(
+      { seq: startedEnv.seq, previousStopClean: startedEnv.event.previousStopClean },
+      'daemon started',
+    );
 
     const state = new ImportState(config);
     state.loadJournaled(rib.allPaths());
@@ -137,7 +144,7 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
     const commit = (events: JournalEvent[], receivedAt?: number): void => {
       if (events.length === 0) return;
       for (const e of events) {
-        if (e.type === 'ConfigApplied') continue;
+        if (!isRouteEvent(e)) continue;
         const fields = { vrf: vrfDisplayName(e.vrf), interface: e.interface, prefix: e.prefix };
         if (e.type === 'RouteDiscovered') nlog.debug(fields, 'route imported');
         else nlog.debug({ ...fields, reason: e.reason }, 'route withdrawn');
@@ -331,13 +338,14 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
         });
       },
       metrics,
-      async stop() {
+      async stop(reason = 'stop') {
         await bgp?.stop(); // BGP speaker (issue 6)
         await obs.stop();
         for (const w of reconcileWaiters.splice(0)) {
           w.reject(new RibjournalError('NETLINK_FAILED', 'the daemon is stopping'));
         }
         await inFlight;
+        if (failed === undefined) await journalStopped(journal, { buildVersion: buildVersion(), reason }); // i9b
         await indexes.stop(); // i9b: ends a rebuild early and writes the indexes' tail
         await indexesFollowing;
         stopCheckpoints?.();

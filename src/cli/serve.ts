@@ -288,7 +288,7 @@ async function serve(
       log.info({ signal }, 'stopping');
       reloading
         .then(() => api.close())
-        .then(() => daemon.stop())
+        .then(() => daemon.stop(signal))
         .then(resolve, (err: unknown) => {
           log.error({ err }, 'stop failed');
           process.exitCode = 1;

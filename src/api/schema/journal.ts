@@ -1,5 +1,5 @@
 // Journal stats and the `events` connection: the journal itself, filtered and paginated.
-import { envelopeToJson, envelopeToLine, vrfDisplayName } from '../../events/index.js';
+import { envelopeToJson, envelopeToLine, isRouteEvent, vrfDisplayName } from '../../events/index.js';
 import type { Envelope, EventType } from '../../events/index.js';
 import { builder } from '../builder.js';
 import { checkFirst, prefixArg, vrfArg } from '../rib-query.js';
@@ -9,11 +9,12 @@ import { FamilyEnum, PageInfoRef } from './path.js';
 const MAX_SCAN = 100_000;
 
 export const EventTypeEnum = builder.enumType('EventType', {
-  values: ['RouteDiscovered', 'RouteVanished', 'ConfigApplied'] as const,
+  values: ['RouteDiscovered', 'RouteVanished', 'ConfigApplied', 'DaemonStarted', 'DaemonStopped'] as const,
 });
 
 const EventRef = builder.objectRef<Envelope>('Event').implement({
-  description: 'One journaled event. Route fields are null for ConfigApplied.',
+  description:
+    'One journaled event. Route fields are null for ConfigApplied and the lifecycle events (DaemonStarted, DaemonStopped).',
   fields: (t) => ({
     seq: t.field({ type: 'Seq', resolve: (e) => e.seq }),
     time: t.field({ type: 'Timestamp', resolve: (e) => e.time }),
@@ -21,20 +22,20 @@ const EventRef = builder.objectRef<Envelope>('Event').implement({
     type: t.field({ type: EventTypeEnum, resolve: (e) => e.event.type }),
     vrf: t.string({
       nullable: true,
-      resolve: (e) => (e.event.type === 'ConfigApplied' ? null : vrfDisplayName(e.event.vrf)),
+      resolve: (e) => (isRouteEvent(e.event) ? vrfDisplayName(e.event.vrf) : null),
     }),
     family: t.field({
       type: FamilyEnum,
       nullable: true,
-      resolve: (e) => (e.event.type === 'ConfigApplied' ? null : e.event.family),
+      resolve: (e) => (isRouteEvent(e.event) ? e.event.family : null),
     }),
     prefix: t.string({
       nullable: true,
-      resolve: (e) => (e.event.type === 'ConfigApplied' ? null : e.event.prefix),
+      resolve: (e) => (isRouteEvent(e.event) ? e.event.prefix : null),
     }),
     interface: t.string({
       nullable: true,
-      resolve: (e) => (e.event.type === 'ConfigApplied' ? null : e.event.interface),
+      resolve: (e) => (isRouteEvent(e.event) ? e.event.interface : null),
     }),
     ifindex: t.int({
       nullable: true,
@@ -46,11 +47,25 @@ const EventRef = builder.objectRef<Envelope>('Event').implement({
     }),
     reason: t.string({
       nullable: true,
-      resolve: (e) => (e.event.type === 'RouteVanished' ? e.event.reason : null),
+      resolve: (e) =>
+        e.event.type === 'RouteVanished' || e.event.type === 'DaemonStopped' ? e.event.reason : null,
     }),
     configVersion: t.int({
       nullable: true,
-      resolve: (e) => (e.event.type === 'ConfigApplied' ? e.event.configVersion : null),
+      resolve: (e) =>
+        e.event.type === 'ConfigApplied' || e.event.type === 'DaemonStarted' ? e.event.configVersion : null,
+    }),
+    buildVersion: t.string({
+      nullable: true,
+      description: 'DaemonStarted, DaemonStopped: the version of the ribjournal build.',
+      resolve: (e) =>
+        e.event.type === 'DaemonStarted' || e.event.type === 'DaemonStopped' ? e.event.buildVersion : null,
+    }),
+    previousStopClean: t.boolean({
+      nullable: true,
+      description:
+        'DaemonStarted: whether the previous run ended with DaemonStopped (false: it was killed or crashed; null: unknown).',
+      resolve: (e) => (e.event.type === 'DaemonStarted' ? e.event.previousStopClean : null),
     }),
     json: t.field({
       type: 'JSON',

@@ -5,6 +5,7 @@
 //   'p' vrf prefix u64 seq               -> the route event at seq (a checksummed journal record)
 //   'v' vrf u64 seq                      -> the route event at seq (for per-VRF replays)
 //   'c' u64 seq                          -> the ConfigApplied at seq
+//   'l' u64 seq                          -> the DaemonStarted or DaemonStopped at seq
 //   'o' vrf prefix                       -> (empty) the prefix has been seen in the VRF
 //   'K' u64 seq                          -> RIB checkpoint head: which checkpoint holds each VRF's paths
 //   'k' u64 seq vrf                      -> one VRF's paths at that checkpoint (snapshot.ts text)
@@ -23,6 +24,7 @@ export const D_CONFIG = 0x63; // 'c'
 export const D_ORDER = 0x6f; // 'o'
 export const D_CHECKPOINT = 0x4b; // 'K'
 export const D_VRF_PATHS = 0x6b; // 'k'
+export const D_LIFECYCLE = 0x6c; // 'l'
 
 /** Thrown when a derived record fails its checks: the caller rebuilds, never trusts it. */
 export class DerivedDamage extends Error {
@@ -64,6 +66,14 @@ export function vrfKey(vrf: string, seq: number): Buffer {
 
 export function configKey(seq: number): Buffer {
   return Buffer.concat([Buffer.from([D_CONFIG]), u64(seq)]);
+}
+
+export function lifecycleKey(seq: number): Buffer {
+  return Buffer.concat([Buffer.from([D_LIFECYCLE]), u64(seq)]);
+}
+
+export function lifecycleRange(after: number, through: number): [Buffer, Buffer] {
+  return [lifecycleKey(after + 1), lifecycleKey(Math.min(through, MAX_SEQ - 1) + 1)];
 }
 
 export function orderKey(vrf: string, prefix: string): Buffer {

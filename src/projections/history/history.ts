@@ -4,7 +4,8 @@
 // (a few group commits) and each VRF's prefix order (one entry per prefix ever seen, not per event).
 // Derived data: a record that fails its checks is reported (onDamage) and the answer comes from the
 // journal instead, so damage never changes an answer.
-import type { ConfigApplied, Envelope } from '../../events/index.js';
+import type { ConfigApplied, Envelope, LifecycleEvent } from '../../events/index.js';
+import { isLifecycleEvent, isRouteEvent } from '../../events/index.js';
 import type { DerivedEntry, DerivedStore, Journal } from '../../journal/index.js';
 import {
   DerivedDamage,
@@ -16,6 +17,8 @@ import {
   decodeEventValue,
   encodeEventValue,
   encodeManifest,
+  lifecycleKey,
+  lifecycleRange,
   orderKey,
   parseOrderKey,
   prefixKey,
@@ -103,6 +106,8 @@ export class HistoryIndex {
         break;
       }
       case 'ConfigApplied':
+      case 'DaemonStarted':
+      case 'DaemonStopped':
         break;
       default: {
         const never: never = e;
@@ -142,6 +147,7 @@ export class HistoryIndex {
       const e = env.event;
       const value = encodeEventValue(env);
       if (e.type === 'ConfigApplied') puts.push([configKey(env.seq), value]);
+      else if (isLifecycleEvent(e)) puts.push([lifecycleKey(env.seq), value]);
       else {
         puts.push([prefixKey(e.vrf, e.prefix, env.seq), value]);
         puts.push([vrfKey(e.vrf, env.seq), value]);
@@ -213,14 +219,14 @@ export class HistoryIndex {
   prefixEvents(vrf: string, prefix: string, w: SeqWindow): Promise<Envelope[]> {
     const [gte, lt] = prefixRange(vrf, prefix, w.after, w.through);
     const e = (env: Envelope): boolean =>
-      env.event.type !== 'ConfigApplied' && env.event.vrf === vrf && env.event.prefix === prefix;
+      isRouteEvent(env.event) && env.event.vrf === vrf && env.event.prefix === prefix;
     return this.query(gte, lt, e, w);
   }
 
   /** Route events of one VRF in the window, oldest first. */
   vrfEvents(vrf: string, w: SeqWindow): Promise<Envelope[]> {
     const [gte, lt] = vrfRange(vrf, w.after, w.through);
-    return this.query(gte, lt, (env) => env.event.type !== 'ConfigApplied' && env.event.vrf === vrf, w);
+    return this.query(gte, lt, (env) => isRouteEvent(env.event) && env.event.vrf === vrf, w);
   }
 
   /** ConfigApplied events in the window, oldest first. */
@@ -232,6 +238,12 @@ export class HistoryIndex {
       (env) => env.event.type === 'ConfigApplied',
       w,
     )) as Envelope<ConfigApplied>[];
+  }
+
+  /** DaemonStarted and DaemonStopped in the window: when the daemon was (not) watching. */
+  async lifecycleEvents(w: SeqWindow): Promise<Envelope<LifecycleEvent>[]> {
+    const [gte, lt] = lifecycleRange(w.after, w.through);
+    return (await this.query(gte, lt, (env) => isLifecycleEvent(env.event), w)) as Envelope<LifecycleEvent>[];
   }
 
   /** The ConfigApplied in force at `seq`, if any. */

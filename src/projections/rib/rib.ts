@@ -101,6 +101,10 @@ export class Rib {
         this.configEvent = e;
         this.configVrfs = new Map(e.vrfs.map((v) => [v.name, v]));
         return;
+      case 'DaemonStarted':
+      case 'DaemonStopped':
+        // Lifecycle: no route changes by itself (the reconcile after a start journals what did).
+        return;
       default: {
         const never: never = e;
         throw new TypeError(`unhandled event ${JSON.stringify(never)}`);

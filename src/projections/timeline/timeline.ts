@@ -5,6 +5,7 @@
 // bounded caches (checkpoint heads, VRF texts); nothing grows with the journal. A checkpoint that fails
 // its checks is reported (onDamage) and the answer replays the journal from an earlier point instead.
 import type { ConfigApplied, Envelope } from '../../events/index.js';
+import { isRouteEvent } from '../../events/index.js';
 import type { Journal } from '../../journal/index.js';
 import type { DerivedEntry } from '../../journal/index.js';
 import {
@@ -88,7 +89,7 @@ export class Timeline {
 
   apply(env: Envelope): void {
     const e = env.event;
-    const route = e.type !== 'ConfigApplied';
+    const route = isRouteEvent(e);
     const hear = route && this.listeners.length > 0 && env.seq > this.quietThrough;
     const before = hear ? this.rib.lookup(e.vrf, e.prefix).slice() : EMPTY;
     this.rib.apply(env);
@@ -195,7 +196,7 @@ export class Timeline {
         for await (const batch of this.journal.read({ after: cp.seq, through: target })) {
           for (const env of batch) {
             const e = env.event;
-            if (wanted === undefined || e.type === 'ConfigApplied' || wanted.has(e.vrf)) out.apply(env);
+            if (wanted === undefined || !isRouteEvent(e) || wanted.has(e.vrf)) out.apply(env);
           }
         }
       } else {
