@@ -98,16 +98,38 @@ function compare(a: Buffer, b: Buffer): number {
 
 /** Derived data in memory (the memory journal, and views of a journal that must not write to it). */
 export class MemoryDerivedStore implements DerivedStore {
-  /** Sorted by key. */
+  /** Sorted by key; may hold keys since deleted (their value is gone), dropped at the next merge. */
   private keys: Buffer[] = [];
+  /** Keys added since the last read, unsorted: writes stay O(1), a read sorts and merges them once. */
+  private added: Buffer[] = [];
   private readonly values = new Map<string, Buffer>();
 
-  private lowerBound(key: Buffer): number {
+  private sorted(): Buffer[] {
+    if (this.added.length === 0) return this.keys;
+    const added = this.added.sort(compare);
+    this.added = [];
+    const out: Buffer[] = [];
+    let i = 0;
+    let j = 0;
+    while (i < this.keys.length || j < added.length) {
+      const next =
+        j >= added.length || (i < this.keys.length && compare(this.keys[i]!, added[j]!) <= 0)
+          ? this.keys[i++]!
+          : added[j++]!;
+      const last = out[out.length - 1];
+      if (last !== undefined && compare(last, next) === 0) continue;
+      if (this.values.has(next.toString('latin1'))) out.push(next);
+    }
+    this.keys = out;
+    return out;
+  }
+
+  private lowerBound(keys: readonly Buffer[], key: Buffer): number {
     let lo = 0;
-    let hi = this.keys.length;
+    let hi = keys.length;
     while (lo < hi) {
       const mid = (lo + hi) >>> 1;
-      if (compare(this.keys[mid]!, key) < 0) lo = mid + 1;
+      if (compare(keys[mid]!, key) < 0) lo = mid + 1;
       else hi = mid;
     }
     return lo;
@@ -121,23 +143,24 @@ export class MemoryDerivedStore implements DerivedStore {
   async write(puts: readonly DerivedEntry[], dels: readonly Buffer[] = []): Promise<void> {
     for (const [k, v] of puts) {
       const id = k.toString('latin1');
-      if (!this.values.has(id)) this.keys.splice(this.lowerBound(k), 0, Buffer.from(k));
+      if (!this.values.has(id)) this.added.push(Buffer.from(k));
       this.values.set(id, Buffer.from(v));
     }
-    for (const k of dels) {
-      const id = k.toString('latin1');
-      if (!this.values.delete(id)) continue;
-      this.keys.splice(this.lowerBound(k), 1);
-    }
+    for (const k of dels) this.values.delete(k.toString('latin1'));
   }
 
   async range(range: DerivedRange): Promise<DerivedEntry[]> {
-    const from = this.lowerBound(range.gte);
-    const to = this.lowerBound(range.lt);
-    const keys = this.keys.slice(from, to);
-    if (range.reverse) keys.reverse();
-    if (range.limit !== undefined) keys.length = Math.min(keys.length, range.limit);
-    return keys.map((k) => [Buffer.from(k), Buffer.from(this.values.get(k.toString('latin1'))!)] as const);
+    const keys = this.sorted();
+    const from = this.lowerBound(keys, range.gte);
+    const to = this.lowerBound(keys, range.lt);
+    const out: DerivedEntry[] = [];
+    const limit = range.limit ?? Infinity;
+    const step = range.reverse ? -1 : 1;
+    for (let i = range.reverse ? to - 1 : from; i >= from && i < to && out.length < limit; i += step) {
+      const v = this.values.get(keys[i]!.toString('latin1'));
+      if (v !== undefined) out.push([Buffer.from(keys[i]!), Buffer.from(v)]);
+    }
+    return out;
   }
 
   async *scan(range: DerivedRange): AsyncGenerator<readonly DerivedEntry[]> {
@@ -148,12 +171,14 @@ export class MemoryDerivedStore implements DerivedStore {
   async clear(range?: { readonly gte: Buffer; readonly lt: Buffer }): Promise<void> {
     if (range === undefined) {
       this.keys = [];
+      this.added = [];
       this.values.clear();
       return;
     }
-    const from = this.lowerBound(range.gte);
-    const to = this.lowerBound(range.lt);
-    for (const k of this.keys.slice(from, to)) this.values.delete(k.toString('latin1'));
-    this.keys.splice(from, to - from);
+    const keys = this.sorted();
+    const from = this.lowerBound(keys, range.gte);
+    const to = this.lowerBound(keys, range.lt);
+    for (const k of keys.slice(from, to)) this.values.delete(k.toString('latin1'));
+    keys.splice(from, to - from);
   }
 }
