@@ -10,7 +10,7 @@
 //   'K' u64 seq                          -> RIB checkpoint head: which checkpoint holds each VRF's paths
 //   'k' u64 seq vrf                      -> one VRF's paths at that checkpoint (snapshot.ts text)
 // Every value but 'o' carries a CRC-32C; 'M', 'K' and 'k' also the format version of this file.
-import { decodeBlock, encodeBlock } from '../../events/index.js';
+import { BlockWriter, decodeBlock } from '../../events/index.js';
 import type { Envelope } from '../../events/index.js';
 import { crc32c } from '../../shared/index.js';
 
@@ -43,6 +43,11 @@ function u64(n: number): Buffer {
   return b;
 }
 
+function writeU64(b: Buffer, at: number, n: number): void {
+  b.writeUInt32BE(Math.floor(n / 0x1_0000_0000), at);
+  b.writeUInt32BE(n >>> 0, at + 4);
+}
+
 function readU64(b: Buffer, at: number): number {
   return b.readUInt32BE(at) * 0x1_0000_0000 + b.readUInt32BE(at + 4);
 }
@@ -57,11 +62,27 @@ function str(s: string): Buffer {
 export const MANIFEST_KEY = Buffer.from([D_MANIFEST]);
 
 export function prefixKey(vrf: string, prefix: string, seq: number): Buffer {
-  return Buffer.concat([Buffer.from([D_PREFIX]), str(vrf), str(prefix), u64(seq)]);
+  // Built in place (called twice per event while indexing): tag, u16+vrf, u16+prefix, u64 seq.
+  const vl = Buffer.byteLength(vrf, 'utf8');
+  const pl = Buffer.byteLength(prefix, 'utf8');
+  const k = Buffer.allocUnsafe(1 + 2 + vl + 2 + pl + 8);
+  k[0] = D_PREFIX;
+  k.writeUInt16BE(vl, 1);
+  k.write(vrf, 3, 'utf8');
+  k.writeUInt16BE(pl, 3 + vl);
+  k.write(prefix, 5 + vl, 'utf8');
+  writeU64(k, 5 + vl + pl, seq);
+  return k;
 }
 
 export function vrfKey(vrf: string, seq: number): Buffer {
-  return Buffer.concat([Buffer.from([D_VRF]), str(vrf), u64(seq)]);
+  const vl = Buffer.byteLength(vrf, 'utf8');
+  const k = Buffer.allocUnsafe(1 + 2 + vl + 8);
+  k[0] = D_VRF;
+  k.writeUInt16BE(vl, 1);
+  k.write(vrf, 3, 'utf8');
+  writeU64(k, 3 + vl, seq);
+  return k;
 }
 
 export function configKey(seq: number): Buffer {
@@ -121,9 +142,13 @@ export function checkpointRange(after: number, through: number): [Buffer, Buffer
   return [checkpointKey(after + 1), checkpointKey(Math.min(through, MAX_SEQ - 1) + 1)];
 }
 
+const writer = new BlockWriter(4096);
+
 /** An event as a derived value: the journal's own checksummed record. */
 export function encodeEventValue(env: Envelope): Buffer {
-  return encodeBlock([env]);
+  writer.reset();
+  writer.write(env);
+  return writer.take();
 }
 
 /** Decodes an event value, checking its checksum and that it is the event its key names. */
