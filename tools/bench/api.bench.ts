@@ -16,6 +16,7 @@ import { performance } from 'node:perf_hooks';
 import { Worker } from 'node:worker_threads';
 import type { JournalEvent } from '../../src/events/index.js';
 import type { ApiContext } from '../../src/api/index.js';
+import { benchConfig, routeEvent, vrfName } from './route-events.js';
 
 process.env['NODE_ENV'] ??= 'production';
 const { openLevelJournal } = await import('../../src/journal/index.js');
@@ -46,24 +47,8 @@ const rnd = (n: number): number => {
   return rng % n;
 };
 
-const vrfName = (v: number): string => `vrf-${String(v).padStart(3, '0')}`;
 const prefixOf = (p: number): string => `10.${p >> 8}.${p & 255}.0/24`;
-
-function path(v: number, p: number, up: boolean): JournalEvent {
-  const prefix = prefixOf(p);
-  const vrf = vrfName(v);
-  return up
-    ? {
-        type: 'RouteDiscovered',
-        vrf,
-        family: 'ipv4',
-        prefix,
-        interface: `eth${v}`,
-        ifindex: 10 + v,
-        address: prefix.replace('0/24', '1'),
-      }
-    : { type: 'RouteVanished', vrf, family: 'ipv4', prefix, interface: `eth${v}`, reason: 'address-removed' };
-}
+const path = (v: number, p: number, up: boolean): JournalEvent => routeEvent(v, prefixOf(p), up);
 
 async function main(): Promise<void> {
   const dir = await mkdtemp(join(tmpdir(), 'ribjournal-bench-'));
@@ -73,15 +58,7 @@ async function main(): Promise<void> {
   try {
     console.log(`building a ${EVENTS}-event journal: ${VRFS} VRFs x ${PREFIXES} prefixes, then flaps`);
     let t = performance.now();
-    const vrfs = Array.from({ length: VRFS }, (_, v) => ({
-      name: vrfName(v),
-      rd: `65000:${v + 1}`,
-      importRts: [`65000:${v + 1}`],
-      exportRts: [`65000:${v + 1}`],
-      label: 0,
-      interfaces: [`eth${v}`],
-    }));
-    await journal.append([{ type: 'ConfigApplied', configVersion: 1, vrfs, neighbors: [] }]);
+    await journal.append([benchConfig(VRFS)]);
     const up = Array.from({ length: VRFS }, () => new Uint8Array(PREFIXES).fill(1));
     let batch: JournalEvent[] = [];
     let written = 1;

@@ -34,7 +34,7 @@ async function answers(ix: ApiIndexes, envs: readonly Envelope[]): Promise<unkno
   out.push((await ix.history.configEvents(all)).map((e) => e.seq));
   for (const at of [10, 500, 2000]) {
     const e = envs[at - 1]!.event;
-    if (e.type === 'ConfigApplied') continue;
+    if (e.type !== 'RouteDiscovered' && e.type !== 'RouteVanished') continue;
     out.push((await ix.history.prefixEvents(e.vrf, e.prefix, all)).map((x) => x.seq));
   }
   return out;
