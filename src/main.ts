@@ -6,10 +6,10 @@ import type { Logger } from 'pino';
 import { startSpeaker, type Speaker } from './bgp/index.js';
 import type { Config } from './config/index.js';
 import type { Envelope, JournalEvent } from './events/index.js';
-import { vrfDisplayName } from './events/index.js';
+import { isRouteEvent, vrfDisplayName } from './events/index.js';
 import { ImportState, LinkDownHold, configSnapshot, sameEffectiveConfig } from './import/index.js';
 import type { Journal } from './journal/index.js';
-import { openLevelJournal } from './journal/index.js';
+import { buildVersion, journalStarted, journalStopped, openLevelJournal } from './journal/index.js';
 import type { KernelChange, KernelObserver, ObserverBatch, ScanWaiter } from './netlink/index.js';
 import { ScanWaiters, createKernelObserver } from './netlink/index.js';
 import { createApiIndexes } from './api/index.js';
@@ -19,6 +19,7 @@ import {
   LiveChanges,
   LiveRib,
   ProjectionRunner,
+  RouteCountSeries,
   Rib,
   loadRibCheckpoint,
   saveRibCheckpoint,
@@ -74,7 +75,8 @@ export interface Daemon {
   reconcile(): Promise<number>;
   /** The daemon's Prometheus metrics (served at /metrics by the API). */
   readonly metrics: DaemonMetrics;
-  stop(): Promise<void>;
+  /** Stops and journals DaemonStopped with `reason` (e.g. the signal). */
+  stop(reason?: string): Promise<void>;
 }
 
 export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
@@ -126,47 +128,18 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
     metrics.attach({ journal, rib });
     jlog.info({ seq: rib.seq, paths: rib.size(), ms: Date.now() - started }, 'journal replayed');
 
-    // The API's history and timeline indexes (and the events-by-type metric, from seq 1 in any case)
-    // catch up in the background: start-up (kernel reconcile, BGP) waits only for the RIB; /readyz
-    // waits for them too (the runner's health says which is behind).
-    const current: { -readonly [K in 'history' | 'timeline' | 'routeCounts']: ApiIndexes[K] } =
-      createApiIndexes(journal);
-    const indexes: ApiIndexes = {
-      get history() {
-        return current.history;
-      },
-      get timeline() {
-        return current.timeline;
-      },
-      get routeCounts() {
-        return current.routeCounts;
-      },
-      get projections() {
-        return [current.history, current.timeline, current.routeCounts];
-      },
-    };
+    // The API's history and timeline indexes start from their derived data on disk (rebuilt in the
+    // background when missing, damaged or another build's) and follow the journal themselves; the
+    // route-count series and the events-by-type metric run in the runner from seq 1. Start-up (kernel
+    // reconcile, BGP) waits only for the RIB; /readyz waits for all of them and says which is behind.
+    const indexes: ApiIndexes = createApiIndexes(journal, { log: jlog });
     const indexesFollowing = Promise.all([
-      runner.add({
-        name: 'history',
-        projection: current.history,
-        restore: () => createApiIndexes(journal).history,
-        adopt: (history) => {
-          current.history = history;
-          runner.rebuild('timeline', 'the history index was rebuilt');
-          return history;
-        },
-      }),
-      runner.add({
-        name: 'timeline',
-        projection: current.timeline,
-        restore: () => createApiIndexes(journal, { history: current.history }).timeline,
-        adopt: (timeline) => (current.timeline = timeline),
-      }),
+      indexes.start(),
       runner.add({
         name: 'route-counts',
-        projection: current.routeCounts,
-        restore: () => createApiIndexes(journal).routeCounts,
-        adopt: (routeCounts) => (current.routeCounts = routeCounts),
+        projection: indexes.routeCounts,
+        restore: () => new RouteCountSeries(),
+        adopt: (fresh) => (indexes.routeCounts = fresh),
       }),
       runner.add({ name: 'events-by-type', projection: metrics.journalEvents }),
     ]).then(() => jlog.info({ seq: journal.head(), ms: Date.now() - started }, 'API indexes caught up'));
@@ -179,6 +152,12 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
       configVersion = snapshot.configVersion;
       jlog.info({ seq: env?.seq, configVersion }, 'config applied');
     }
+    // i9b (issue 9.6): the start is journaled before the first reconcile, which journals what changed meanwhile.
+    const startedEnv = await journalStarted(journal, { buildVersion: buildVersion(), configVersion });
+    jlog.info(
+      { seq: startedEnv.seq, previousStopClean: startedEnv.event.previousStopClean },
+      'daemon started',
+    );
 
     let state = new ImportState(config);
     state.loadJournaled(rib.allPaths());
@@ -197,7 +176,7 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
     const commit = (events: JournalEvent[], receivedAt?: number): void => {
       if (events.length === 0) return;
       for (const e of events) {
-        if (e.type === 'ConfigApplied') continue;
+        if (!isRouteEvent(e)) continue;
         const fields = { vrf: vrfDisplayName(e.vrf), interface: e.interface, prefix: e.prefix };
         if (e.type === 'RouteDiscovered') nlog.debug(fields, 'route imported');
         else nlog.debug({ ...fields, reason: e.reason }, 'route withdrawn');
@@ -310,6 +289,8 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
     const health = (): RunnerHealth => {
       const h = runner.health();
       const reasons = [...(readyFlag ? [] : ['starting']), ...h.reasons];
+      const ir = indexes.readiness();
+      if (!ir.ready) reasons.push(ir.reason ?? 'API indexes catching up');
       if (failed !== undefined) reasons.push('journal append failed');
       return { ok: reasons.length === 0, reasons };
     };
@@ -357,15 +338,17 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
         return scans.requestScan();
       },
       metrics,
-      async stop() {
+      async stop(reason = 'stop') {
         await bgp?.stop(); // BGP speaker (issue 6)
         await obs.stop();
         hold.flush(); // what a link-down still holds is journaled, not dropped
         scans.rejectAll(new RibjournalError('NETLINK_FAILED', 'the daemon is stopping'));
         await inFlight;
+        if (failed === undefined) await journalStopped(journal, { buildVersion: buildVersion(), reason });
         // A checkpoint of a RIB that is being rebuilt would be wrong: only a live one is written.
         if (runner.isLive('rib')) await checkpoints.close(rib.seq);
         await runner.stop();
+        await indexes.stop(); // ends a rebuild early and writes the indexes' tail
         await indexesFollowing;
         unRecovered?.();
         if (opts.journal === undefined) await journal.close();

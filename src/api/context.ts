@@ -2,25 +2,10 @@
 import type { AdjRibRoute, NeighborStatus } from '../bgp/index.js';
 import type { BgpFamily } from '../bgp/codec/index.js';
 import type { Journal } from '../journal/index.js';
-import {
-  HistoryIndex,
-  LiveChanges,
-  LiveRib,
-  RouteCountSeries,
-  Timeline,
-  replayAndFollow,
-} from '../projections/index.js';
-import type { Projection, Rib, TimelineOptions } from '../projections/index.js';
+import { ApiIndexes, LiveChanges, LiveRib, createApiIndexes, replayAndFollow } from '../projections/index.js';
+import type { ApiIndexOptions, Rib } from '../projections/index.js';
 
-/** The per-prefix history index and the RIB timeline: projections the API needs beside the live Rib. */
-export interface ApiIndexes {
-  readonly history: HistoryIndex;
-  readonly timeline: Timeline;
-  /** Per-VRF route counts over time, bounded (the operator page's charts). */
-  readonly routeCounts: RouteCountSeries;
-  /** All of them, in the order to hand them to replayAndFollow (after the Rib). */
-  readonly projections: readonly Projection[];
-}
+export { ApiIndexes, createApiIndexes };
 
 /** Everything the GraphQL API reads. The composition root builds it. */
 export interface ApiContext {
@@ -94,25 +79,21 @@ export interface BgpIdentity {
   readonly localAddresses: readonly string[];
 }
 
-/** Creates empty indexes; feed them by passing `projections` to replayAndFollow with the Rib. */
-export function createApiIndexes(
-  journal: Journal,
-  options: { timeline?: TimelineOptions; history?: HistoryIndex } = {},
-): ApiIndexes {
-  const history = options.history ?? new HistoryIndex();
-  const timeline = new Timeline(journal, history, options.timeline);
-  const routeCounts = new RouteCountSeries();
-  return { history, timeline, routeCounts, projections: [history, timeline, routeCounts] };
-}
-
-/** Creates the indexes and replays the journal into them, then follows it. For tests and tools. */
+/** Creates the indexes and starts them (derived data from disk, then the journal's tail). For tests and tools. */
 export async function followApiIndexes(
   journal: Journal,
-  options: { timeline?: TimelineOptions } = {},
-): Promise<ApiIndexes & { unfollow(): void }> {
+  options: ApiIndexOptions = {},
+): Promise<ApiIndexes & { unfollow(): Promise<void> }> {
   const indexes = createApiIndexes(journal, options);
-  const unfollow = await replayAndFollow(journal, indexes.projections);
-  return { ...indexes, unfollow };
+  await indexes.start();
+  // The route-count series is fed by the daemon's runner; here it follows the journal from seq 1.
+  const unfollowCounts = await replayAndFollow(journal, [indexes.routeCounts]);
+  return Object.assign(indexes, {
+    unfollow: async () => {
+      unfollowCounts();
+      await indexes.stop();
+    },
+  });
 }
 
 /**

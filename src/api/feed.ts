@@ -7,7 +7,7 @@
 // removals carry their path), paced by its consumer, and switches to live in the same synchronous step
 // in which its replay reaches the live feed's seq: every seq is delivered once, in order, with no gap.
 import type { Envelope } from '../events/index.js';
-import { vrfDisplayName } from '../events/index.js';
+import { isRouteEvent, vrfDisplayName } from '../events/index.js';
 import type { PathSet } from '../projections/index.js';
 import { LiveChanges, LiveRib, Rib, prefixSortKey, withinKeyRange } from '../projections/index.js';
 import { RibjournalError } from '../shared/index.js';
@@ -69,6 +69,8 @@ export function routeChange(
   const e = env.event;
   switch (e.type) {
     case 'ConfigApplied':
+    case 'DaemonStarted':
+    case 'DaemonStopped':
       return undefined;
     case 'RouteDiscovered': {
       const i = after.findIndex((p) => p.interface === e.interface);
@@ -289,10 +291,10 @@ export class Subscription implements AsyncIterableIterator<FeedItem> {
       for await (const batch of journal.read({ after: last, through: target })) {
         for (const env of batch) {
           const e = env.event;
-          if (scope === undefined || e.type === 'ConfigApplied' || e.vrf === scope[0]) {
-            const before = e.type === 'ConfigApplied' ? [] : rib.lookup(e.vrf, e.prefix).slice();
+          if (scope === undefined || !isRouteEvent(e) || e.vrf === scope[0]) {
+            const before = isRouteEvent(e) ? rib.lookup(e.vrf, e.prefix).slice() : [];
             rib.apply(env);
-            if (e.type !== 'ConfigApplied' && env.seq > after) {
+            if (isRouteEvent(e) && env.seq > after) {
               const change = routeChange(env, before, rib.lookup(e.vrf, e.prefix), rib);
               if (change !== undefined && this.matches(change)) this.queue.push(change);
             }

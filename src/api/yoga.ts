@@ -120,13 +120,19 @@ function frontDoorPlugin(
         // Also not ready while the API's own indexes lag the live RIB (not yet replayed, or not wired).
         const { history, timeline } = api.indexes;
         const damage = damageReason(api.journal);
-        const ready =
-          damage === undefined && api.ready() && history.seq === api.rib.seq && timeline.seq === api.rib.seq;
-        // Why not: damage, or the daemon's own reasons (a projection catching up, failed or rebuilding).
-        const reasons = ready ? [] : [...(damage ? [damage] : []), ...(api.health?.().reasons ?? [])];
-        const body = ready ? 'ready\n' : `not ready\n${reasons.map((r) => `${r}\n`).join('')}`;
+        const indexes = api.indexes.readiness();
+        const synced = history.seq === api.rib.seq && timeline.seq === api.rib.seq;
+        const ready = damage === undefined && api.ready() && indexes.ready && synced;
+        // Why not (one line): damage, the daemon's own reasons (a projection catching up, failed or
+        // rebuilding), the API indexes' (e.g. "API indexes rebuilding (derived data written by another build)").
+        const reasons: string[] = [];
+        if (damage !== undefined) reasons.push(damage);
+        const health = api.health?.().reasons ?? [];
+        if (!api.ready()) reasons.push(...(health.length > 0 ? health : ['daemon starting']));
+        if (!indexes.ready || !synced) reasons.push(indexes.reason ?? 'API indexes catching up');
+        const why = [...new Set(reasons)].join('; ');
         endResponse(
-          new fetchAPI.Response(body, {
+          new fetchAPI.Response(ready ? 'ready\n' : `not ready: ${why}\n`, {
             status: ready ? 200 : 503,
             headers: { 'content-type': 'text/plain' },
           }),

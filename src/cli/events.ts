@@ -36,7 +36,10 @@ export function registerEvents(program: Command): void {
       .option('-n, --limit <count>', 'print at most this many events')
       .option('--vrf <name>', 'only route events of this VRF ("global" for the global table)')
       .option('--prefix <prefix>', 'only route events of this prefix')
-      .option('--type <type...>', 'only these types (RouteDiscovered, RouteVanished, ConfigApplied)'),
+      .option(
+        '--type <type...>',
+        'only these types (RouteDiscovered, RouteVanished, ConfigApplied, DaemonStarted, DaemonStopped)',
+      ),
   ).action(async (opts: EventsOptions) => {
     tolerateEpipe();
     const client = clientFor(opts);

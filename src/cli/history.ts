@@ -14,6 +14,16 @@ interface ApiEntry {
   readonly ifindex: number | null;
   readonly address: string | null;
   readonly reason: string | null;
+  readonly whileDown: boolean;
+}
+
+/** A window when the daemon was not watching (issue 9.6). */
+interface ApiDowntime {
+  readonly lastSeenSeq: string;
+  readonly lastSeenTime: string;
+  readonly startedSeq: string;
+  readonly startedTime: string;
+  readonly clean: boolean;
 }
 
 interface ApiHistory {
@@ -22,6 +32,7 @@ interface ApiHistory {
   readonly from: string;
   readonly to: string;
   readonly entries: readonly ApiEntry[];
+  readonly downtimes: readonly ApiDowntime[];
   readonly totalCount: number;
   readonly hasMore: boolean;
   readonly flapCount: number;
@@ -32,7 +43,8 @@ interface ApiHistory {
 const HISTORY_QUERY = `query History($vrf: String!, $prefix: String!, $from: SeqOrTime, $to: SeqOrTime, $after: Seq) {
   history(vrf: $vrf, prefix: $prefix, from: $from, to: $to, first: 1000, after: $after) {
     vrf prefix from to totalCount hasMore flapCount lastChange secondsSinceLastChange
-    entries { seq time type interface ifindex address reason }
+    entries { seq time type interface ifindex address reason whileDown }
+    downtimes { lastSeenSeq lastSeenTime startedSeq startedTime clean }
   }
 }`;
 
@@ -76,6 +88,12 @@ async function showHistory(vrf: string, prefix: string, opts: HistoryOptions): P
           interface: e.interface,
           ...(e.address !== null ? { ifindex: e.ifindex, address: e.address } : {}),
           ...(e.reason !== null ? { reason: e.reason } : {}),
+          ...(e.whileDown ? { whileDown: true } : {}),
+        })),
+        downtimes: h.downtimes.map((d) => ({
+          ...d,
+          lastSeenSeq: Number(d.lastSeenSeq),
+          startedSeq: Number(d.startedSeq),
         })),
         flapCount: h.flapCount,
         lastChange: h.lastChange,
@@ -88,8 +106,24 @@ async function showHistory(vrf: string, prefix: string, opts: HistoryOptions): P
   let text =
     `VRF ${h.vrf}, prefix ${h.prefix}, seqs (${h.from}, ${h.to}]: ${h.totalCount} event${h.totalCount === 1 ? '' : 's'}, ` +
     `${h.flapCount} flap${h.flapCount === 1 ? '' : 's'}, last change ${h.lastChange ?? 'never'}${since}\n`;
-  if (entries.length > 0) {
-    const rows = entries.map((e) => [e.seq, e.time, e.type, e.interface, e.reason ?? e.address ?? '']);
+  if (entries.length > 0 || h.downtimes.length > 0) {
+    // Windows when nothing was watching read as rows of their own, at the start that ended them.
+    const rows = [
+      ...entries.map((e) => [
+        e.seq,
+        e.time,
+        e.type,
+        e.interface,
+        (e.reason ?? e.address ?? '') + (e.whileDown ? ' (vanished while the daemon was down)' : ''),
+      ]),
+      ...h.downtimes.map((d) => [
+        d.startedSeq,
+        d.startedTime,
+        'DaemonStarted',
+        '-',
+        `not watching since ${d.lastSeenTime} (${d.clean ? 'clean stop' : 'unclean stop'})`,
+      ]),
+    ].sort((a, b) => Number(a[0]) - Number(b[0]));
     const width = [3, 27, 15, 9].map((w, i) => Math.max(w, ...rows.map((r) => r[i]!.length)));
     const line = (c: readonly string[]): string =>
       `  ${c

@@ -338,7 +338,7 @@ async function serve(
       log.info({ signal }, 'stopping');
       reloading
         .then(() => api.close())
-        .then(() => daemon.stop())
+        .then(() => daemon.stop(signal))
         .then(() => journal.close())
         .then(() => verifying)
         .then(resolve, (err: unknown) => {

@@ -10,6 +10,8 @@ import { upcast } from './upcast.js';
 const T_DISCOVERED = 1;
 const T_VANISHED = 2;
 const T_CONFIG = 3;
+const T_STARTED = 4;
+const T_STOPPED = 5;
 
 const RECORD_HEADER = 8;
 
@@ -87,8 +89,12 @@ export class BlockWriter {
         this.str(e.prefix);
         this.str(e.interface);
         break;
-      case 'ConfigApplied': {
-        this.buf[typeAt] = T_CONFIG;
+      case 'ConfigApplied':
+      case 'DaemonStarted':
+      case 'DaemonStopped': {
+        // Rare events: their body is JSON (u32 length + UTF-8), so adding a field needs no new layout.
+        this.buf[typeAt] =
+          e.type === 'ConfigApplied' ? T_CONFIG : e.type === 'DaemonStarted' ? T_STARTED : T_STOPPED;
         const { type: _t, ...rest } = e;
         const json = Buffer.from(JSON.stringify(rest), 'utf8');
         this.ensure(4 + json.length);
@@ -185,7 +191,9 @@ export function decodeBody(buf: Buffer, start: number, end: number): Envelope {
       event = { type: 'RouteVanished', vrf, family: fam, prefix, interface: iface, reason };
       break;
     }
-    case T_CONFIG: {
+    case T_CONFIG:
+    case T_STARTED:
+    case T_STOPPED: {
       r.need(4);
       const n = buf.readUInt32LE(r.pos);
       r.pos += 4;
@@ -194,13 +202,12 @@ export function decodeBody(buf: Buffer, start: number, end: number): Envelope {
       try {
         body = JSON.parse(buf.toString('utf8', r.pos, r.pos + n));
       } catch (cause) {
-        throw new RibjournalError('JOURNAL_CORRUPT', `config body of seq ${seq} is not JSON`, { cause });
+        throw new RibjournalError('JOURNAL_CORRUPT', `body of seq ${seq} is not JSON`, { cause });
       }
       r.pos += n;
-      event = {
-        type: 'ConfigApplied',
-        ...(body as Omit<Extract<JournalEvent, { type: 'ConfigApplied' }>, 'type'>),
-      };
+      const name =
+        type === T_CONFIG ? 'ConfigApplied' : type === T_STARTED ? 'DaemonStarted' : 'DaemonStopped';
+      event = { type: name, ...(body as object) } as JournalEvent;
       break;
     }
     default:

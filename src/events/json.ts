@@ -45,6 +45,15 @@ export function envelopeToJson(env: Envelope): Record<string, unknown> {
         neighbors: e.neighbors,
         ...(e.global ? { global: e.global } : {}),
       };
+    case 'DaemonStarted':
+      return {
+        ...head,
+        buildVersion: e.buildVersion,
+        configVersion: e.configVersion,
+        previousStopClean: e.previousStopClean,
+      };
+    case 'DaemonStopped':
+      return { ...head, buildVersion: e.buildVersion, reason: e.reason };
   }
 }
 
@@ -59,5 +68,16 @@ export function envelopeToLine(env: Envelope): string {
       return `${env.seq} ${t} ${e.type} vrf=${vrfDisplayName(e.vrf)} ${e.prefix} dev ${e.interface} reason ${e.reason}`;
     case 'ConfigApplied':
       return `${env.seq} ${t} ${e.type} config-version=${e.configVersion} vrfs=${e.vrfs.map((v) => vrfDisplayName(v.name)).join(',')} neighbors=${e.neighbors.length}`;
+    case 'DaemonStarted': {
+      const previous =
+        e.previousStopClean === null
+          ? 'unknown'
+          : e.previousStopClean
+            ? 'clean'
+            : 'UNCLEAN (not watching since the last event before this one)';
+      return `${env.seq} ${t} ${e.type} build=${e.buildVersion} config-version=${e.configVersion} previous-stop=${previous}`;
+    }
+    case 'DaemonStopped':
+      return `${env.seq} ${t} ${e.type} build=${e.buildVersion} reason ${e.reason}`;
   }
 }

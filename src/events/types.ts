@@ -63,8 +63,40 @@ export interface ConfigApplied {
   readonly global?: { readonly as: number; readonly routerId: string } | undefined;
 }
 
+/**
+ * The daemon started watching (issue 9.6): journaled at each start, before the first kernel reconcile,
+ * so the window since the previous run's last event is a window when nothing was watching.
+ * `previousStopClean` is false when the previous run ended without DaemonStopped (killed, crashed,
+ * power lost), null when unknown (the journal's first start, or one written before lifecycle events).
+ */
+export interface DaemonStarted {
+  readonly type: 'DaemonStarted';
+  readonly buildVersion: string;
+  readonly configVersion: number;
+  readonly previousStopClean: boolean | null;
+}
+
+/** The daemon stopped watching, cleanly (a signal or an operator's stop); journaled last. */
+export interface DaemonStopped {
+  readonly type: 'DaemonStopped';
+  readonly buildVersion: string;
+  /** Why: e.g. "SIGTERM". */
+  readonly reason: string;
+}
+
 export type RouteEvent = RouteDiscovered | RouteVanished;
-export type JournalEvent = RouteDiscovered | RouteVanished | ConfigApplied;
+export type LifecycleEvent = DaemonStarted | DaemonStopped;
+export type JournalEvent = RouteDiscovered | RouteVanished | ConfigApplied | DaemonStarted | DaemonStopped;
+
+/** True for the route events (RouteDiscovered, RouteVanished). */
+export function isRouteEvent(e: JournalEvent): e is RouteEvent {
+  return e.type === 'RouteDiscovered' || e.type === 'RouteVanished';
+}
+
+/** True for DaemonStarted and DaemonStopped. */
+export function isLifecycleEvent(e: JournalEvent): e is LifecycleEvent {
+  return e.type === 'DaemonStarted' || e.type === 'DaemonStopped';
+}
 export type EventType = JournalEvent['type'];
 
 /** A committed event: gapless seq from 1, epoch-microsecond time, schema version of the body. */

@@ -16,3 +16,12 @@ export { StatsAccumulator } from './offline.js';
 export type { JournalStatistics, VrfStatistics, OfflineOptions } from './offline.js';
 export { checkJournalOnStart, STARTUP_VERIFY_EVENTS } from './damage.js';
 export type { DamageRegistry, DamageSource, StartupCheckOptions } from './damage.js';
+export { LevelDerivedStore, MemoryDerivedStore, K_DERIVED } from './derived.js';
+export type { DerivedStore, DerivedEntry, DerivedRange } from './derived.js';
+export {
+  LIFECYCLE_META_KEY,
+  buildVersion,
+  journalStarted,
+  journalStopped,
+  previousStopClean,
+} from './lifecycle.js';

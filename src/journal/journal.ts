@@ -1,6 +1,7 @@
 // The Journal contract: an append-only, gapless, checksummed log of envelopes with a live tail.
 import type { Envelope, JournalEvent } from '../events/index.js';
 import type { WriteRecovery } from './common.js';
+import type { DerivedStore } from './derived.js';
 
 export interface ReadOptions {
   /** Start after this seq (0 = from the beginning). */
@@ -75,5 +76,7 @@ export interface Journal {
   onRecovered?(listener: (info: WriteRecovery) => void): () => void;
   /** Faults found so far (implementations that can have any; absent: none). */
   health?(): JournalHealth;
+  /** Derived data (indexes, checkpoints) in a key range of its own: safe to delete, never events. */
+  readonly derived: DerivedStore;
   close(): Promise<void>;
 }

@@ -60,6 +60,7 @@ import { describeDamage, verifyStore } from './verify.js';
 import type { SeqSpan } from './verify.js';
 import { DamageRegistry, damagedError } from './damage.js';
 import type { DamageSource } from './damage.js';
+import { LevelDerivedStore } from './derived.js';
 
 export { JOURNAL_FORMAT_VERSION };
 
@@ -153,6 +154,8 @@ export class LevelJournal implements Journal {
   private writeFailReason: string | undefined;
   private wakeRetry: (() => void) | undefined;
   private readonly recoveryListeners = new Set<(info: WriteRecovery) => void>();
+  /** Derived data (issue 9.2): the 'd' key range, see derived.ts. */
+  readonly derived: LevelDerivedStore;
 
   private constructor(location: string, db: Db, options: LevelJournalOptions, structure: Structure) {
     this.location = location;
@@ -161,6 +164,7 @@ export class LevelJournal implements Journal {
     this.log = log;
     this.allowDamaged = options.allowDamaged ?? false;
     this.listeners = new CommitListeners(options.onListenerError ?? logListenerError(log));
+    this.derived = new LevelDerivedStore(db);
     this.firstTime = structure.firstTime;
     this.commits = new GroupCommit(
       location,

@@ -16,6 +16,7 @@ import {
 } from './common.js';
 import type { ListenerErrorHandler } from './common.js';
 import type { CommitListener, Journal, JournalStats, ReadOptions } from './journal.js';
+import { MemoryDerivedStore } from './derived.js';
 
 const READ_CHUNK = 1000;
 
@@ -32,6 +33,7 @@ export class MemoryJournal implements Journal {
   /** envelopes[i] has seq i + 1. */
   private readonly envelopes: Envelope[] = [];
   private readonly meta = new Map<string, Buffer>();
+  readonly derived = new MemoryDerivedStore();
   private readonly listeners: CommitListeners;
   private readonly commits: GroupCommit;
   private closing: Promise<void> | undefined;

@@ -6,6 +6,7 @@ import { resolve } from 'node:path';
 import { ClassicLevel } from 'classic-level';
 import { isRibjournalError } from '../shared/index.js';
 import type { Envelope, EventType } from '../events/index.js';
+import { isRouteEvent } from '../events/index.js';
 import { recoverStore } from './copy.js';
 import type { CopyOptions, RecoverResult } from './copy.js';
 import { openDb } from './db.js';
@@ -119,6 +120,8 @@ export class StatsAccumulator {
     RouteDiscovered: 0,
     RouteVanished: 0,
     ConfigApplied: 0,
+    DaemonStarted: 0,
+    DaemonStopped: 0,
   };
   private readonly vrfs = new Map<string, MutableVrfStatistics>();
   private events = 0;
@@ -133,7 +136,7 @@ export class StatsAccumulator {
     this.lastTime = env.time;
     const e = env.event;
     this.byType[e.type]++;
-    if (e.type === 'ConfigApplied') return;
+    if (!isRouteEvent(e)) return;
     let v = this.vrfs.get(e.vrf);
     if (v === undefined) {
       v = {

@@ -4,9 +4,12 @@
 import type { Envelope, JournalEvent } from '../events/index.js';
 import { RibjournalError } from '../shared/index.js';
 import type { CommitListener, Journal, JournalStats, ReadOptions } from './journal.js';
+import { MemoryDerivedStore } from './derived.js';
 
 class JournalView implements Journal {
   readonly location: string;
+  /** A view's projections keep their derived data to themselves: the journal's covers another head. */
+  readonly derived = new MemoryDerivedStore();
 
   constructor(
     private readonly inner: Journal,

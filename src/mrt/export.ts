@@ -8,6 +8,7 @@
 import { UpdateBuilder } from '../bgp/codec/index.js';
 import type { BgpFamily, BgpRoute } from '../bgp/codec/index.js';
 import type { Envelope, VrfSnapshot } from '../events/index.js';
+import { isRouteEvent } from '../events/index.js';
 import type { Journal } from '../journal/index.js';
 import { Rib, prefixSortKey } from '../projections/index.js';
 import type { Path } from '../projections/index.js';
@@ -204,6 +205,8 @@ export async function exportMrt(
           }
           continue;
         }
+        // Lifecycle events have no BGP form: MRT export writes nothing for them.
+        if (!isRouteEvent(e)) continue;
         const before = rib.lookup(e.vrf, e.prefix)[0];
         rib.apply(env);
         const after = rib.lookup(e.vrf, e.prefix)[0];

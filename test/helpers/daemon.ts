@@ -81,6 +81,10 @@ export function brief(e: JournalEvent): string {
       return `- ${e.vrf || 'global'} ${e.prefix} ${e.interface} ${e.reason}`;
     case 'ConfigApplied':
       return `config ${e.configVersion}`;
+    case 'DaemonStarted':
+      return `started ${e.previousStopClean === false ? 'after an unclean stop' : ''}`.trim();
+    case 'DaemonStopped':
+      return `stopped ${e.reason}`;
   }
 }
 

@@ -64,7 +64,7 @@ async function main(): Promise<void> {
     gc();
     console.log(
       `  replayed into rib + history + timeline in ${replayS.toFixed(1)} s; ${rib.size()} paths; ` +
-        `${cp.count} checkpoints (${(cp.bytes / 2 ** 20).toFixed(0)} MiB) + logs (${(cp.logBytes / 2 ** 20).toFixed(0)} MiB), ` +
+        `${cp.written} checkpoints on disk, ` +
         `interval ${cp.interval}; after GC ${mib()}`,
     );
     const api: ApiContext = { journal, rib, indexes, live: changes, ready: () => true };

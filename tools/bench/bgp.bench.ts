@@ -198,7 +198,7 @@ ${vrfs}
   daemon.journal.onCommit((b) => {
     const now = performance.now();
     for (const e of b)
-      if (e.event.type !== 'ConfigApplied')
+      if (e.event.type === 'RouteDiscovered' || e.event.type === 'RouteVanished')
         commits.set(`${e.event.type === 'RouteDiscovered' ? '+' : '-'}${e.event.prefix}`, now);
   });
   const ipb = spawn('ip', ['-n', kernel.name, '-force', '-batch', '-'], {

@@ -39,7 +39,7 @@ await inChurnLab('churn', DEVICES, async (ns, dir) => {
   let otherReason = 0;
   const story = new Map<string, string[]>();
   for (const { event: e } of seen) {
-    if (e.type === 'ConfigApplied') continue;
+    if (e.type !== 'RouteDiscovered' && e.type !== 'RouteVanished') continue;
     if (e.type === 'RouteVanished' && e.reason === 'reconcile') reconciled++;
     else if (e.type === 'RouteVanished' && e.reason !== 'address-removed') otherReason++;
     let l = story.get(e.prefix);

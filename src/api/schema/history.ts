@@ -1,8 +1,9 @@
 // `history(vrf, prefix, from, to)`: every event of one prefix, with its reason, the flap count and the
 // time since the last change. Found through the history index, read from the journal.
 import { vrfDisplayName } from '../../events/index.js';
-import type { Envelope, RouteDiscovered, RouteVanished } from '../../events/index.js';
-import { seqsBetween, upperBoundSeq } from '../../projections/index.js';
+import type { Envelope, LifecycleEvent, RouteDiscovered, RouteVanished } from '../../events/index.js';
+import type { Journal } from '../../journal/index.js';
+import { upperBoundSeq } from '../../projections/index.js';
 import { builder } from '../builder.js';
 import { apiError } from '../errors.js';
 import { resolvePoint } from '../points.js';
@@ -13,12 +14,29 @@ import { pathViews } from '../views.js';
 
 type RouteEnvelope = Envelope<RouteDiscovered | RouteVanished>;
 
+/** A window when the daemon was not watching (issue 9.6): from its last sign of life to its next start. */
+interface Downtime {
+  /** Seq of the DaemonStopped (clean) or of the last event before the start (unclean). */
+  readonly lastSeenSeq: number;
+  readonly lastSeenTime: number;
+  readonly startedSeq: number;
+  readonly startedTime: number;
+  readonly clean: boolean;
+}
+
+/** An entry, and whether it was found at a start: the change happened while nothing was watching. */
+interface Entry {
+  readonly env: RouteEnvelope;
+  readonly whileDown: boolean;
+}
+
 interface HistoryShape {
   readonly vrf: string;
   readonly prefix: string;
   readonly from: number;
   readonly to: number;
-  readonly entries: readonly RouteEnvelope[];
+  readonly entries: readonly Entry[];
+  readonly downtimes: readonly Downtime[];
   readonly totalCount: number;
   readonly hasMore: boolean;
   readonly flapCount: number;
@@ -27,26 +45,57 @@ interface HistoryShape {
   readonly pathsAtTo: readonly PathView[];
 }
 
-const HistoryEntryRef = builder.objectRef<RouteEnvelope>('HistoryEntry').implement({
+const DowntimeRef = builder.objectRef<Downtime>('Downtime').implement({
+  description: 'A window when the daemon was not watching: from its last sign of life to its next start.',
+  fields: (t) => ({
+    lastSeenSeq: t.field({
+      type: 'Seq',
+      description:
+        'The DaemonStopped of a clean stop, or the last event before the start after an unclean one.',
+      resolve: (d) => d.lastSeenSeq,
+    }),
+    lastSeenTime: t.field({ type: 'Timestamp', resolve: (d) => d.lastSeenTime }),
+    startedSeq: t.field({
+      type: 'Seq',
+      description: 'The DaemonStarted that ended it.',
+      resolve: (d) => d.startedSeq,
+    }),
+    startedTime: t.field({ type: 'Timestamp', resolve: (d) => d.startedTime }),
+    clean: t.boolean({
+      description: 'False when the daemon was killed or crashed.',
+      resolve: (d) => d.clean,
+    }),
+  }),
+});
+
+const HistoryEntryRef = builder.objectRef<Entry>('HistoryEntry').implement({
   description: 'One event of a prefix.',
   fields: (t) => ({
-    seq: t.field({ type: 'Seq', resolve: (e) => e.seq }),
-    time: t.field({ type: 'Timestamp', resolve: (e) => e.time }),
-    type: t.string({ description: 'RouteDiscovered or RouteVanished.', resolve: (e) => e.event.type }),
-    interface: t.string({ resolve: (e) => e.event.interface }),
+    whileDown: t.boolean({
+      description:
+        'A withdrawal found by the reconcile at a start: the route vanished while the daemon was not watching (see `downtimes`).',
+      resolve: (x) => x.whileDown,
+    }),
+    seq: t.field({ type: 'Seq', resolve: ({ env: e }) => e.seq }),
+    time: t.field({ type: 'Timestamp', resolve: ({ env: e }) => e.time }),
+    type: t.string({
+      description: 'RouteDiscovered or RouteVanished.',
+      resolve: ({ env: e }) => e.event.type,
+    }),
+    interface: t.string({ resolve: ({ env: e }) => e.event.interface }),
     ifindex: t.int({
       nullable: true,
-      resolve: (e) => (e.event.type === 'RouteDiscovered' ? e.event.ifindex : null),
+      resolve: ({ env: e }) => (e.event.type === 'RouteDiscovered' ? e.event.ifindex : null),
     }),
     address: t.string({
       nullable: true,
-      resolve: (e) => (e.event.type === 'RouteDiscovered' ? e.event.address : null),
+      resolve: ({ env: e }) => (e.event.type === 'RouteDiscovered' ? e.event.address : null),
     }),
     reason: t.string({
       nullable: true,
       description:
         'Why it vanished: address-removed, link-down, interface-removed, config-changed, reconcile.',
-      resolve: (e) => (e.event.type === 'RouteVanished' ? e.event.reason : null),
+      resolve: ({ env: e }) => (e.event.type === 'RouteVanished' ? e.event.reason : null),
     }),
   }),
 });
@@ -63,6 +112,11 @@ const PrefixHistoryRef = builder.objectRef<HistoryShape>('PrefixHistory').implem
       resolve: (h) => h.entries,
     }),
     totalCount: t.int({ description: 'Events of the prefix in the window.', resolve: (h) => h.totalCount }),
+    downtimes: t.field({
+      type: [DowntimeRef],
+      description: 'Windows in (from, to] when the daemon was not watching (from the lifecycle events).',
+      resolve: (h) => h.downtimes,
+    }),
     hasMore: t.boolean({
       description: 'More entries follow: ask again with `after` = the last seq.',
       resolve: (h) => h.hasMore,
@@ -109,13 +163,12 @@ builder.queryField('history', (t) =>
       const from = args.from ? await resolvePoint(ctx.api, args.from) : 0;
       const to = args.to ? await resolvePoint(ctx.api, args.to) : ctx.api.journal.head();
       if (from > to) throw apiError('BAD_ARGUMENT', `from (seq ${from}) is after to (seq ${to})`);
-      const all = ctx.api.indexes.history.prefixSeqs(vrf, prefix);
-      const window = seqsBetween(all, from, to);
+      const history = ctx.api.indexes.history;
       // Presence at `from` (from the timeline), then every event of the window to count flaps.
       const atFrom = await ribViewAt(ctx.api, { seq: from }, [vrf]);
       const present = new Set(atFrom.lookup(vrf, prefix).map((p) => p.interface));
-      const events = (await Promise.all(window.map((s) => ctx.api.journal.get(s)))).filter(
-        (e): e is RouteEnvelope => e !== undefined && e.event.type !== 'ConfigApplied',
+      const events = (await history.prefixEvents(vrf, prefix, { after: from, through: to })).filter(
+        (e): e is RouteEnvelope => e.event.type !== 'ConfigApplied',
       );
       let flapCount = 0;
       for (const env of events) {
@@ -124,16 +177,26 @@ builder.queryField('history', (t) =>
       }
       let lastChange: number | undefined = events[events.length - 1]?.time;
       if (lastChange === undefined) {
-        const i = upperBoundSeq(all, to);
-        if (i > 0) lastChange = (await ctx.api.journal.get(all[i - 1]!))?.time;
+        const last = await history.prefixEvents(vrf, prefix, {
+          after: 0,
+          through: to,
+          limit: 1,
+          reverse: true,
+        });
+        lastChange = last[0]?.time;
       }
+      const downtimes = await downtimesIn(
+        ctx.api.journal,
+        await history.lifecycleEvents({ after: from, through: to }),
+      );
+      const entries = markWhileDown(events, downtimes);
       const start = args.after
         ? upperBoundSeq(
             events.map((e) => e.seq),
             args.after,
           )
         : 0;
-      const page = events.slice(start, start + first);
+      const page = entries.slice(start, start + first);
       const atTo = await ribViewAt(ctx.api, { seq: to }, [vrf]);
       return {
         vrf,
@@ -141,6 +204,7 @@ builder.queryField('history', (t) =>
         from,
         to,
         entries: page,
+        downtimes,
         totalCount: events.length,
         hasMore: start + first < events.length,
         flapCount,
@@ -151,3 +215,45 @@ builder.queryField('history', (t) =>
     },
   }),
 );
+
+/** The downtime each DaemonStarted in the window ends (none for a journal's first start). */
+async function downtimesIn(
+  journal: Journal,
+  lifecycle: readonly Envelope<LifecycleEvent>[],
+): Promise<Downtime[]> {
+  const out: Downtime[] = [];
+  for (const env of lifecycle) {
+    const e = env.event;
+    if (e.type !== 'DaemonStarted' || e.previousStopClean === null) continue;
+    // The last sign of life: the DaemonStopped, or the last event, skipping the ConfigApplied of this start.
+    let before = await journal.get(env.seq - 1);
+    if (before?.event.type === 'ConfigApplied') before = (await journal.get(env.seq - 2)) ?? before;
+    if (before === undefined) continue;
+    out.push({
+      lastSeenSeq: before.seq,
+      lastSeenTime: before.time,
+      startedSeq: env.seq,
+      startedTime: env.time,
+      clean: e.previousStopClean,
+    });
+  }
+  return out;
+}
+
+/**
+ * Marks the withdrawals a start's reconcile found: a RouteVanished with reason reconcile that is the
+ * prefix's first event after a DaemonStarted.
+ */
+function markWhileDown(events: readonly RouteEnvelope[], downtimes: readonly Downtime[]): Entry[] {
+  let d = 0;
+  let afterStart = false;
+  return events.map((env) => {
+    while (d < downtimes.length && downtimes[d]!.startedSeq < env.seq) {
+      d++;
+      afterStart = true;
+    }
+    const whileDown = afterStart && env.event.type === 'RouteVanished' && env.event.reason === 'reconcile';
+    afterStart = false;
+    return { env, whileDown };
+  });
+}

@@ -1,22 +1,21 @@
 // Journal stats and the `events` connection: the journal itself, filtered and paginated.
-import { envelopeToJson, envelopeToLine, vrfDisplayName } from '../../events/index.js';
+import { envelopeToJson, envelopeToLine, isRouteEvent, vrfDisplayName } from '../../events/index.js';
 import type { Envelope, EventType } from '../../events/index.js';
 import { builder } from '../builder.js';
-import type { RequestContext } from '../builder.js';
 import { assertEventsSound } from '../damage.js';
 import { checkFirst, prefixArg, vrfArg } from '../rib-query.js';
 import { FamilyEnum, PageInfoRef } from './path.js';
-import { upperBoundSeq } from '../../projections/index.js';
 
 /** Events a single `events` page may scan without finding a match before it returns what it has. */
 const MAX_SCAN = 100_000;
 
 export const EventTypeEnum = builder.enumType('EventType', {
-  values: ['RouteDiscovered', 'RouteVanished', 'ConfigApplied'] as const,
+  values: ['RouteDiscovered', 'RouteVanished', 'ConfigApplied', 'DaemonStarted', 'DaemonStopped'] as const,
 });
 
 const EventRef = builder.objectRef<Envelope>('Event').implement({
-  description: 'One journaled event. Route fields are null for ConfigApplied.',
+  description:
+    'One journaled event. Route fields are null for ConfigApplied and the lifecycle events (DaemonStarted, DaemonStopped).',
   fields: (t) => ({
     seq: t.field({ type: 'Seq', resolve: (e) => e.seq }),
     time: t.field({ type: 'Timestamp', resolve: (e) => e.time }),
@@ -24,20 +23,20 @@ const EventRef = builder.objectRef<Envelope>('Event').implement({
     type: t.field({ type: EventTypeEnum, resolve: (e) => e.event.type }),
     vrf: t.string({
       nullable: true,
-      resolve: (e) => (e.event.type === 'ConfigApplied' ? null : vrfDisplayName(e.event.vrf)),
+      resolve: (e) => (isRouteEvent(e.event) ? vrfDisplayName(e.event.vrf) : null),
     }),
     family: t.field({
       type: FamilyEnum,
       nullable: true,
-      resolve: (e) => (e.event.type === 'ConfigApplied' ? null : e.event.family),
+      resolve: (e) => (isRouteEvent(e.event) ? e.event.family : null),
     }),
     prefix: t.string({
       nullable: true,
-      resolve: (e) => (e.event.type === 'ConfigApplied' ? null : e.event.prefix),
+      resolve: (e) => (isRouteEvent(e.event) ? e.event.prefix : null),
     }),
     interface: t.string({
       nullable: true,
-      resolve: (e) => (e.event.type === 'ConfigApplied' ? null : e.event.interface),
+      resolve: (e) => (isRouteEvent(e.event) ? e.event.interface : null),
     }),
     ifindex: t.int({
       nullable: true,
@@ -49,11 +48,25 @@ const EventRef = builder.objectRef<Envelope>('Event').implement({
     }),
     reason: t.string({
       nullable: true,
-      resolve: (e) => (e.event.type === 'RouteVanished' ? e.event.reason : null),
+      resolve: (e) =>
+        e.event.type === 'RouteVanished' || e.event.type === 'DaemonStopped' ? e.event.reason : null,
     }),
     configVersion: t.int({
       nullable: true,
-      resolve: (e) => (e.event.type === 'ConfigApplied' ? e.event.configVersion : null),
+      resolve: (e) =>
+        e.event.type === 'ConfigApplied' || e.event.type === 'DaemonStarted' ? e.event.configVersion : null,
+    }),
+    buildVersion: t.string({
+      nullable: true,
+      description: 'DaemonStarted, DaemonStopped: the version of the ribjournal build.',
+      resolve: (e) =>
+        e.event.type === 'DaemonStarted' || e.event.type === 'DaemonStopped' ? e.event.buildVersion : null,
+    }),
+    previousStopClean: t.boolean({
+      nullable: true,
+      description:
+        'DaemonStarted: whether the previous run ended with DaemonStopped (false: it was killed or crashed; null: unknown).',
+      resolve: (e) => (e.event.type === 'DaemonStarted' ? e.event.previousStopClean : null),
     }),
     json: t.field({
       type: 'JSON',
@@ -103,11 +116,6 @@ const EventFilterRef = builder.inputType('EventFilter', {
   }),
 });
 
-async function getAll(ctx: RequestContext, seqs: readonly number[]): Promise<Envelope[]> {
-  const got = await Promise.all(seqs.map((s) => ctx.api.journal.get(s)));
-  return got.filter((e): e is Envelope => e !== undefined);
-}
-
 builder.queryField('events', (t) =>
   t.field({
     type: EventConnectionRef,
@@ -133,23 +141,31 @@ builder.queryField('events', (t) =>
         if (types && !types.has('RouteDiscovered') && !types.has('RouteVanished')) {
           return { edges: [], hasNextPage: false, endCursor: String(head) };
         }
-        // Indexed: the seqs of the VRF's (or prefix's) events, then point reads.
-        let seqs: readonly number[];
-        if (prefix !== undefined) {
+        // Indexed: the VRF's (or prefix's) events, read from the index a page at a time.
+        const through = head;
+        const page = async (after: number, limit: number): Promise<Envelope[]> => {
+          const w = { after, through, limit };
+          if (prefix === undefined) return history.vrfEvents(vrf!, w);
           const vrfs = vrf !== undefined ? [vrf] : history.vrfsWithRoutes();
-          seqs = vrfs.flatMap((v) => history.prefixSeqs(v, prefix)).sort((a, b) => a - b);
-        } else {
-          seqs = history.vrfSeqs(vrf!);
-        }
+          const lists = await Promise.all(vrfs.map((v) => history.prefixEvents(v, prefix, w)));
+          return lists
+            .flat()
+            .sort((a, b) => a.seq - b.seq)
+            .slice(0, limit);
+        };
         const edges: Envelope[] = [];
-        let i = upperBoundSeq(seqs, after);
-        while (edges.length < first && i < seqs.length) {
-          const chunk = await getAll(ctx, seqs.slice(i, i + first - edges.length));
-          i += chunk.length;
-          for (const env of chunk) if (!types || types.has(env.event.type)) edges.push(env);
-          if (chunk.length === 0) break;
+        let cursor = after;
+        let more = true;
+        while (edges.length < first && more) {
+          const want = first - edges.length;
+          const chunk = await page(cursor, want + 1);
+          more = chunk.length > want;
+          for (const env of chunk.slice(0, want)) {
+            cursor = env.seq;
+            if (!types || types.has(env.event.type)) edges.push(env);
+          }
         }
-        const hasNextPage = i < seqs.length;
+        const hasNextPage = more;
         // The index was built through any damaged range: it cannot tell what that range held.
         assertEventsSound(
           ctx.api.journal,

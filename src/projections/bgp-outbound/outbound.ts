@@ -216,6 +216,9 @@ export class BgpOutbound {
         }
         return;
       }
+      case 'DaemonStarted':
+      case 'DaemonStopped':
+        return;
       default: {
         const never: never = e;
         throw new TypeError(`unhandled event ${JSON.stringify(never)}`);

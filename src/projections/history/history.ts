@@ -1,15 +1,32 @@
-// The per-prefix history index: for every (vrf, prefix) the seqs of the events that touched it, for
-// every VRF the seqs of its route events, and the seqs of ConfigApplied. The events themselves stay in
-// the journal; this index only says where to look, so `history` and per-VRF replays read a handful of
-// events instead of scanning the journal. Derived data: rebuilt by replaying the journal.
-import type { Envelope } from '../../events/index.js';
+// The per-prefix history index: for every (vrf, prefix) the events that touched it, for every VRF its
+// route events, and every ConfigApplied, kept on disk in the journal's derived space (derived-keys.ts)
+// and written after the events they follow. Memory holds only the events applied but not yet written
+// (a few group commits) and each VRF's prefix order (one entry per prefix ever seen, not per event).
+// Derived data: a record that fails its checks is reported (onDamage) and the answer comes from the
+// journal instead, so damage never changes an answer.
+import type { ConfigApplied, Envelope, LifecycleEvent } from '../../events/index.js';
+import { isLifecycleEvent, isRouteEvent } from '../../events/index.js';
+import type { DerivedEntry, DerivedStore, Journal } from '../../journal/index.js';
+import {
+  DerivedDamage,
+  MANIFEST_KEY,
+  ORDER_HI,
+  ORDER_LO,
+  configKey,
+  configRange,
+  decodeEventValue,
+  encodeEventValue,
+  encodeManifest,
+  lifecycleKey,
+  lifecycleRange,
+  orderKey,
+  parseOrderKey,
+  prefixKey,
+  prefixRange,
+  vrfKey,
+  vrfRange,
+} from './derived-keys.js';
 import { PrefixOrder, prefixSortKey } from './prefix-order.js';
-
-const EMPTY: readonly number[] = [];
-
-function prefixKey(vrf: string, prefix: string): string {
-  return `${vrf}\u0000${prefix}`;
-}
 
 /** First index in ascending `seqs` whose seq is > `seq`. */
 export function upperBoundSeq(seqs: readonly number[], seq: number): number {
@@ -30,14 +47,49 @@ export function seqsBetween(seqs: readonly number[], after: number, through: num
   return from === 0 && to === seqs.length ? seqs : seqs.slice(from, to);
 }
 
-/** Where each prefix's and each VRF's events are in the journal. A Projection (seq + apply). */
+/** Options of HistoryIndex. */
+export interface HistoryIndexOptions {
+  /** Called once per damaged record found (the owner rebuilds the derived data). */
+  readonly onDamage?: (damage: DerivedDamage) => void;
+  /** Called when writing derived data fails (it is retried; answers come from memory meanwhile). */
+  readonly onWriteError?: (err: unknown) => void;
+}
+
+type Selector = (env: Envelope) => boolean;
+
+/** A window query: events with seq in (after, through], at most `limit` of them, oldest first. */
+export interface SeqWindow {
+  readonly after: number;
+  readonly through: number;
+  readonly limit?: number;
+  /** Newest first (with `limit`: the newest ones). */
+  readonly reverse?: boolean;
+}
+
+const RETRY_MS = 1000;
+
+/** Where each prefix's and each VRF's events are. A Projection (seq + apply). */
 export class HistoryIndex {
   /** Seq of the last event applied. */
   seq = 0;
-  private readonly byPrefix = new Map<string, number[]>();
-  private readonly byVrf = new Map<string, number[]>();
+  /** Seq up to which the store holds every event (the manifest's). */
+  private flushedSeq = 0;
+  private pending: Envelope[] = [];
+  private writing: readonly Envelope[] = [];
+  private extraPuts: DerivedEntry[] = [];
+  private newOrders: Buffer[] = [];
+  private writes: Promise<void> | undefined;
+  private scheduled = false;
+  private retry: NodeJS.Timeout | undefined;
   private readonly orders = new Map<string, PrefixOrder>();
-  private readonly configs: number[] = [];
+  private readonly store: DerivedStore;
+
+  constructor(
+    private readonly journal: Journal,
+    private readonly options: HistoryIndexOptions = {},
+  ) {
+    this.store = journal.derived;
+  }
 
   apply(env: Envelope): void {
     this.seq = env.seq;
@@ -45,55 +97,163 @@ export class HistoryIndex {
     switch (e.type) {
       case 'RouteDiscovered':
       case 'RouteVanished': {
-        const key = prefixKey(e.vrf, e.prefix);
-        let seqs = this.byPrefix.get(key);
-        if (seqs === undefined) {
-          seqs = [];
-          this.byPrefix.set(key, seqs);
-          let order = this.orders.get(e.vrf);
-          if (order === undefined) {
-            order = new PrefixOrder();
-            this.orders.set(e.vrf, order);
-          }
-          order.add(e.prefix, prefixSortKey(e.prefix));
+        const order = this.prefixOrder(e.vrf);
+        const key = prefixSortKey(e.prefix);
+        if (order.prefixOf(key) === undefined) {
+          order.add(e.prefix, key);
+          this.newOrders.push(orderKey(e.vrf, e.prefix));
         }
-        seqs.push(env.seq);
-        let vrfSeqs = this.byVrf.get(e.vrf);
-        if (vrfSeqs === undefined) {
-          vrfSeqs = [];
-          this.byVrf.set(e.vrf, vrfSeqs);
-        }
-        vrfSeqs.push(env.seq);
-        return;
+        break;
       }
       case 'ConfigApplied':
-        this.configs.push(env.seq);
-        return;
+      case 'DaemonStarted':
+      case 'DaemonStopped':
+        break;
       default: {
         const never: never = e;
         throw new TypeError(`unhandled event ${JSON.stringify(never)}`);
       }
     }
+    this.pending.push(env);
+    this.schedule();
   }
 
-  /** Seqs of the route events of one prefix in one VRF ("" = global), ascending. */
-  prefixSeqs(vrf: string, prefix: string): readonly number[] {
-    return this.byPrefix.get(prefixKey(vrf, prefix)) ?? EMPTY;
+  /** Adds records to the next write (the timeline's checkpoints), ordered after the events so far. */
+  enqueue(puts: readonly DerivedEntry[]): void {
+    for (const p of puts) this.extraPuts.push(p);
+    this.schedule();
   }
 
-  /** Seqs of every route event of a VRF, ascending. */
-  vrfSeqs(vrf: string): readonly number[] {
-    return this.byVrf.get(vrf) ?? EMPTY;
+  /** Events applied but not yet on disk (for tests and metrics). */
+  unwritten(): number {
+    return this.pending.length + this.writing.length;
   }
 
-  /** Seqs of every ConfigApplied, ascending. */
-  configSeqs(): readonly number[] {
-    return this.configs;
+  /** Writes everything applied so far; resolves when it is on disk (not synced). */
+  async flush(): Promise<void> {
+    while (this.writes) await this.writes;
+    if (this.pending.length === 0 && this.extraPuts.length === 0 && this.newOrders.length === 0) return;
+    const envs = this.pending;
+    const extra = this.extraPuts;
+    const orders = this.newOrders;
+    this.pending = [];
+    this.extraPuts = [];
+    this.newOrders = [];
+    this.writing = envs;
+    const puts: DerivedEntry[] = [];
+    const empty = Buffer.alloc(0);
+    for (const k of orders) puts.push([k, empty]);
+    for (const env of envs) {
+      const e = env.event;
+      const value = encodeEventValue(env);
+      if (e.type === 'ConfigApplied') puts.push([configKey(env.seq), value]);
+      else if (isLifecycleEvent(e)) puts.push([lifecycleKey(env.seq), value]);
+      else {
+        puts.push([prefixKey(e.vrf, e.prefix, env.seq), value]);
+        puts.push([vrfKey(e.vrf, env.seq), value]);
+      }
+    }
+    for (const p of extra) puts.push(p);
+    const last = envs[envs.length - 1];
+    if (last !== undefined && last.seq > this.flushedSeq) {
+      puts.push([MANIFEST_KEY, encodeManifest({ seq: last.seq, time: last.time })]);
+    }
+    this.writes = this.store.write(puts).then(
+      () => {
+        if (last !== undefined) this.flushedSeq = Math.max(this.flushedSeq, last.seq);
+      },
+      (err: unknown) => {
+        // Keep them for the next attempt, in order; a later write never claims more than was written.
+        this.pending = [...envs, ...this.pending];
+        this.extraPuts = [...extra, ...this.extraPuts];
+        this.newOrders = [...orders, ...this.newOrders];
+        this.options.onWriteError?.(err);
+        this.retry ??= setTimeout(() => {
+          this.retry = undefined;
+          this.schedule();
+        }, RETRY_MS).unref();
+      },
+    );
+    try {
+      await this.writes;
+    } finally {
+      this.writing = [];
+      this.writes = undefined;
+    }
+  }
+
+  private schedule(): void {
+    if (this.scheduled) return;
+    this.scheduled = true;
+    setImmediate(() => {
+      this.scheduled = false;
+      void this.flush();
+    });
+  }
+
+  /** Forgets everything (before a rebuild); waits for a write in progress. */
+  async reset(): Promise<void> {
+    while (this.writes) await this.writes;
+    this.seq = 0;
+    this.flushedSeq = 0;
+    this.pending = [];
+    this.extraPuts = [];
+    this.newOrders = [];
+    this.orders.clear();
+  }
+
+  /** Resumes from derived data on disk that covers every event up to `seq`: loads the prefix orders. */
+  async restore(seq: number): Promise<void> {
+    await this.reset();
+    for await (const chunk of this.store.scan({ gte: ORDER_LO, lt: ORDER_HI })) {
+      for (const [key] of chunk) {
+        const { vrf, prefix } = parseOrderKey(key);
+        this.prefixOrder(vrf).add(prefix);
+      }
+    }
+    this.seq = seq;
+    this.flushedSeq = seq;
+  }
+
+  /** Route events of one prefix in one VRF ("" = global) in the window, oldest first. */
+  prefixEvents(vrf: string, prefix: string, w: SeqWindow): Promise<Envelope[]> {
+    const [gte, lt] = prefixRange(vrf, prefix, w.after, w.through);
+    const e = (env: Envelope): boolean =>
+      isRouteEvent(env.event) && env.event.vrf === vrf && env.event.prefix === prefix;
+    return this.query(gte, lt, e, w);
+  }
+
+  /** Route events of one VRF in the window, oldest first. */
+  vrfEvents(vrf: string, w: SeqWindow): Promise<Envelope[]> {
+    const [gte, lt] = vrfRange(vrf, w.after, w.through);
+    return this.query(gte, lt, (env) => isRouteEvent(env.event) && env.event.vrf === vrf, w);
+  }
+
+  /** ConfigApplied events in the window, oldest first. */
+  async configEvents(w: SeqWindow): Promise<Envelope<ConfigApplied>[]> {
+    const [gte, lt] = configRange(w.after, w.through);
+    return (await this.query(
+      gte,
+      lt,
+      (env) => env.event.type === 'ConfigApplied',
+      w,
+    )) as Envelope<ConfigApplied>[];
+  }
+
+  /** DaemonStarted and DaemonStopped in the window: when the daemon was (not) watching. */
+  async lifecycleEvents(w: SeqWindow): Promise<Envelope<LifecycleEvent>[]> {
+    const [gte, lt] = lifecycleRange(w.after, w.through);
+    return (await this.query(gte, lt, (env) => isLifecycleEvent(env.event), w)) as Envelope<LifecycleEvent>[];
+  }
+
+  /** The ConfigApplied in force at `seq`, if any. */
+  async configAt(seq: number): Promise<Envelope<ConfigApplied> | undefined> {
+    return (await this.configEvents({ after: 0, through: seq, limit: 1, reverse: true }))[0];
   }
 
   /** VRFs that have ever held a route. */
   vrfsWithRoutes(): string[] {
-    return [...this.byVrf.keys()];
+    return [...this.orders.keys()];
   }
 
   /** Every prefix the VRF has ever held, in address order (see prefix-order.ts). */
@@ -104,5 +264,55 @@ export class HistoryIndex {
       this.orders.set(vrf, order);
     }
     return order;
+  }
+
+  /** Disk records in [gte, lt) merged with the events not yet written; the journal when damaged. */
+  private async query(gte: Buffer, lt: Buffer, select: Selector, w: SeqWindow): Promise<Envelope[]> {
+    // Past what has been applied (a rebuild in progress): the journal answers for the rest.
+    const head = this.journal.head();
+    const beyond =
+      Math.min(w.through, head) > Math.max(w.after, this.seq)
+        ? await this.scanJournal(select, Math.max(w.after, this.seq), Math.min(w.through, head))
+        : [];
+    const through = Math.min(w.through, this.seq);
+    if (through <= w.after) return this.window(beyond, w);
+    // Memory first: a write that completes meanwhile is then seen on disk (a read is a snapshot).
+    const mem: Envelope[] = [];
+    for (const list of [this.writing, this.pending]) {
+      for (const env of list) if (env.seq > w.after && env.seq <= through && select(env)) mem.push(env);
+    }
+    let disk: Envelope[];
+    try {
+      const entries = await this.store.range({
+        gte,
+        lt,
+        ...(w.reverse ? { reverse: true } : {}),
+        ...(w.limit !== undefined ? { limit: w.limit } : {}),
+      });
+      disk = entries.map(([k, v]) => decodeEventValue(k, v));
+    } catch (err) {
+      if (!(err instanceof DerivedDamage)) throw err;
+      this.options.onDamage?.(err);
+      disk = await this.scanJournal(select, w.after, through);
+    }
+    const bySeq = new Map<number, Envelope>();
+    for (const env of disk) if (env.seq <= through) bySeq.set(env.seq, env);
+    for (const env of mem) bySeq.set(env.seq, env);
+    for (const env of beyond) bySeq.set(env.seq, env);
+    return this.window([...bySeq.values()], w);
+  }
+
+  private window(envs: Envelope[], w: SeqWindow): Envelope[] {
+    const out = envs.sort((a, b) => (w.reverse ? b.seq - a.seq : a.seq - b.seq));
+    if (w.limit !== undefined && out.length > w.limit) out.length = w.limit;
+    return out;
+  }
+
+  private async scanJournal(select: Selector, after: number, through: number): Promise<Envelope[]> {
+    const out: Envelope[] = [];
+    for await (const batch of this.journal.read({ after, through })) {
+      for (const env of batch) if (select(env)) out.push(env);
+    }
+    return out;
   }
 }

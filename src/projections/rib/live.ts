@@ -3,6 +3,7 @@
 // order, so after the RIB applied the batch) hands them on in seq order. Subscriptions are thus fed by
 // the RIB's own live tail, not by an index that may be replaying in the background.
 import type { Envelope } from '../../events/index.js';
+import { isRouteEvent } from '../../events/index.js';
 import type { PathSet, Rib } from './rib.js';
 
 /** One route event as the live RIB applied it. */
@@ -29,7 +30,7 @@ export class LiveRib {
 
   apply(env: Envelope): void {
     const e = env.event;
-    if (!this.recording || e.type === 'ConfigApplied') {
+    if (!this.recording || !isRouteEvent(e)) {
       this.rib.apply(env);
       return;
     }
@@ -98,6 +99,8 @@ export class LiveChanges {
         break;
       }
       case 'ConfigApplied':
+      case 'DaemonStarted':
+      case 'DaemonStopped':
         break;
       default: {
         const never: never = e;

@@ -1,6 +1,7 @@
 // The per-VRF RIB projection: every path (vrf, prefix, interface) present after the events applied so
 // far, plus the config in force (RD/RT per VRF). Rebuilt by replaying the journal; derived data only.
 import type { ConfigApplied, Envelope, Family, VrfSnapshot } from '../../events/index.js';
+import { isRouteEvent } from '../../events/index.js';
 
 /** A route in a VRF learned from one interface. Several interfaces may give the same prefix. */
 export interface Path {
@@ -56,8 +57,7 @@ export class Rib {
     this.seq = env.seq;
     this.time = env.time;
     const e = env.event;
-    if (this.trackers.length > 0 && e.type !== 'ConfigApplied')
-      for (const t of this.trackers) t.touch(e.vrf, e.prefix);
+    if (this.trackers.length > 0 && isRouteEvent(e)) for (const t of this.trackers) t.touch(e.vrf, e.prefix);
     switch (e.type) {
       case 'RouteDiscovered': {
         let table = this.tables.get(e.vrf);
@@ -104,6 +104,10 @@ export class Rib {
       case 'ConfigApplied':
         this.configEvent = e;
         this.configVrfs = new Map(e.vrfs.map((v) => [v.name, v]));
+        return;
+      case 'DaemonStarted':
+      case 'DaemonStopped':
+        // Lifecycle: no route changes by itself (the reconcile after a start journals what did).
         return;
       default: {
         const never: never = e;

@@ -150,6 +150,12 @@ export class RouteCountSeries {
       case 'ConfigApplied':
         this.mark(env, `config ${e.configVersion}`);
         return;
+      case 'DaemonStarted':
+        this.mark(env, e.previousStopClean ? 'daemon started' : 'daemon started after an unclean stop');
+        return;
+      case 'DaemonStopped':
+        this.mark(env, 'daemon stopped');
+        return;
       default: {
         const never: never = e;
         throw new TypeError(`unhandled event ${JSON.stringify(never)}`);

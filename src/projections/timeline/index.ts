@@ -1,1 +1,2 @@
 export * from './timeline.js';
+export * from './api-indexes.js';

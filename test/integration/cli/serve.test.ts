@@ -175,7 +175,9 @@ test('serve in a namespace journals what happens; journal dump prints it after t
   assert.match(String(route.time), /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}Z$/);
 
   const text = await cli(['journal', 'dump', journal]);
-  assert.match(text.stdout, /^2 \S+ RouteDiscovered vrf=global 192\.0\.2\.10\/32 dev kubelb0/m);
+  assert.match(text.stdout, /^2 \S+ DaemonStarted build=\S+ config-version=1 previous-stop=unknown$/m);
+  assert.match(text.stdout, /^3 \S+ RouteDiscovered vrf=global 192\.0\.2\.10\/32 dev kubelb0/m);
+  assert.match(text.stdout, /DaemonStopped build=\S+ reason SIGTERM\n$/, 'a clean stop is the last event');
   await run(['true']);
 });
 

@@ -4,6 +4,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { Envelope } from '../../../src/events/index.js';
+import { isRouteEvent } from '../../../src/events/index.js';
 import { churn, churnDevice, makeChurnLinks } from '../../helpers/churn.js';
 import { runDaemon } from '../../helpers/daemon.js';
 import { scaled, waitFor } from '../../helpers/deadline.js';
@@ -26,7 +27,7 @@ const CONFIG = `
 function storyOf(seen: readonly Envelope[]): Map<string, string[]> {
   const out = new Map<string, string[]>();
   for (const { event: e } of seen) {
-    if (e.type === 'ConfigApplied') continue;
+    if (!isRouteEvent(e)) continue;
     let list = out.get(e.prefix);
     if (list === undefined) out.set(e.prefix, (list = []));
     list.push(e.type === 'RouteDiscovered' ? `+ ${e.interface}` : `- ${e.interface} ${e.reason}`);

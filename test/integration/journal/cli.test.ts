@@ -288,7 +288,13 @@ describe('offline journal commands', () => {
     assert.equal(stats.events, 10);
     assert.equal(stats.firstTime, '2026-11-24T02:00:00.000000Z');
     assert.equal(stats.lastTime, '2026-11-24T02:00:09.000000Z');
-    assert.deepEqual(stats.byType, { RouteDiscovered: 6, RouteVanished: 2, ConfigApplied: 2 });
+    assert.deepEqual(stats.byType, {
+      RouteDiscovered: 6,
+      RouteVanished: 2,
+      ConfigApplied: 2,
+      DaemonStarted: 0,
+      DaemonStopped: 0,
+    });
     assert.deepEqual(
       stats.vrfs.map((r) => [r.vrf, r.events, r.paths]),
       [

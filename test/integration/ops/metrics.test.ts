@@ -69,7 +69,7 @@ test('metrics follow a namespace scenario: events, paths, latency, observer rest
   let counts = byType(events);
   assert.deepEqual(
     counts,
-    { ConfigApplied: 1, RouteDiscovered: 3, RouteVanished: 0 },
+    { ConfigApplied: 1, DaemonStarted: 1, RouteDiscovered: 3, RouteVanished: 0 },
     events.map(brief).join('\n'),
   );
   for (const [type, n] of Object.entries(counts)) {

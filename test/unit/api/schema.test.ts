@@ -3,6 +3,9 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { T0, config, discovered, fixture, vanished } from './fixture.js';
 import type { Fixture } from './fixture.js';
+import { createYoga } from '../../../src/api/index.js';
+import { MemoryJournal } from '../../../src/journal/index.js';
+import { Rib, createApiIndexes } from '../../../src/projections/index.js';
 
 let f: Fixture;
 const time = (seq: number): string =>
@@ -385,6 +388,23 @@ test('/healthz and /readyz answer without GraphQL', async () => {
   assert.equal(h.status, 200);
   const r = await f.yoga.fetch('http://ribjournal.test/readyz');
   assert.equal(r.status, 200);
+  // Indexes behind the journal (a rebuild, a catch-up): 503 with the reason.
+  const journal = new MemoryJournal();
+  await journal.append([config(1, [])]);
+  const indexes = createApiIndexes(journal);
+  const yoga = createYoga({ journal, rib: new Rib(), indexes, ready: () => true });
+  const behind = await yoga.fetch('http://ribjournal.test/readyz');
+  assert.equal(behind.status, 503);
+  assert.equal(await behind.text(), 'not ready: API indexes catching up (seq 0 of 1)\n');
+  await indexes.start();
+  const caughtUp = new Rib();
+  for await (const batch of journal.read()) for (const env of batch) caughtUp.apply(env);
+  const ok = await createYoga({ journal, rib: caughtUp, indexes, ready: () => true }).fetch(
+    'http://ribjournal.test/readyz',
+  );
+  assert.equal(ok.status, 200);
+  await indexes.stop();
+  await journal.close();
 });
 
 test('GraphiQL is served from the package (no CDN), for a browser asking for HTML', async () => {

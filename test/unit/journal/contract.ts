@@ -467,5 +467,45 @@ export function journalContract(
       await rejectsWith(() => j.get(1), 'JOURNAL_CLOSED');
       await rejectsWith(() => j.putMeta('k', Buffer.from('v')), 'JOURNAL_CLOSED');
     });
+
+    void it('keeps derived data in a space of its own: ordered ranges, atomic writes, clear; never events', async (t) => {
+      const j = await makeJournal(t);
+      await j.append(sampleEvents(5));
+      const k = (...bytes: number[]): Buffer => Buffer.from(bytes);
+      await j.derived.write([
+        [k(0x70, 2), Buffer.from('b')],
+        [k(0x70, 1), Buffer.from('a')],
+        [k(0x70, 3), Buffer.from('c')],
+        [k(0x71), Buffer.from('q')],
+      ]);
+      assert.equal((await j.derived.get(k(0x70, 2)))?.toString(), 'b');
+      assert.equal(await j.derived.get(k(0x70, 9)), undefined);
+      const range = await j.derived.range({ gte: k(0x70), lt: k(0x71) });
+      assert.deepEqual(
+        range.map(([, v]) => v.toString()),
+        ['a', 'b', 'c'],
+      );
+      const newest = await j.derived.range({ gte: k(0x70), lt: k(0x71), reverse: true, limit: 2 });
+      assert.deepEqual(
+        newest.map(([key]) => [...key]),
+        [
+          [0x70, 3],
+          [0x70, 2],
+        ],
+      );
+      await j.derived.write([[k(0x72), Buffer.from('r')]], [k(0x70, 1)]);
+      assert.equal(await j.derived.get(k(0x70, 1)), undefined);
+      await j.derived.clear({ gte: k(0x70), lt: k(0x71) });
+      assert.deepEqual(
+        (await j.derived.range({ gte: k(0), lt: k(0xff) })).map(([, v]) => v.toString()),
+        ['q', 'r'],
+      );
+      // Derived records are never events, and events are not derived records.
+      assert.deepEqual(seqs((await readAll(j)).envelopes), [1, 2, 3, 4, 5]);
+      await j.derived.clear();
+      assert.deepEqual(await j.derived.range({ gte: k(0), lt: k(0xff) }), []);
+      assert.equal(j.head(), 5);
+      assert.deepEqual(seqs((await readAll(j)).envelopes), [1, 2, 3, 4, 5]);
+    });
   });
 }

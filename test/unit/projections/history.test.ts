@@ -1,8 +1,10 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { JournalEvent } from '../../../src/events/index.js';
+import { MemoryJournal } from '../../../src/journal/index.js';
 import {
   HistoryIndex,
+  replayAndFollow,
   PrefixOrder,
   coveringPrefixes,
   prefixSortKey,
@@ -29,14 +31,18 @@ const v = (vrf: string, prefix: string, iface = 'eth1'): JournalEvent => ({
 });
 const cfg: JournalEvent = { type: 'ConfigApplied', configVersion: 1, vrfs: [], neighbors: [] };
 
-function index(events: JournalEvent[]): HistoryIndex {
-  const h = new HistoryIndex();
-  events.forEach((event, i) => h.apply({ seq: i + 1, time: i + 1, version: 1, event }));
+async function index(events: JournalEvent[]): Promise<HistoryIndex> {
+  const journal = new MemoryJournal();
+  for (const event of events) await journal.append([event]);
+  const h = new HistoryIndex(journal);
+  await replayAndFollow(journal, [h]);
   return h;
 }
 
-test('the index names every event of a prefix, of a VRF, and every config, in seq order', () => {
-  const h = index([
+const all = { after: 0, through: Number.MAX_SAFE_INTEGER };
+
+test('the index names every event of a prefix, of a VRF, and every config, in seq order', async () => {
+  const h = await index([
     cfg,
     d('red', '10.0.0.0/24'),
     d('', '10.0.0.0/24'),
@@ -44,18 +50,27 @@ test('the index names every event of a prefix, of a VRF, and every config, in se
     d('red', '10.0.1.0/24'),
     cfg,
   ]);
-  assert.deepEqual(h.prefixSeqs('red', '10.0.0.0/24'), [2, 4]);
-  assert.deepEqual(h.prefixSeqs('', '10.0.0.0/24'), [3]);
-  assert.deepEqual(h.prefixSeqs('blue', '10.0.0.0/24'), []);
-  assert.deepEqual(h.vrfSeqs('red'), [2, 4, 5]);
-  assert.deepEqual(h.configSeqs(), [1, 6]);
+  const seqs = async (p: Promise<{ seq: number }[]>): Promise<number[]> => (await p).map((e) => e.seq);
+  // Before and after the index's write to the derived store: the same answers.
+  for (const round of [1, 2]) {
+    assert.deepEqual(await seqs(h.prefixEvents('red', '10.0.0.0/24', all)), [2, 4], `round ${round}`);
+    assert.deepEqual(await seqs(h.prefixEvents('', '10.0.0.0/24', all)), [3]);
+    assert.deepEqual(await seqs(h.prefixEvents('blue', '10.0.0.0/24', all)), []);
+    assert.deepEqual(await seqs(h.vrfEvents('red', all)), [2, 4, 5]);
+    assert.deepEqual(await seqs(h.vrfEvents('red', { after: 2, through: 4 })), [4]);
+    assert.deepEqual(await seqs(h.configEvents(all)), [1, 6]);
+    assert.equal((await h.configAt(5))?.seq, 1);
+    assert.deepEqual(await seqs(h.vrfEvents('red', { ...all, limit: 2, reverse: true })), [5, 4]);
+    await h.flush();
+    assert.equal(h.unwritten(), 0);
+  }
   assert.equal(h.seq, 6);
   assert.deepEqual(seqsBetween([2, 4, 5, 9], 2, 5), [4, 5]);
   assert.deepEqual(seqsBetween([2, 4, 5, 9], 0, 100), [2, 4, 5, 9]);
 });
 
-test('prefixes of a VRF come in address order, IPv4 first, shorter first at the same address', () => {
-  const h = index([
+test('prefixes of a VRF come in address order, IPv4 first, shorter first at the same address', async () => {
+  const h = await index([
     d('red', '10.0.1.0/24'),
     d('red', '2001:db8::/64'),
     d('red', '9.0.0.0/8'),

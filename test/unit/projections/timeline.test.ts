@@ -2,7 +2,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { JournalEvent } from '../../../src/events/index.js';
 import { MemoryJournal } from '../../../src/journal/index.js';
-import { HistoryIndex, Rib, Timeline, replayAndFollow } from '../../../src/projections/index.js';
+import { Rib, createApiIndexes } from '../../../src/projections/index.js';
+import type { Timeline } from '../../../src/projections/index.js';
 import type { Clock } from '../../../src/shared/index.js';
 
 function clock(): Clock {
@@ -80,9 +81,9 @@ async function setup(
 ): Promise<{ journal: MemoryJournal; timeline: Timeline; truth: (seq: number) => Rib }> {
   const journal = new MemoryJournal(clock());
   for (let i = 0; i < events.length; i += 7) await journal.append(events.slice(i, i + 7));
-  const history = new HistoryIndex();
-  const timeline = new Timeline(journal, history, { interval });
-  await replayAndFollow(journal, [history, timeline]);
+  const indexes = createApiIndexes(journal, { timeline: { interval } });
+  await indexes.start();
+  const timeline = indexes.timeline;
   const all: Awaited<ReturnType<MemoryJournal['get']>>[] = [];
   for await (const batch of journal.read()) all.push(...batch);
   const truth = (seq: number): Rib => {
@@ -95,7 +96,7 @@ async function setup(
 
 test('the RIB at any seq equals a replay of the journal up to that seq', async () => {
   const { journal, timeline, truth } = await setup(history(3000), 250);
-  assert.ok(timeline.checkpointStats().count > 5, 'checkpoints were taken');
+  assert.ok(timeline.checkpointStats().written > 5, 'checkpoints were taken');
   for (const seq of [0, 1, 2, 249, 250, 251, 777, 1500, 1502, 2999, journal.head()]) {
     const at = await timeline.ribAt(seq);
     assert.equal(at.seq, seq);
@@ -117,12 +118,11 @@ test('restoring only some VRFs gives those VRFs exactly, and the config in force
   await journal.close();
 });
 
-test('checkpoints are derived data: dropping them, or bounding their memory, changes no answer', async () => {
+test('checkpoints are derived data: deleting them changes no answer, and the text cache is bounded', async () => {
   const events = history(2000);
   const { journal, timeline, truth } = await setup(events, 100);
   const before = await Promise.all([300, 1100, 1900].map((s) => timeline.ribAt(s)));
-  timeline.dropCheckpoints();
-  assert.equal(timeline.checkpointStats().count, 1);
+  await journal.derived.clear();
   const after = await Promise.all([300, 1100, 1900].map((s) => timeline.ribAt(s)));
   assert.deepEqual(
     after.map((r) => dump(r)),
@@ -133,30 +133,22 @@ test('checkpoints are derived data: dropping them, or bounding their memory, cha
 
   const small = new MemoryJournal(clock());
   await small.append(events);
-  const h = new HistoryIndex();
-  const bounded = new Timeline(small, h, { interval: 50, maxBytes: 20_000 });
-  await replayAndFollow(small, [h, bounded]);
-  const stats = bounded.checkpointStats();
-  assert.ok(stats.bytes <= 20_000 || stats.count <= 2, `memory bound kept (${stats.bytes} bytes)`);
-  assert.ok(stats.interval > 50, 'the interval grew');
-  // Logs over their memory bound are dropped too: those windows are read from the journal instead.
-  const h2 = new HistoryIndex();
-  const noLogs = new Timeline(small, h2, { interval: 100, maxLogBytes: 2000 });
-  await replayAndFollow(small, [h2, noLogs]);
-  assert.ok(noLogs.checkpointStats().logs < noLogs.checkpointStats().count, 'some logs were dropped');
-  assert.deepEqual(dump(await noLogs.ribAt(1234, ['a', 'b'])), dump(await bounded.ribAt(1234, ['a', 'b'])));
-  assert.deepEqual(dump(await noLogs.ribAt(777)), dump(await bounded.ribAt(777)));
-  const replayed = new Rib();
-  for await (const batch of small.read({ through: 1234 })) for (const env of batch) replayed.apply(env);
-  assert.deepEqual(dump(await bounded.ribAt(1234)), dump(replayed));
+  const bounded = createApiIndexes(small, { timeline: { interval: 50, cacheBytes: 2000 } });
+  await bounded.start();
+  for (const seq of [100, 777, 1234, 1900]) {
+    const replayed = new Rib();
+    for await (const batch of small.read({ through: seq })) for (const env of batch) replayed.apply(env);
+    assert.deepEqual(dump(await bounded.timeline.ribAt(seq)), dump(replayed), `at ${seq}`);
+  }
+  assert.ok(bounded.timeline.checkpointStats().cachedBytes <= 2000, 'cache bound kept');
   await small.close();
 });
 
 test('listeners see each route event with the paths of its prefix before and after', async () => {
   const journal = new MemoryJournal(clock());
-  const h = new HistoryIndex();
-  const timeline = new Timeline(journal, h);
-  await replayAndFollow(journal, [h, timeline]);
+  const indexes = createApiIndexes(journal);
+  await indexes.start();
+  const timeline = indexes.timeline;
   const seen: string[] = [];
   timeline.onApply((env, before, after) =>
     seen.push(

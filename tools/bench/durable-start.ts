@@ -1,0 +1,40 @@
+// Child of durable.bench.ts: starts what `serve` starts from the journal, in a fresh process, and prints
+// one JSON line: milliseconds until the RIB and the API indexes are ready, and the RSS then. The RIB
+// comes from its checkpoint and the tail (as src/main.ts does); the indexes from their derived data.
+// Not started: the kernel observer, BGP and the HTTP server (they cost the same on any journal length).
+// Run: node --import tsx --expose-gc tools/bench/durable-start.ts JOURNAL_DIR
+import { performance } from 'node:perf_hooks';
+import { openLevelJournal } from '../../src/journal/index.js';
+import { Rib, createApiIndexes, loadRibCheckpoint, replayAndFollow } from '../../src/projections/index.js';
+
+const dir = process.argv[2];
+if (dir === undefined) throw new Error('usage: durable-start.ts JOURNAL_DIR [--reference]');
+// The reference: what every start cost before (the RIB alone replayed from seq 1, a lower bound of the
+// old start, which also rebuilt the history index and timeline in memory).
+const reference = process.argv[3] === '--reference';
+const t0 = performance.now();
+const journal = await openLevelJournal(dir, { create: false, compaction: false });
+const rib = (reference ? undefined : await loadRibCheckpoint(journal)) ?? new Rib();
+const unfollow = await replayAndFollow(journal, [rib]);
+const ribMs = performance.now() - t0;
+const indexes = createApiIndexes(journal);
+if (!reference) await indexes.start();
+const readyMs = performance.now() - t0;
+const ready = indexes.readiness();
+const rssAtReady = process.memoryUsage().rss;
+(globalThis as { gc?: () => void }).gc?.();
+const rssAfterGc = process.memoryUsage().rss;
+console.log(
+  JSON.stringify({
+    ribMs,
+    readyMs,
+    ready: ready.ready,
+    rssAtReady,
+    rssAfterGc,
+    paths: rib.size(),
+    head: journal.head(),
+  }),
+);
+unfollow();
+await indexes.stop();
+await journal.close();

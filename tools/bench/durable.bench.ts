@@ -1,0 +1,240 @@
+// Durable projections (issue 9.2): start-up and memory that do not grow with the journal. For each size
+// in BENCH_SIZES (default "1000000,3000000") a LevelDB journal is generated as in api.bench.ts (100 VRFs
+// x 1000 prefixes discovered, then random flaps; one "hot" prefix flaps every EVENTS/1000 events so it
+// has ~1000 events), its derived data is built once (the first start after an upgrade), then:
+//   - start-up in a fresh process (durable-start.ts: RIB checkpoint + tail, indexes from disk): ready
+//     time and RSS (targets: <= 2 s, <= 200 MB and within 10% of the first size's);
+//   - history of the hot prefix: the index read, and the GraphQL `history` query (p99 target <= 5 ms);
+//   - a full-RIB time travel at a random seq (p99 target <= 100 ms), and one VRF.
+// Run: npm run bench -- durable   (BENCH_SIZES=1000000 for a quick run; BENCH_KEEP=1 keeps the journals)
+import { execFileSync } from 'node:child_process';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { loadavg } from 'node:os';
+import type { JournalEvent } from '../../src/events/index.js';
+import type { ApiContext } from '../../src/api/index.js';
+import { benchConfig, routeEvent, vrfName } from './route-events.js';
+
+process.env['NODE_ENV'] ??= 'production';
+const { openLevelJournal } = await import('../../src/journal/index.js');
+const { Rib, createApiIndexes, replayAndFollow, saveRibCheckpoint } =
+  await import('../../src/projections/index.js');
+const { createYoga } = await import('../../src/api/index.js');
+
+const SIZES = (process.env['BENCH_SIZES'] ?? '1000000,3000000').split(',').map(Number);
+const VRFS = 100;
+const PREFIXES = 1000;
+const RUNS = 200;
+const HOT = { vrf: 'vrf-000', prefix: '10.255.255.0/24' };
+
+function q(xs: number[], p: number): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.min(s.length - 1, Math.floor(p * s.length))]!;
+}
+const fmt = (xs: number[]): string =>
+  `median ${q(xs, 0.5).toFixed(2)} ms, p99 ${q(xs, 0.99).toFixed(2)} ms (n=${xs.length})`;
+const mb = (b: number): string => `${(b / 1e6).toFixed(0)} MB`;
+
+let rng = 12345;
+const rnd = (n: number): number => {
+  rng = (rng * 1103515245 + 12345) % 2 ** 31;
+  return rng % n;
+};
+const route = (vrf: string, prefix: string, v: number, up: boolean): JournalEvent =>
+  routeEvent(v, prefix, up, vrf);
+
+async function generate(dir: string, events: number): Promise<void> {
+  let now = Date.UTC(2026, 0, 1) * 1000;
+  const journal = await openLevelJournal(dir, { clock: { nowMicros: () => (now += 1000) } });
+  await journal.append([benchConfig(VRFS)]);
+  const up = Array.from({ length: VRFS }, () => new Uint8Array(PREFIXES).fill(1));
+  let hotUp = false;
+  const hotEvery = Math.max(1, Math.floor(events / 1000));
+  let batch: JournalEvent[] = [];
+  let written = 1;
+  const flush = async (): Promise<void> => {
+    await journal.append(batch);
+    written += batch.length;
+    batch = [];
+  };
+  for (let v = 0; v < VRFS; v++) {
+    for (let p = 0; p < PREFIXES; p++) {
+      batch.push(route(vrfName(v), `10.${p >> 8}.${p & 255}.0/24`, v, true));
+      if (batch.length === 2000) await flush();
+    }
+  }
+  while (written + batch.length < events) {
+    if ((written + batch.length) % hotEvery === 0) {
+      hotUp = !hotUp;
+      batch.push(route(HOT.vrf, HOT.prefix, 0, hotUp));
+    } else {
+      const v = rnd(VRFS);
+      const p = rnd(PREFIXES);
+      const isUp = up[v]![p] === 1;
+      batch.push(route(vrfName(v), `10.${p >> 8}.${p & 255}.0/24`, v, !isUp));
+      up[v]![p] = isUp ? 0 : 1;
+    }
+    if (batch.length === 2000) await flush();
+  }
+  if (batch.length > 0) await flush();
+  await journal.compact({ final: true });
+  await journal.close();
+}
+
+interface StartFigures {
+  readyMs: number;
+  ribMs: number;
+  rssAtReady: number;
+  rssAfterGc: number;
+  ready: boolean;
+}
+
+function startOnce(dir: string, reference = false): StartFigures {
+  const out = execFileSync(
+    process.execPath,
+    [
+      '--import',
+      'tsx',
+      '--expose-gc',
+      'tools/bench/durable-start.ts',
+      dir,
+      ...(reference ? ['--reference'] : []),
+    ],
+    { encoding: 'utf8', env: { ...process.env, NODE_ENV: 'production' } },
+  );
+  return JSON.parse(out.trim().split('\n').pop()!) as StartFigures;
+}
+
+async function bench(root: string, events: number): Promise<{ rss: number }> {
+  const dir = join(root, `j${events}`);
+  console.log(`\n### ${events.toLocaleString('en')} events`);
+  let t = performance.now();
+  await generate(dir, events);
+  const sizeGen = Number(execFileSync('du', ['-sb', dir], { encoding: 'utf8' }).split('\t')[0]);
+  console.log(
+    `journal generated in ${((performance.now() - t) / 1000).toFixed(1)} s, ${mb(sizeGen)} on disk`,
+  );
+
+  // The first start after an upgrade: the derived data is built from the journal (in the background).
+  t = performance.now();
+  let journal = await openLevelJournal(dir, { create: false, compaction: false });
+  const rib = new Rib();
+  const built = createApiIndexes(journal);
+  const [unfollow] = await Promise.all([replayAndFollow(journal, [rib]), built.start()]);
+  await saveRibCheckpoint(journal, rib); // as a daemon does at stop
+  unfollow();
+  await built.stop();
+  await journal.close();
+  const sizeDerived = Number(execFileSync('du', ['-sb', dir], { encoding: 'utf8' }).split('\t')[0]);
+  console.log(
+    `derived data built in ${((performance.now() - t) / 1000).toFixed(1)} s (rebuild: no derived data); ` +
+      `on disk ${mb(sizeDerived)} with it (+${mb(sizeDerived - sizeGen)})`,
+  );
+
+  const starts = [startOnce(dir), startOnce(dir), startOnce(dir)];
+  const ready = starts.map((s) => s.readyMs);
+  const rss = starts.map((s) => s.rssAtReady);
+  console.log(
+    `start-up (fresh process: RIB checkpoint + tail, indexes from disk): ready median ${q(ready, 0.5).toFixed(0)} ms ` +
+      `(RIB ${q(
+        starts.map((s) => s.ribMs),
+        0.5,
+      ).toFixed(0)} ms), RSS at ready median ${mb(q(rss, 0.5))} (after GC ${mb(
+        q(
+          starts.map((s) => s.rssAfterGc),
+          0.5,
+        ),
+      )}); all ready: ${starts.every((s) => s.ready)}  [targets: <= 2000 ms, <= 200 MB]`,
+  );
+
+  const ref = startOnce(dir, true);
+  console.log(
+    `reference in the same run: the RIB alone replayed from seq 1 (the old start did this and more): ` +
+      `${ref.readyMs.toFixed(0)} ms, RSS ${mb(ref.rssAtReady)}; start-up above is ${((q(ready, 0.5) / ref.readyMs) * 100).toFixed(0)}% of it`,
+  );
+
+  // Queries on a started journal.
+  journal = await openLevelJournal(dir, { create: false, compaction: false });
+  const live = new Rib();
+  const unfollowLive = await replayAndFollow(journal, [live]);
+  const indexes = createApiIndexes(journal);
+  await indexes.start();
+  const api: ApiContext = { journal, rib: live, indexes, ready: () => true };
+  const yoga = createYoga(api);
+  const hot = await indexes.history.prefixEvents(HOT.vrf, HOT.prefix, { after: 0, through: journal.head() });
+  const idx: number[] = [];
+  const gql: number[] = [];
+  const query = JSON.stringify({
+    query: `query($v: String!, $p: String!) { history(vrf: $v, prefix: $p) { totalCount flapCount entries { seq time type interface reason whileDown } } }`,
+    variables: { v: HOT.vrf, p: HOT.prefix },
+  });
+  for (let i = 0; i < RUNS; i++) {
+    let s = performance.now();
+    await indexes.history.prefixEvents(HOT.vrf, HOT.prefix, { after: 0, through: journal.head() });
+    idx.push(performance.now() - s);
+    s = performance.now();
+    const res = await yoga.fetch('http://bench/graphql', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: query,
+    });
+    const body = (await res.json()) as { data?: { history: { totalCount: number } } };
+    gql.push(performance.now() - s);
+    if (body.data?.history.totalCount !== hot.length) throw new Error('history answered something else');
+  }
+  console.log(`history of one prefix (${hot.length} events): index read ${fmt(idx)}`);
+  console.log(
+    `history of one prefix (${hot.length} events): GraphQL query ${fmt(gql)}  [target p99 <= 5 ms]`,
+  );
+  const full: number[] = [];
+  const one: number[] = [];
+  for (let i = 0; i < 40; i++) {
+    const seq = 1 + rnd(journal.head() - 1);
+    let s = performance.now();
+    await indexes.timeline.ribAt(seq);
+    full.push(performance.now() - s);
+    s = performance.now();
+    await indexes.timeline.ribAt(seq, [vrfName(rnd(VRFS))]);
+    one.push(performance.now() - s);
+  }
+  console.log(`time travel at a random seq: full RIB (100k paths) ${fmt(full)}  [target p99 <= 100 ms]`);
+  console.log(`time travel at a random seq: one VRF ${fmt(one)}`);
+  await yoga.dispose();
+  unfollowLive();
+  await indexes.stop();
+  await journal.close();
+  return { rss: q(rss, 0.5) };
+}
+
+async function main(): Promise<void> {
+  console.log(
+    `load average ${loadavg()
+      .map((x) => x.toFixed(2))
+      .join(' ')}`,
+  );
+  const root = await mkdtemp(join(tmpdir(), 'ribjournal-durable-'));
+  try {
+    const rss: number[] = [];
+    for (const n of SIZES) rss.push((await bench(root, n)).rss);
+    if (rss.length > 1)
+      console.log(
+        `\nRSS at ready vs the ${SIZES[0]!.toLocaleString('en')}-event journal: ` +
+          rss
+            .map((r, i) => `${SIZES[i]!.toLocaleString('en')}: ${((r / rss[0]!) * 100).toFixed(0)}%`)
+            .join(', ') +
+          '  [target: within 110%]',
+      );
+    console.log(
+      `load average ${loadavg()
+        .map((x) => x.toFixed(2))
+        .join(' ')}`,
+    );
+  } finally {
+    if (process.env['BENCH_KEEP'] === undefined) await rm(root, { recursive: true, force: true });
+    else console.log(`kept ${root}`);
+  }
+}
+
+await main();
