@@ -155,7 +155,15 @@ function frontDoorPlugin(
  */
 function changeGuardPlugin(): Plugin<RequestContext> {
   return {
+    onSubscribe({ args, setResultAndStopExecution }) {
+      if (args.contextValue.access === undefined)
+        setResultAndStopExecution({ errors: [refusalError(NO_DECISION, true)] });
+    },
     onExecute({ args, setResultAndStopExecution }) {
+      if (args.contextValue.access === undefined) {
+        setResultAndStopExecution({ errors: [refusalError(NO_DECISION, true)] });
+        return;
+      }
       const op = getOperationAST(args.document, args.operationName);
       if (op?.operation !== OperationTypeNode.MUTATION) return;
       const refusal = args.contextValue.refuseChange();
@@ -163,6 +171,13 @@ function changeGuardPlugin(): Plugin<RequestContext> {
     },
   };
 }
+
+/** The refusal of a request for which no authorization decision was recorded. */
+const NO_DECISION: Refusal = {
+  code: 'UNAUTHENTICATED',
+  status: 401,
+  message: 'no authorization decision was recorded for this request; refused',
+};
 
 function defaultInternal(error: unknown): void {
   const text = error instanceof Error ? (error.stack ?? error.message) : String(error);
@@ -184,16 +199,19 @@ export function createYoga(api: ApiContext, options: ApiOptions = {}): ApiYoga {
       // HTTP: decided in onRequest. WebSocket: server.ts decided at connection_init and passes `access`.
       const given = (initial as { access?: unknown }).access;
       const request = (initial as { request?: Request }).request;
-      const level: Access =
+      // No recorded decision is no access: never a silent fallback to read.
+      const level: Access | undefined =
         given === 'admin' || given === 'read'
           ? given
-          : ((request !== undefined ? granted.get(request) : undefined) ?? 'read');
+          : request !== undefined
+            ? granted.get(request)
+            : undefined;
       return {
         api,
         feed,
         nowMicros: feed.nowMicros,
         access: level,
-        refuseChange: () => access.refuseChange(level),
+        refuseChange: () => (level === undefined ? NO_DECISION : access.refuseChange(level)),
       };
     },
     graphiql: options.graphiql === false ? false : { title: 'ribjournal', subscriptionsProtocol: 'WS' },
