@@ -744,7 +744,12 @@ export class LevelJournal implements Journal {
     try {
       const start = await this.blockAtOrBefore(Math.max(1, range.first), snapshot);
       if (start === undefined) return found;
-      const it = this.db.iterator({ gte: start, lte: eventKey(last), snapshot });
+      const it = this.db.iterator({
+        gte: start,
+        lte: eventKey(last),
+        highWaterMarkBytes: READ_BUFFER_BYTES,
+        snapshot,
+      });
       const out: Envelope[] = [];
       let slice = Date.now();
       try {
@@ -752,7 +757,7 @@ export class LevelJournal implements Journal {
           if (this.closing) break;
           let entries: [Buffer, Buffer][];
           try {
-            entries = await it.nextv(16);
+            entries = await it.nextv(source === 'background verify' ? 64 : READ_CHUNK_ENTRIES);
           } catch (err) {
             throw this.levelError(err);
           }
