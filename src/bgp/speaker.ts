@@ -172,7 +172,7 @@ export async function startSpeaker(o: SpeakerOptions): Promise<Speaker> {
     neighbors: () => sessions.map((s) => s.status()),
     neighbor: (address) => byAddress.get(plainAddress(address))?.status(),
     reconfigure(config) {
-      changing = changing.then(async () => {
+      const run = changing.then(async () => {
         if (stopped) return;
         const next = config.global;
         const globalChanged =
@@ -220,7 +220,10 @@ export async function startSpeaker(o: SpeakerOptions): Promise<Speaker> {
         });
         for (const s of fresh) s.start();
       });
-      return changing;
+      // One failed reconfigure must not stop every later one (issue 10.7): the chain goes on; the
+      // caller of this one gets its error.
+      changing = run.catch(() => undefined);
+      return run;
     },
     stop(communication) {
       stopped ??= (async () => {
