@@ -184,7 +184,7 @@ async function serve(
   const alog = log.child({ topic: 'api' });
   const metrics = createDaemonMetrics();
   // Refuses a non-loopback listener without a token or anonymous-read, before the journal is opened.
-  const pending = await listenApi({ listen, auth, metrics });
+  const pending = await listenApi({ listen, auth, metrics, api: { log: alog } });
   if (auth.warning) alog.warn(auth.warning);
   alog.info(
     { url: pending.url, token: auth.source ?? 'none', anonymousRead: pending.access.anonymousRead },
