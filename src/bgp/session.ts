@@ -3,6 +3,7 @@
 // (RFC 4271 6, RFC 7606), and the outbound queue written to the wire as fast as the socket takes it.
 // Everything a peer sends is input from outside: a bad message ends in a NOTIFICATION and a closed
 // connection of this neighbor, never in an exception that reaches the daemon.
+import { ReceivedPrefixes } from './received-count.js';
 import net from 'node:net';
 import { networkInterfaces } from 'node:os';
 import type { Logger } from 'pino';
@@ -164,7 +165,7 @@ export class PeerSession {
   private flaps = 0;
   private lastError: string | undefined;
   private peerId: string | undefined;
-  private readonly received = new Set<string>();
+  private readonly received = new ReceivedPrefixes();
   private updateOctets = 0;
   private readonly sentCounts = zeroCounts();
   private readonly receivedCounts = zeroCounts();
@@ -322,7 +323,7 @@ export class PeerSession {
       keepaliveTime: s?.keepaliveTime,
       families,
       prefixesSent: families.map((family) => ({ family, count: this.outbound.sent(family) })),
-      prefixesReceived: this.received.size,
+      prefixesReceived: this.received.count,
       queueDepth: this.outbound.depth,
       queuedBytes: c?.socket.writableLength ?? 0,
       initialTableSent: this.outbound.initialTableSent,
@@ -635,8 +636,14 @@ export class PeerSession {
       );
     }
     const u = result.update;
-    for (const r of u.withdrawn) this.received.delete(`${r.family}|${r.rd?.text ?? ''}|${r.prefix}`);
-    for (const r of u.announced) this.received.add(`${r.family}|${r.rd?.text ?? ''}|${r.prefix}`);
+    for (const r of u.withdrawn) this.received.withdraw(`${r.family}|${r.rd?.text ?? ''}|${r.prefix}`);
+    for (const r of u.announced) {
+      if (this.received.add(`${r.family}|${r.rd?.text ?? ''}|${r.prefix}`))
+        this.log.warn(
+          { counted: this.received.count },
+          'peer advertises more prefixes than are counted (ribjournal keeps none of them); the count stops here',
+        );
+    }
     if (u.endOfRib) this.log.debug({ family: u.endOfRib }, 'End-of-RIB received');
   }
 }
