@@ -679,8 +679,12 @@ export class LevelJournal implements Journal {
       });
       this.wakeRetry = undefined;
       if (this.closing) throw closedError(this.location);
+      // Waiting for room: statfs is cheap, so look often (space freed is noticed within FREE_SPACE_POLL_MS).
+      if (!(await freeSpace(this.location))) {
+        wait = Math.min(wait, FREE_SPACE_POLL_MS);
+        continue;
+      }
       wait = Math.min(this.retry.maxDelayMs, wait * 2);
-      if (!(await freeSpace(this.location))) continue;
       try {
         await this.reopenDb();
         return;
@@ -819,6 +823,9 @@ export class LevelJournal implements Journal {
 export function openLevelJournal(dir: string, options?: LevelJournalOptions): Promise<LevelJournal> {
   return LevelJournal.open(dir, options);
 }
+
+/** How often a journal whose writes fail for want of space checks whether there is room again. */
+const FREE_SPACE_POLL_MS = 200;
 
 /** Whether the file system of `dir` has room again (1 MiB; a write that still fails is retried). */
 async function freeSpace(dir: string): Promise<boolean> {
