@@ -616,6 +616,11 @@ export class LevelJournal implements Journal {
     return this.damaged;
   }
 
+  /** Calls `listener` once for each damaged range found from now on. */
+  onDamage(listener: (span: SeqSpan) => void): () => void {
+    return this.damaged.onDamage((span) => listener(span));
+  }
+
   /** What the daemon's health and metrics report about the journal. */
   health(): JournalHealth {
     const failure = this.commits.writeFailure;
