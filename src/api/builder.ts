@@ -9,8 +9,11 @@ import type { Point } from './points.js';
 export interface RequestContext {
   readonly api: ApiContext;
   readonly feed: ChangeFeed;
-  /** What the request may do (its token was checked before anything ran). */
-  readonly access: Access;
+  /**
+   * What the request may do (its token was checked before anything ran); undefined when no decision was
+   * recorded for it (a path around the front door: a bug), and then every operation is refused.
+   */
+  readonly access: Access | undefined;
   /** Why a state change by this request is refused, or undefined when it may change state. */
   refuseChange(): Refusal | undefined;
   /** Wall clock in epoch µs. */

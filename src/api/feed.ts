@@ -125,6 +125,7 @@ function matcher(filter: ChangeFilter): (c: RouteChange) => boolean {
 export class ChangeFeed {
   private readonly subscriptions = new Set<Subscription>();
   private readonly unfollow: () => void;
+  private readonly unDamage: (() => void) | undefined;
   readonly maxQueue: number;
   readonly maxBatch: number;
   readonly heartbeatMs: number;
@@ -155,6 +156,17 @@ export class ChangeFeed {
             ),
         ),
     );
+    // Damage found while subscriptions run (a read, the background verify): every change they follow is
+    // derived through it, so they end with JOURNAL_DAMAGED instead of going on as if nothing happened.
+    this.unDamage = api.journal.onDamage?.((span) => {
+      const error = new RibjournalError(
+        'JOURNAL_DAMAGED',
+        `journal events ${span.first}..${span.last} failed their checksum; the RIB these changes are ` +
+          `computed against is derived through them`,
+        { details: { damagedFirstSeq: String(span.first), damagedLastSeq: String(span.last) } },
+      );
+      for (const s of [...this.subscriptions]) s.failWith(error);
+    });
   }
 
   /** Live subscribers, for metrics and tests. */
@@ -184,6 +196,7 @@ export class ChangeFeed {
   /** Ends every subscription and stops following the live RIB. */
   close(): void {
     this.unfollow();
+    this.unDamage?.();
     for (const s of [...this.subscriptions]) void s.return();
   }
 }
@@ -311,6 +324,11 @@ export class Subscription implements AsyncIterableIterator<FeedItem> {
         if (this.mode !== 'replay') return;
       }
     }
+  }
+
+  /** Ends the subscription with `error` (delivered after what is already queued is dropped). */
+  failWith(error: RibjournalError): void {
+    this.fail(error);
   }
 
   private fail(error: RibjournalError): void {

@@ -1,6 +1,8 @@
 // The GraphQL server, built without listening (dotansimha/graphql-yoga): tests call `yoga.fetch`,
 // server.ts hands it to node:http and graphql-ws. Limits, error codes, health endpoints, /metrics,
 // access control and the offline GraphiQL page are set here.
+import { pino } from 'pino';
+import type { Logger } from 'pino';
 import { EnvelopArmorPlugin } from '@escape.tech/graphql-armor';
 import { renderGraphiQL } from '@graphql-yoga/render-graphiql';
 import { GraphQLError, OperationTypeNode, getOperationAST } from 'graphql';
@@ -25,8 +27,10 @@ export interface ApiOptions {
   readonly maxCost?: number;
   /** Maximum tokens in a document (default 2000). */
   readonly maxTokens?: number;
-  /** Receives errors that are bugs (hidden from clients as INTERNAL). Default: a process warning. */
+  /** Receives errors that are bugs (hidden from clients as INTERNAL). Default: logged on `log`. */
   readonly onInternalError?: (error: unknown) => void;
+  /** The API's logger (topic api); default: pino JSON lines on stderr. */
+  readonly log?: Logger;
   /** Serve GraphiQL on GET /graphql from a browser (default true). */
   readonly graphiql?: boolean;
   /** Who may read and who may change state. Default: reading open, no token (state changes refused). */
@@ -164,7 +168,15 @@ function frontDoorPlugin(
  */
 function changeGuardPlugin(): Plugin<RequestContext> {
   return {
+    onSubscribe({ args, setResultAndStopExecution }) {
+      if (args.contextValue.access === undefined)
+        setResultAndStopExecution({ errors: [refusalError(NO_DECISION, true)] });
+    },
     onExecute({ args, setResultAndStopExecution }) {
+      if (args.contextValue.access === undefined) {
+        setResultAndStopExecution({ errors: [refusalError(NO_DECISION, true)] });
+        return;
+      }
       const op = getOperationAST(args.document, args.operationName);
       if (op?.operation !== OperationTypeNode.MUTATION) return;
       const refusal = args.contextValue.refuseChange();
@@ -173,15 +185,24 @@ function changeGuardPlugin(): Plugin<RequestContext> {
   };
 }
 
-function defaultInternal(error: unknown): void {
-  const text = error instanceof Error ? (error.stack ?? error.message) : String(error);
-  process.emitWarning(`GraphQL resolver failed: ${text}`, 'RibjournalApiWarning');
+/** The refusal of a request for which no authorization decision was recorded. */
+const NO_DECISION: Refusal = {
+  code: 'UNAUTHENTICATED',
+  status: 401,
+  message: 'no authorization decision was recorded for this request; refused',
+};
+
+/** Bugs behind an INTERNAL answer go to the log, with their stack (never to process warnings). */
+function logInternal(log: Logger): (error: unknown) => void {
+  return (err) => log.error({ err }, 'GraphQL resolver failed (answered INTERNAL)');
 }
 
 /** Builds the GraphQL API over a context. Does not listen. */
 export function createYoga(api: ApiContext, options: ApiOptions = {}): ApiYoga {
   const feed = new ChangeFeed(api, options.feed);
-  const onInternal = options.onInternalError ?? defaultInternal;
+  const onInternal =
+    options.onInternalError ??
+    logInternal(options.log ?? pino({ base: { topic: 'api' } }, pino.destination(2)));
   const access = options.access ?? new ApiAccess(true);
   const granted = new WeakMap<Request, Access>();
   const yoga = createYogaServer<Record<string, unknown>, RequestContext>({
@@ -193,16 +214,19 @@ export function createYoga(api: ApiContext, options: ApiOptions = {}): ApiYoga {
       // HTTP: decided in onRequest. WebSocket: server.ts decided at connection_init and passes `access`.
       const given = (initial as { access?: unknown }).access;
       const request = (initial as { request?: Request }).request;
-      const level: Access =
+      // No recorded decision is no access: never a silent fallback to read.
+      const level: Access | undefined =
         given === 'admin' || given === 'read'
           ? given
-          : ((request !== undefined ? granted.get(request) : undefined) ?? 'read');
+          : request !== undefined
+            ? granted.get(request)
+            : undefined;
       return {
         api,
         feed,
         nowMicros: feed.nowMicros,
         access: level,
-        refuseChange: () => access.refuseChange(level),
+        refuseChange: () => (level === undefined ? NO_DECISION : access.refuseChange(level)),
       };
     },
     graphiql: options.graphiql === false ? false : { title: 'ribjournal', subscriptionsProtocol: 'WS' },

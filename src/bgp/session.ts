@@ -3,6 +3,7 @@
 // (RFC 4271 6, RFC 7606), and the outbound queue written to the wire as fast as the socket takes it.
 // Everything a peer sends is input from outside: a bad message ends in a NOTIFICATION and a closed
 // connection of this neighbor, never in an exception that reaches the daemon.
+import { ReceivedPrefixes } from './received-count.js';
 import net from 'node:net';
 import { networkInterfaces } from 'node:os';
 import type { Logger } from 'pino';
@@ -254,9 +255,10 @@ export class PeerSession {
   /** A failed connect with TCP-MD5 configured was logged since the last session (once is enough). */
   private md5Warned = false;
   private peerId: string | undefined;
-  /** Adj-RIB-In: what the peer advertised, bounded by ADJ_RIB_IN_LIMIT; `receivedOverflow` counts the rest. */
+  /** Adj-RIB-In: what the peer advertised, bounded by ADJ_RIB_IN_LIMIT (adj-in shows these). */
   private readonly received = new Map<string, ReceivedRoute>();
-  private receivedOverflow = new Set<string>();
+  /** How many prefixes the peer advertised and did not withdraw, bounded in memory (neighbor status). */
+  private readonly counted = new ReceivedPrefixes();
   private nextHop: NextHopSelf | undefined;
   private updateOctets = 0;
   private readonly sentCounts = zeroCounts();
@@ -531,7 +533,7 @@ export class PeerSession {
       keepaliveTime: s?.keepaliveTime,
       families,
       prefixesSent: families.map((family) => ({ family, count: this.outbound.sent(family) })),
-      prefixesReceived: this.received.size + this.receivedOverflow.size,
+      prefixesReceived: this.counted.count,
       queueDepth: this.outbound.depth,
       queuedBytes: c?.socket.writableLength ?? 0,
       initialTableSent: this.outbound.initialTableSent,
@@ -693,7 +695,7 @@ export class PeerSession {
         this.outbound.stop();
         this.commitAt = undefined;
         this.received.clear();
-        this.receivedOverflow = new Set();
+        this.counted.clear();
         this.flaps++;
         this.since = Date.now();
         this.lastError = a.reason;
@@ -891,7 +893,8 @@ export class PeerSession {
     const u = result.update;
     for (const r of u.withdrawn) {
       const key = `${r.family}|${r.rd?.text ?? ''}|${r.prefix}`;
-      if (!this.received.delete(key)) this.receivedOverflow.delete(key);
+      this.received.delete(key);
+      this.counted.withdraw(key);
     }
     const at = Date.now();
     for (const r of u.announced) {
@@ -899,7 +902,11 @@ export class PeerSession {
       // One attribute object per UPDATE, shared by its routes.
       if (this.received.has(key) || this.received.size < ADJ_RIB_IN_LIMIT)
         this.received.set(key, { route: r, attributes: u.attributes, at });
-      else this.receivedOverflow.add(key);
+      if (this.counted.add(key))
+        this.log.warn(
+          { counted: this.counted.count },
+          'peer advertises more prefixes than are counted; the count stops here',
+        );
     }
     if (u.endOfRib) this.log.debug({ family: u.endOfRib }, 'End-of-RIB received');
   }

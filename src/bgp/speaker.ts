@@ -252,7 +252,7 @@ export async function startSpeaker(o: SpeakerOptions): Promise<Speaker> {
     adjRibOut: (address, family) => byAddress.get(plainAddress(address))?.adjRibOut(family),
     adjRibIn: (address, family) => byAddress.get(plainAddress(address))?.adjRibIn(family),
     reconfigure(config) {
-      changing = changing.then(async () => {
+      const run = changing.then(async () => {
         if (stopped) return;
         const next = config.global;
         const globalChanged =
@@ -317,7 +317,10 @@ export async function startSpeaker(o: SpeakerOptions): Promise<Speaker> {
         });
         for (const s of fresh) s.start();
       });
-      return changing;
+      // One failed reconfigure must not stop every later one (issue 10.7): the chain goes on; the
+      // caller of this one gets its error.
+      changing = run.catch(() => undefined);
+      return run;
     },
     stop(communication) {
       stopped ??= (async () => {

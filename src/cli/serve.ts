@@ -43,7 +43,33 @@ export interface ApiAuth extends AccessConfig {
   readonly warning?: string;
 }
 
-async function readTokenFile(path: string, what: string): Promise<{ token: string; warning?: string }> {
+/** Where a token file was named: the config key (file and line, like every config error) or a variable. */
+type TokenSource =
+  { readonly configFile: string; readonly line: number | undefined } | { readonly env: string };
+
+function tokenFileError(
+  source: TokenSource,
+  path: string,
+  message: string,
+  cause?: unknown,
+): RibjournalError {
+  if ('env' in source) {
+    return new RibjournalError('CONFIG_INVALID', `${source.env}: ${message}`, {
+      cause,
+      details: { file: path },
+    });
+  }
+  const problem = { path: 'api.token-file', line: source.line, message };
+  return new RibjournalError('CONFIG_INVALID', formatConfigProblem(problem, source.configFile), {
+    cause,
+    details: { file: source.configFile, tokenFile: path, problems: [problem] },
+  });
+}
+
+async function readTokenFile(
+  path: string,
+  source: TokenSource,
+): Promise<{ token: string; warning?: string }> {
   let text: string;
   let mode: number;
   try {
@@ -51,22 +77,11 @@ async function readTokenFile(path: string, what: string): Promise<{ token: strin
     mode = (await stat(path)).mode;
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
-    throw new RibjournalError(
-      'CONFIG_INVALID',
-      `${what}: cannot read token file ${path} (${code ?? String(err)})`,
-      {
-        cause: err,
-        details: { file: path },
-      },
-    );
+    throw tokenFileError(source, path, `cannot read token file ${path} (${code ?? String(err)})`, err);
   }
   const token = text.trim();
   if (token === '' || /\s/.test(token)) {
-    throw new RibjournalError(
-      'CONFIG_INVALID',
-      `${what}: token file ${path} must hold one token (no spaces) and nothing else`,
-      { details: { file: path } },
-    );
+    throw tokenFileError(source, path, `token file ${path} must hold one token (no spaces) and nothing else`);
   }
   return (mode & 0o077) !== 0
     ? { token, warning: `token file ${path} can be read by others than its owner (chmod 600 it)` }
@@ -86,7 +101,7 @@ export async function resolveApiAuth(
   const anonymousRead = config.api.anonymousRead;
   if (config.api.tokenFile !== undefined) {
     const path = resolve(dirname(configFile), config.api.tokenFile);
-    const t = await readTokenFile(path, 'api.token-file');
+    const t = await readTokenFile(path, { configFile, line: config.api.tokenFileLine });
     return {
       token: t.token,
       anonymousRead,
@@ -96,7 +111,7 @@ export async function resolveApiAuth(
   }
   const file = env['RIBJOURNAL_TOKEN_FILE'];
   if (file !== undefined && file !== '') {
-    const t = await readTokenFile(resolve(file), 'RIBJOURNAL_TOKEN_FILE');
+    const t = await readTokenFile(resolve(file), { env: 'RIBJOURNAL_TOKEN_FILE' });
     return {
       token: t.token,
       anonymousRead,
@@ -177,7 +192,7 @@ async function serve(
   let inForce = loaded.config;
   const metrics = createDaemonMetrics();
   // Refuses a non-loopback listener without a token or anonymous-read, before the journal is opened.
-  const pending = await listenApi({ listen, auth, metrics });
+  const pending = await listenApi({ listen, auth, metrics, api: { log: alog } });
   if (auth.warning) alog.warn(auth.warning);
   alog.info(
     { url: pending.url, token: auth.source ?? 'none', anonymousRead: pending.access.anonymousRead },

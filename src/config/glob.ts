@@ -1,6 +1,7 @@
 // Interface patterns in shell (fnmatch) syntax, as DESIGN.md decides: `*` any run of characters, `?` one
 // character, `[abc]`, `[a-z]`, `[!a-z]` (also `[^a-z]`) one character of a set. As in Python's fnmatch
-// there is no backslash escape (`[*]` matches a literal star), and a `[` without its `]` is a literal.
+// there is no backslash escape (`[*]` matches a literal star), and a `[` without its `]` is a literal
+// to the matcher; the config refuses such a pattern (interfacePatternProblem), a typo far more often than not.
 // Linux interface names cannot hold '/', so there is no path-separator rule.
 
 type Token =
@@ -106,6 +107,21 @@ export function interfaceMatcher(pattern: string): (name: string) => boolean {
   return (name) => matchTokens(tokens, name);
 }
 
+/**
+ * Index of the first '[' that opens no complete set, or undefined. fnmatch would match it literally, but
+ * in a config it is almost always a typo of a set: a pattern like "[[[[" is rejected at load.
+ */
+function unclosedSet(pattern: string): number | undefined {
+  const chars = Array.from(pattern);
+  for (let i = 0; i < chars.length; i++) {
+    if (chars[i] !== '[') continue;
+    const set = compileSet(chars, i);
+    if (set === undefined) return i;
+    i = set.end;
+  }
+  return undefined;
+}
+
 /** Longest interface name Linux accepts: IFNAMSIZ (16) less the terminating NUL. */
 export const MAX_INTERFACE_NAME_BYTES = 15;
 
@@ -119,6 +135,12 @@ export function interfacePatternProblem(pattern: string): string | undefined {
   if (/\s/u.test(pattern)) return `"${pattern}": interface names cannot contain whitespace`;
   if (pattern.includes(':'))
     return `"${pattern}": interface names cannot contain ':' (eth0:1-style labels name addresses, not interfaces)`;
+  const open = unclosedSet(pattern);
+  if (open !== undefined)
+    return (
+      `"${pattern}": the '[' at position ${open + 1} opens a set that is never closed with ']' ` +
+      `(to match a literal '[', write "[[]")`
+    );
   const tokens = compile(pattern);
   if (tokens.every((token) => token.kind === 'char')) {
     if (pattern === '.' || pattern === '..') return `"${pattern}" is not a valid interface name`;

@@ -940,7 +940,12 @@ function readApi(root: TableReader): Config['api'] {
   if (tokenFile === '') t.report.error(t.at('token-file'), 'token-file cannot be empty');
   const anonymousRead = t.boolean('anonymous-read') ?? false;
   t.finish();
-  return { listen, tokenFile: tokenFile === '' ? undefined : tokenFile, anonymousRead };
+  return {
+    listen,
+    tokenFile: tokenFile === '' ? undefined : tokenFile,
+    tokenFileLine: t.report.lineOf(t.at('token-file')),
+    anonymousRead,
+  };
 }
 
 function isHostPort(text: string): boolean {

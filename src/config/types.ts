@@ -90,6 +90,8 @@ export interface Config {
     /** `[api] listen` as "host:port"; undefined: the daemon's default (loopback). */
     readonly listen: string | undefined;
     readonly tokenFile: string | undefined;
+    /** Line of `token-file` in the config file, for errors about the file it names. */
+    readonly tokenFileLine?: number | undefined;
     readonly anonymousRead: boolean;
   };
   /** `[defined-sets]` and `[[policy-definitions]]`. */

@@ -74,6 +74,8 @@ export interface Journal {
    * once everything queued meanwhile is written (implementations whose writes can fail).
    */
   onRecovered?(listener: (info: WriteRecovery) => void): () => void;
+  /** Calls `listener` once for each damaged range found from now on (implementations that check). */
+  onDamage?(listener: (span: SeqRange) => void): () => void;
   /** Faults found so far (implementations that can have any; absent: none). */
   health?(): JournalHealth;
   /** Derived data (indexes, checkpoints) in a key range of its own: safe to delete, never events. */

@@ -620,6 +620,11 @@ export class LevelJournal implements Journal {
     return this.damaged;
   }
 
+  /** Calls `listener` once for each damaged range found from now on. */
+  onDamage(listener: (span: SeqSpan) => void): () => void {
+    return this.damaged.onDamage((span) => listener(span));
+  }
+
   /** What the daemon's health and metrics report about the journal. */
   health(): JournalHealth {
     const failure = this.commits.writeFailure;
@@ -683,8 +688,12 @@ export class LevelJournal implements Journal {
       });
       this.wakeRetry = undefined;
       if (this.closing) throw closedError(this.location);
+      // Waiting for room: statfs is cheap, so look often (space freed is noticed within FREE_SPACE_POLL_MS).
+      if (!(await freeSpace(this.location))) {
+        wait = Math.min(wait, FREE_SPACE_POLL_MS);
+        continue;
+      }
       wait = Math.min(this.retry.maxDelayMs, wait * 2);
-      if (!(await freeSpace(this.location))) continue;
       try {
         await this.reopenDb();
         return;
@@ -748,7 +757,12 @@ export class LevelJournal implements Journal {
     try {
       const start = await this.blockAtOrBefore(Math.max(1, range.first), snapshot);
       if (start === undefined) return found;
-      const it = this.db.iterator({ gte: start, lte: eventKey(last), snapshot });
+      const it = this.db.iterator({
+        gte: start,
+        lte: eventKey(last),
+        highWaterMarkBytes: READ_BUFFER_BYTES,
+        snapshot,
+      });
       const out: Envelope[] = [];
       let slice = Date.now();
       try {
@@ -756,7 +770,7 @@ export class LevelJournal implements Journal {
           if (this.closing) break;
           let entries: [Buffer, Buffer][];
           try {
-            entries = await it.nextv(16);
+            entries = await it.nextv(source === 'background verify' ? 64 : READ_CHUNK_ENTRIES);
           } catch (err) {
             throw this.levelError(err);
           }
@@ -818,6 +832,9 @@ export class LevelJournal implements Journal {
 export function openLevelJournal(dir: string, options?: LevelJournalOptions): Promise<LevelJournal> {
   return LevelJournal.open(dir, options);
 }
+
+/** How often a journal whose writes fail for want of space checks whether there is room again. */
+const FREE_SPACE_POLL_MS = 200;
 
 /** Whether the file system of `dir` has room again (1 MiB; a write that still fails is retried). */
 async function freeSpace(dir: string): Promise<boolean> {

@@ -4,22 +4,13 @@
 // the metrics count it.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { ClassicLevel } from 'classic-level';
 import { openLevelJournal, verifyJournal } from '../../../src/journal/index.js';
-import { createNetns } from '../../helpers/netns.js';
-import { tempJournalDir } from '../../helpers/daemon.js';
+import { kubelbScenario } from './kubelb.js';
 import { sampleEvents } from '../../unit/journal/contract.js';
 import { parseExposition, value } from '../../unit/metrics/prom-text.js';
 import { gql, http, startServe } from '../ops/harness.js';
-
-const CONFIG = `
-[netlink]
-  [netlink.import]
-    enabled = true
-    interface-list = ["kubelb0"]
-`;
 
 /** Flips one byte inside the records of the block that holds `seq` (the journal must be closed). */
 async function flipByteNear(dir: string, seq: number): Promise<void> {
@@ -41,12 +32,7 @@ async function flipByteNear(dir: string, seq: number): Promise<void> {
 }
 
 test('a journal with a flipped byte is refused by serve, and served honestly with --allow-damaged', async (t) => {
-  const ns = await createNetns(t);
-  await ns.addVeth('kubelb0', 'kubelb0-p');
-  await ns.waitOperUp('kubelb0');
-  const dir = await tempJournalDir(t);
-  const file = join(dir, 'ribjournal.toml');
-  await writeFile(file, CONFIG);
+  const { ns, dir, file } = await kubelbScenario(t);
   const jdir = join(dir, 'journal');
   // 3000 events in blocks of 300 (large enough that compaction leaves them alone).
   const writer = await openLevelJournal(jdir, { compaction: false });

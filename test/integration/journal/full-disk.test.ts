@@ -4,23 +4,15 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { mkdtemp, open, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, open, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { openLevelJournal } from '../../../src/journal/index.js';
 import type { Envelope } from '../../../src/events/index.js';
-import { createNetns } from '../../helpers/netns.js';
-import { tempJournalDir } from '../../helpers/daemon.js';
+import { kubelbScenario } from './kubelb.js';
 import { waitFor } from '../../helpers/deadline.js';
 import { parseExposition, value } from '../../unit/metrics/prom-text.js';
 import { http, startServe } from '../ops/harness.js';
-
-const CONFIG = `
-[netlink]
-  [netlink.import]
-    enabled = true
-    interface-list = ["kubelb0"]
-`;
 
 /** Writes `path` until the file system is full. */
 async function fill(path: string): Promise<void> {
@@ -36,12 +28,7 @@ async function fill(path: string): Promise<void> {
 }
 
 test('journaling stops on a full disk, says so, fails /healthz, and resumes in order when space returns', async (t) => {
-  const ns = await createNetns(t);
-  await ns.addVeth('kubelb0', 'kubelb0-p');
-  await ns.waitOperUp('kubelb0');
-  const dir = await tempJournalDir(t);
-  const file = join(dir, 'ribjournal.toml');
-  await writeFile(file, CONFIG);
+  const { ns, file } = await kubelbScenario(t);
   const mnt = await mkdtemp(join(tmpdir(), 'rjt-disk-'));
   execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=8m', 'tmpfs', mnt]);
   // After the daemon (stopped by the namespace cleanup or the test): unmount, then remove.

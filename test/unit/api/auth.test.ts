@@ -206,3 +206,19 @@ test('loopback addresses', async () => {
   assert.ok(await isLoopbackHost('[::1]'));
   assert.ok(!(await isLoopbackHost('0.0.0.0')));
 });
+
+test('an operation for which no authorization decision was recorded is refused, never read by default', async (t) => {
+  const { yoga, calls } = await setup(t, new ApiAccess(true, { token: TOKEN }));
+  // A path around the front door (neither the HTTP check nor the WebSocket connection_init ran).
+  const { schema, execute, contextFactory, parse } = yoga.getEnveloped({});
+  const contextValue = await contextFactory();
+  for (const query of ['{ journal { headSeq } }', 'mutation { reconcile { corrections } }']) {
+    const result = (await execute({ schema, document: parse(query), contextValue })) as {
+      data?: unknown;
+      errors?: readonly { extensions?: Record<string, unknown> }[];
+    };
+    assert.equal(result.data ?? null, null, query);
+    assert.equal(result.errors?.[0]?.extensions?.['code'], 'UNAUTHENTICATED', query);
+  }
+  assert.equal(calls.reconcile, 0);
+});

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { interfaceMatcher, interfacePatternProblem, isGlob } from '../../../src/config/index.js';
+import { rejectsWith, toml } from './helpers.js';
 
 function matches(pattern: string, names: string[]): string[] {
   const m = interfaceMatcher(pattern);
@@ -95,5 +96,24 @@ void describe('interfacePatternProblem', () => {
     assert.match(interfacePatternProblem('eth0:1') ?? '', /':'/);
     assert.match(interfacePatternProblem('1234567890123456') ?? '', /16 bytes long.*15 \(IFNAMSIZ\)/);
     assert.match(interfacePatternProblem('1234567890123456*') ?? '', /can never match/);
+  });
+
+  void it('rejects a set that is never closed, and accepts the literal-bracket spelling', () => {
+    assert.match(
+      interfacePatternProblem('[[[[') ?? '',
+      /'\[' at position 1 opens a set that is never closed/,
+    );
+    assert.match(interfacePatternProblem('eth[0-9') ?? '', /position 4/);
+    assert.equal(interfacePatternProblem('eth[[]0'), undefined);
+    assert.equal(interfacePatternProblem('eth[0-9]'), undefined);
+  });
+
+  void it('makes a config with an unclosed set fail at load, naming key path and line', () => {
+    rejectsWith(
+      toml('[netlink]', '  [netlink.import]', '    enabled = true', '    interface-list = ["eth0", "[[[["]'),
+      'netlink.import.interface-list[1]',
+      4,
+      /never closed/,
+    );
   });
 });

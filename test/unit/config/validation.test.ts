@@ -511,6 +511,7 @@ void describe('[api]', () => {
     assert.deepEqual(config.api, {
       listen: '[::1]:50080',
       tokenFile: '/etc/ribjournal/token',
+      tokenFileLine: 3,
       anonymousRead: true,
     });
     rejectsWith(toml('[api]', 'listen = "50080"'), 'api.listen', 2, /not host:port/);
