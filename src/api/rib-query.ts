@@ -8,7 +8,7 @@ import { parsePrefix } from '../shared/index.js';
 import type { ApiContext } from './context.js';
 import { apiError } from './errors.js';
 import type { Point } from './points.js';
-import { resolvePoint } from './points.js';
+import { resolveAt } from './time-point.js';
 import type { PathView, RibView } from './views.js';
 import { pathView, vrfExists } from './views.js';
 
@@ -81,7 +81,7 @@ export async function ribViewAt(
   vrfs?: readonly string[],
 ): Promise<RibView> {
   if (at === null || at === undefined) return api.rib;
-  const seq = await resolvePoint(api, at);
+  const seq = await resolveAt(api, at);
   if (seq >= api.rib.seq) return api.rib;
   return api.indexes.timeline.ribAt(seq, vrfs);
 }

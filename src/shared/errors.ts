@@ -14,6 +14,7 @@ export type ErrorCode =
   | 'BGP_MALFORMED'
   | 'BAD_ARGUMENT'
   | 'NOT_FOUND'
+  | 'BEFORE_JOURNAL'
   | 'UNAUTHENTICATED'
   | 'FORBIDDEN'
   | 'TOKEN_NOT_CONFIGURED'

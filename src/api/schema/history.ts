@@ -6,7 +6,9 @@ import { seqsBetween, upperBoundSeq } from '../../projections/index.js';
 import { builder } from '../builder.js';
 import { apiError } from '../errors.js';
 import { resolvePoint } from '../points.js';
-import { checkFirst, prefixArg, ribViewAt, vrfArg } from '../rib-query.js';
+import { countFlaps } from '../flaps.js';
+import { assertVrf, checkFirst, prefixArg, ribViewAt, vrfArg } from '../rib-query.js';
+import { vrfExists } from '../views.js';
 import { PathRef } from './path.js';
 import type { PathView } from '../views.js';
 import { pathViews } from '../views.js';
@@ -68,7 +70,8 @@ const PrefixHistoryRef = builder.objectRef<HistoryShape>('PrefixHistory').implem
       resolve: (h) => h.hasMore,
     }),
     flapCount: t.int({
-      description: 'Times the prefix went unreachable (its last path vanished) in the window.',
+      description:
+        'Flaps in the window: the prefix became unreachable (its last path vanished) and came back.',
       resolve: (h) => h.flapCount,
     }),
     lastChange: t.field({
@@ -117,11 +120,10 @@ builder.queryField('history', (t) =>
       const events = (await Promise.all(window.map((s) => ctx.api.journal.get(s)))).filter(
         (e): e is RouteEnvelope => e !== undefined && e.event.type !== 'ConfigApplied',
       );
-      let flapCount = 0;
-      for (const env of events) {
-        if (env.event.type === 'RouteDiscovered') present.add(env.event.interface);
-        else if (present.delete(env.event.interface) && present.size === 0) flapCount++;
-      }
+      const flapCount = countFlaps(
+        present,
+        events.map((e) => e.event),
+      );
       let lastChange: number | undefined = events[events.length - 1]?.time;
       if (lastChange === undefined) {
         const i = upperBoundSeq(all, to);
@@ -135,6 +137,8 @@ builder.queryField('history', (t) =>
         : 0;
       const page = events.slice(start, start + first);
       const atTo = await ribViewAt(ctx.api, { seq: to }, [vrf]);
+      // A VRF that existed at neither end and has no event in the window: the error every command gives.
+      if (events.length === 0 && !vrfExists(atFrom, vrf)) assertVrf(atTo, vrf, args.vrf);
       return {
         vrf,
         prefix,
