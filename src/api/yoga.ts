@@ -3,6 +3,7 @@
 // access control and the offline GraphiQL page are set here.
 import { EnvelopArmorPlugin } from '@escape.tech/graphql-armor';
 import { renderGraphiQL } from '@graphql-yoga/render-graphiql';
+import { GRAPHIQL_OPTIONS } from './graphiql.js';
 import { GraphQLError, OperationTypeNode, getOperationAST } from 'graphql';
 import { createYoga as createYogaServer } from 'graphql-yoga';
 import type { Plugin, YogaServerInstance } from 'graphql-yoga';
@@ -187,7 +188,7 @@ export function createYoga(api: ApiContext, options: ApiOptions = {}): ApiYoga {
         refuseChange: () => access.refuseChange(level),
       };
     },
-    graphiql: options.graphiql === false ? false : { title: 'ribjournal', subscriptionsProtocol: 'WS' },
+    graphiql: options.graphiql === false ? false : GRAPHIQL_OPTIONS,
     renderGraphiQL,
     maskedErrors: { maskError: (error) => maskError(error, onInternal) },
     plugins: [

@@ -228,6 +228,33 @@ test('GraphiQL works offline in headless Chromium: editor renders, a query runs,
     await cdp.send('Log.enable');
     await cdp.send('Page.enable');
 
+    // `/` leads to GraphiQL, which opens (a fresh profile: no saved tabs) on ribjournal's own examples.
+    const root = server.url.replace(/\/graphql$/, '/');
+    const redirect = await fetch(root, { redirect: 'manual' });
+    assert.equal(redirect.status, 302);
+    assert.equal(redirect.headers.get('location'), '/graphql');
+    await cdp.send('Page.navigate', { url: root });
+    let lastTabs = '';
+    const tabs = await until(
+      "ribjournal's example tabs",
+      30_000,
+      async () => {
+        const s = await cdp!.evaluate<{ title: string; url: string; tabs: string[]; editor: string }>(`({
+          title: document.title,
+          url: location.href,
+          tabs: [...document.querySelectorAll('.graphiql-tab')].map((e) => e.innerText.trim()),
+          editor: document.querySelector('.graphiql-query-editor')?.innerText ?? '',
+        })`);
+        lastTabs = JSON.stringify(s);
+        return s.tabs.length === 4 && s.editor.includes('rib(') ? s : undefined;
+      },
+      () => `requests: ${requested.join(' ')}\n${problems.join('\n')}\nlast: ${lastTabs}`,
+    );
+    assert.equal(tabs.title, 'ribjournal');
+    assert.equal(tabs.url, server.url);
+    assert.deepEqual(tabs.tabs, ['GlobalRib', 'VrfRib', 'PrefixHistory', 'RouteChanges']);
+    assert.match(tabs.editor, /query\sGlobalRib/); // CodeMirror shows spaces as U+00A0
+
     const pageUrl = `${server.url}?query=${encodeURIComponent(QUERY)}`;
     const nav = await cdp.send('Page.navigate', { url: pageUrl });
     assert.equal(nav['errorText'], undefined, `navigation to ${pageUrl} failed`);
