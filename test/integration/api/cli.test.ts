@@ -11,6 +11,7 @@ import { startApiServer } from '../../../src/api/index.js';
 import type { ApiServer } from '../../../src/api/index.js';
 import { config, discovered, fixture, serve, vanished } from '../../unit/api/fixture.js';
 import type { Fixture } from '../../unit/api/fixture.js';
+import { scaled } from '../../helpers/deadline.js';
 
 const ROOT = new URL('../../../', import.meta.url).pathname;
 let f: Fixture;
@@ -25,7 +26,7 @@ function cli(
     execFile(
       process.execPath,
       ['--import', 'tsx', 'src/cli/run.ts', ...args],
-      { cwd: ROOT, env: { ...process.env, RIBJOURNAL_API: api, ...env }, timeout: 30_000 },
+      { cwd: ROOT, env: { ...process.env, RIBJOURNAL_API: api, ...env }, timeout: scaled(30_000) },
       (err, stdout, stderr) =>
         resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr }),
     );
@@ -183,7 +184,7 @@ test('monitor vrf NAME rib --current: the table, then each change, in gobgp moni
   );
   let out = '';
   const lines = async (n: number): Promise<string[]> => {
-    const deadline = Date.now() + 20_000;
+    const deadline = Date.now() + scaled(20_000);
     while (out.split('\n').length <= n && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
     return out.split('\n').slice(0, n);
   };

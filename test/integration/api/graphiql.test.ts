@@ -10,6 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import WebSocket from 'ws';
 import { config, discovered, fixture, serve, vanished } from '../../unit/api/fixture.js';
+import { scaled } from '../../helpers/deadline.js';
 
 const CHROMIUM = process.env['CHROMIUM'] ?? '/usr/bin/chromium';
 const QUERY = '{ journal { headSeq events } }';
@@ -100,7 +101,7 @@ async function until<T>(
   probe: () => Promise<T | undefined>,
   explain: () => string,
 ): Promise<T> {
-  const deadline = Date.now() + ms;
+  const deadline = Date.now() + scaled(ms);
   for (;;) {
     const v = await probe();
     if (v !== undefined) return v;
@@ -192,7 +193,7 @@ test('GraphiQL works offline in headless Chromium: editor renders, a query runs,
       new Promise<never>((_, reject) =>
         setTimeout(
           () => reject(new Error(`chromium did not open DevTools in 20 s:\n${browser!.stderr()}`)),
-          20_000,
+          scaled(20_000),
         ).unref(),
       ),
     ]);
@@ -320,7 +321,7 @@ test('GraphiQL works offline in headless Chromium: editor renders, a query runs,
     await cdp.send('Browser.close').catch(() => undefined);
     await Promise.race([
       new Promise((r) => browser!.child.once('exit', r)),
-      new Promise((r) => setTimeout(r, 5_000).unref()),
+      new Promise((r) => setTimeout(r, scaled(5_000)).unref()),
     ]);
     const all = netLogRequests(await readFile(netLog, 'utf8'));
     const fromPage = all.filter((r) =>

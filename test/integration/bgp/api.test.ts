@@ -9,6 +9,7 @@ import { parseConfig } from '../../../src/config/index.js';
 import { createNetns } from '../../helpers/netns.js';
 import { runDaemon } from '../../helpers/daemon.js';
 import { Gobgpd, createPeerLink, waitFor } from './harness.js';
+import { scaled } from '../../helpers/deadline.js';
 
 const ROOT = new URL('../../../', import.meta.url).pathname;
 
@@ -54,7 +55,7 @@ function cli(args: string[], api: string): Promise<{ code: number; stdout: strin
     execFile(
       process.execPath,
       ['--import', 'tsx', 'src/cli/run.ts', ...args],
-      { cwd: ROOT, env: { ...process.env, RIBJOURNAL_API: api }, timeout: 30_000 },
+      { cwd: ROOT, env: { ...process.env, RIBJOURNAL_API: api }, timeout: scaled(30_000) },
       (err, stdout, stderr) =>
         resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr }),
     );
