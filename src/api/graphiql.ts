@@ -16,10 +16,10 @@ query GlobalRib {
 }
 `;
 
-const VRF_RIB = `# A VRF's RIB as it was 15 minutes ago ("at" also takes a seq or an RFC 3339 time).
+const VRF_RIB = `# A VRF's RIB as it was 30 seconds ago ("at" also takes a seq or an RFC 3339 time).
 query VrfRib {
   vrfs { name rd routeCounts { ipv4 ipv6 } }
-  vrf(name: "customer-a", at: "-15m") {
+  vrf(name: "customer-a", at: "-30s") {
     name rd exportRts
     rib(first: 100) { seq time nodes { nlri address interface discovered } }
   }
