@@ -9,7 +9,7 @@ import type { ApiContext } from './context.js';
 import { assertStateSound } from './damage.js';
 import { apiError } from './errors.js';
 import type { Point } from './points.js';
-import { resolvePoint } from './points.js';
+import { resolveAt } from './time-point.js';
 import type { PathView, RibView } from './views.js';
 import { pathView, vrfExists } from './views.js';
 
@@ -85,7 +85,7 @@ export async function ribViewAt(
     assertStateSound(api.journal, api.rib.seq);
     return api.rib;
   }
-  const seq = await resolvePoint(api, at);
+  const seq = await resolveAt(api, at);
   assertStateSound(api.journal, Math.min(seq, api.rib.seq));
   if (seq >= api.rib.seq) return api.rib;
   return api.indexes.timeline.ribAt(seq, vrfs);

@@ -140,6 +140,12 @@ export async function listenApi(opts: ApiServerOptions = {}): Promise<PendingApi
     );
   };
   const server = createServer((req, res) => {
+    // A browser pointed at the API's address lands on GraphiQL.
+    if (req.method === 'GET' && (req.url === '/' || req.url === '')) {
+      res.writeHead(302, { location: '/graphql' });
+      res.end();
+      return;
+    }
     const length = Number(req.headers['content-length'] ?? 0);
     if (length > MAX_BODY_BYTES) {
       res.writeHead(413, { 'content-type': 'application/json', connection: 'close' });

@@ -5,6 +5,7 @@ import { pino } from 'pino';
 import type { Logger } from 'pino';
 import { EnvelopArmorPlugin } from '@escape.tech/graphql-armor';
 import { renderGraphiQL } from '@graphql-yoga/render-graphiql';
+import { GRAPHIQL_OPTIONS } from './graphiql.js';
 import { GraphQLError, OperationTypeNode, getOperationAST } from 'graphql';
 import { createYoga as createYogaServer } from 'graphql-yoga';
 import type { Plugin, YogaServerInstance } from 'graphql-yoga';
@@ -229,7 +230,7 @@ export function createYoga(api: ApiContext, options: ApiOptions = {}): ApiYoga {
         refuseChange: () => (level === undefined ? NO_DECISION : access.refuseChange(level)),
       };
     },
-    graphiql: options.graphiql === false ? false : { title: 'ribjournal', subscriptionsProtocol: 'WS' },
+    graphiql: options.graphiql === false ? false : GRAPHIQL_OPTIONS,
     renderGraphiQL,
     maskedErrors: { maskError: (error) => maskError(error, onInternal) },
     plugins: [

@@ -76,6 +76,7 @@ interface GraphQLResponse<T> {
 const KNOWN_CODES = new Set<string>([
   'BAD_ARGUMENT',
   'NOT_FOUND',
+  'BEFORE_JOURNAL',
   'SUBSCRIBER_TOO_SLOW',
   'BAD_QUERY',
   'QUERY_TOO_COMPLEX',

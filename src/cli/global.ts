@@ -216,9 +216,36 @@ export async function fetchRib(
   return { seq, time, paths };
 }
 
-/** The age reference: the --at point when one was given (ages are ages then), else now. */
-function ageReference(args: RibArgs, time: string | null): number {
-  return args.at !== undefined && time !== null ? micros(time) : Date.now() * 1000;
+/**
+ * The age reference: the --at time when one was given (ages are ages then), the time of the event at
+ * an --at seq, else now. A point in the future is now.
+ */
+export function ageReference(
+  at: string | undefined,
+  time: string | null,
+  nowMicros = Date.now() * 1000,
+): number {
+  if (at === undefined) return nowMicros;
+  if (!/^\d+$/.test(at)) return Math.min(micros(at), nowMicros);
+  return time !== null ? micros(time) : nowMicros;
+}
+
+/**
+ * The note for a point after the newest event (DESIGN: that is the present), or undefined: a seq past
+ * the journal's head, or a time in the future.
+ */
+export function presentNote(
+  at: string | undefined,
+  seq: string,
+  nowMicros = Date.now() * 1000,
+): string | undefined {
+  if (at === undefined) return undefined;
+  if (/^\d+$/.test(at)) {
+    return Number(at) > Number(seq)
+      ? `--at ${at} is after the newest event (seq ${seq}): showing the present`
+      : undefined;
+  }
+  return micros(at) > nowMicros ? `--at ${at} is in the future: showing the present (seq ${seq})` : undefined;
 }
 
 /** gobgp's summary of one table ("Table afi:AFI_IP safi:SAFI_UNICAST / Destination: N, Path: M"). */
@@ -243,6 +270,8 @@ export async function showRib(opts: ShowRibOptions, args: RibArgs): Promise<void
   const got = await fetchRib(client, args);
   const paths = opts.longest ? longestMatch(got.paths) : got.paths;
   const shape = jsonShape(opts);
+  const note = presentNote(args.at, got.seq);
+  if (note !== undefined) process.stderr.write(`ribjournal: ${note}\n`);
   if (opts.summary) {
     const s = gobgpSummary(paths);
     if (shape === 'gobgp') await writeOut(JSON.stringify(s) + '\n');
@@ -274,7 +303,7 @@ export async function showRib(opts: ShowRibOptions, args: RibArgs): Promise<void
     await writeOut('Network not in table\n');
     return;
   }
-  await writeOut(renderRib(paths, ageReference(args, got.time)));
+  await writeOut(renderRib(paths, ageReference(args.at, got.time)));
 }
 
 const VPN_VRFS_QUERY = `query VpnVrfs($at: SeqOrTime) { vrfs(at: $at) { name rd label seq } }`;
@@ -321,7 +350,7 @@ export async function showVpnRib(
       }) + '\n',
     );
   else if (paths.length === 0) await writeOut('Network not in table\n');
-  else await writeOut(renderRib(paths, ageReference(args, time), labelOf));
+  else await writeOut(renderRib(paths, ageReference(args.at, time), labelOf));
 }
 
 interface ApiBgpGlobal {

@@ -25,6 +25,7 @@ import { Rib } from '../projections/index.js';
 import {
   RibjournalError,
   formatMicros,
+  formatTimePoint,
   isRibjournalError,
   parseTimeArg,
   resolveTimePoint,
@@ -310,10 +311,10 @@ async function vrfsAt(ctx: ApiContext, seq: number): Promise<string[]> {
   ];
 }
 
-function ribCommand(vrf: string, seq: number, json: boolean): string[] {
+function ribCommand(vrf: string, at: string, json: boolean): string[] {
   const base = vrf === 'global' ? ['global', 'rib'] : ['vrf', vrf, 'rib'];
   // gobgp has no replay: its JSON is ribjournal's own (-o json), not the gobgp shape of `global rib -j`.
-  return [...base, '--at', String(seq), ...(json ? ['-o', 'json'] : [])];
+  return [...base, '--at', at, ...(json ? ['-o', 'json'] : [])];
 }
 
 // --- registration ---------------------------------------------------------------------------------------
@@ -620,12 +621,15 @@ export function registerJournalCommands(program: Command): void {
         `ribjournal ${opts.vrf === undefined || opts.vrf === 'global' ? 'global' : `vrf ${opts.vrf}`} rib --at ${opts.at}`,
       );
       try {
-        const seq = await seqArg(j, opts.at, '--at');
+        const point = parseTimeArg(opts.at, { option: '--at' });
+        const seq = await resolveTimePoint(point, j.head(), (t) => j.seqAtTime(t));
+        // The online command gets the point as given (a time stays a time: ages are measured from it).
+        const at = point.kind === 'seq' ? String(seq) : formatTimePoint(point);
         const ctx = await offlineContext(j, seq);
         const vrfs = opts.vrf !== undefined ? [opts.vrf] : await vrfsAt(ctx, seq);
         for (const vrf of vrfs) {
           if (vrfs.length > 1 && !opts.json) await writeOut(`${vrf === vrfs[0] ? '' : '\n'}VRF ${vrf}:\n`);
-          await runOnlineCommands(ctx, [ribCommand(vrf, seq, opts.json === true)]);
+          await runOnlineCommands(ctx, [ribCommand(vrf, at, opts.json === true)]);
         }
       } finally {
         await j.close();

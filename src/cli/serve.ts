@@ -167,11 +167,12 @@ export function registerServe(program: Command): void {
         // Throws CONFIG_INVALID, as serve would, when a non-loopback listener is open to no one.
         new ApiAccess(await isLoopbackHost(parseListen(listen).host), auth);
         if (auth.warning) process.stderr.write(`warning: ${auth.warning}\n`);
+        process.stdout.write(`${opts.configFile}: configuration is valid\n`);
+        // About this machine, not the file (stderr keeps the config's own problems): stdout.
         for (const t of interfaceReport(loaded.config, await listInterfaces(opts.netns))) {
           const warning = missingWarning(t);
-          if (warning !== undefined) process.stderr.write(`warning: ${warning}\n`);
+          if (warning !== undefined) process.stdout.write(`warning: ${warning}\n`);
         }
-        process.stdout.write(`${opts.configFile}: configuration is valid\n`);
         return;
       }
       logStartupReport(log, loaded.config, await listInterfaces(opts.netns));

@@ -17,6 +17,7 @@ export type ErrorCode =
   | 'BGP_SOCKET_OPTION'
   | 'BAD_ARGUMENT'
   | 'NOT_FOUND'
+  | 'BEFORE_JOURNAL'
   | 'UNAUTHENTICATED'
   | 'FORBIDDEN'
   | 'TOKEN_NOT_CONFIGURED'

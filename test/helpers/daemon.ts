@@ -9,6 +9,7 @@ import type { Envelope, JournalEvent } from '../../src/events/index.js';
 import { startDaemon } from '../../src/main.js';
 import type { Daemon } from '../../src/main.js';
 import type { AfterHook, Netns } from './netns.js';
+import { scaled } from './deadline.js';
 
 export interface TestDaemon {
   readonly daemon: Daemon;
@@ -58,7 +59,7 @@ export async function runDaemon(
     seen,
     stop,
     async until(pred, what, ms = 10_000) {
-      const deadline = Date.now() + ms;
+      const deadline = Date.now() + scaled(ms);
       for (;;) {
         if (pred(seen)) return;
         if (Date.now() > deadline) {

@@ -11,6 +11,7 @@
 // `name X` / `dev X`; do the same in raw commands.
 import { execFileSync, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { scaled } from './deadline.js';
 
 /** Anything with node:test's TestContext.after (the test's own context). */
 export interface AfterHook {
@@ -48,7 +49,7 @@ export function run(argv: readonly string[], opts: RunOptions = {}): Promise<str
     let stderr = '';
     child.stdout.setEncoding('utf8').on('data', (s: string) => (stdout += s));
     child.stderr.setEncoding('utf8').on('data', (s: string) => (stderr += s));
-    const timer = setTimeout(() => child.kill('SIGKILL'), opts.timeoutMs ?? 60_000);
+    const timer = setTimeout(() => child.kill('SIGKILL'), scaled(opts.timeoutMs ?? 60_000));
     child.on('error', (err) => {
       clearTimeout(timer);
       reject(err);

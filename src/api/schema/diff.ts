@@ -5,6 +5,7 @@ import type { Path } from '../../projections/index.js';
 import { builder } from '../builder.js';
 import { apiError } from '../errors.js';
 import { resolvePoint } from '../points.js';
+import { resolveAt } from '../time-point.js';
 import { assertVrf, checkFirst, ribViewAt, vrfArg } from '../rib-query.js';
 import type { PathView, RibView } from '../views.js';
 import { pathView, vrfExists } from '../views.js';
@@ -79,7 +80,7 @@ builder.queryField('diff', (t) =>
       const vrf = vrfArg(args.vrf);
       const first = checkFirst(args.first, 1000);
       const fromSeq = await resolvePoint(ctx.api, args.from);
-      const toSeq = args.to ? await resolvePoint(ctx.api, args.to) : ctx.api.journal.head();
+      const toSeq = args.to ? await resolveAt(ctx.api, args.to) : ctx.api.journal.head();
       if (fromSeq > toSeq) throw apiError('BAD_ARGUMENT', `from (seq ${fromSeq}) is after to (seq ${toSeq})`);
       const [from, to] = await Promise.all([
         ribViewAt(ctx.api, { seq: fromSeq }, [vrf]),

@@ -7,7 +7,9 @@ import { upperBoundSeq } from '../../projections/index.js';
 import { builder } from '../builder.js';
 import { apiError } from '../errors.js';
 import { resolvePoint } from '../points.js';
-import { checkFirst, prefixArg, ribViewAt, vrfArg } from '../rib-query.js';
+import { countFlaps } from '../flaps.js';
+import { assertVrf, checkFirst, prefixArg, ribViewAt, vrfArg } from '../rib-query.js';
+import { vrfExists } from '../views.js';
 import { PathRef } from './path.js';
 import type { PathView } from '../views.js';
 import { pathViews } from '../views.js';
@@ -122,7 +124,8 @@ const PrefixHistoryRef = builder.objectRef<HistoryShape>('PrefixHistory').implem
       resolve: (h) => h.hasMore,
     }),
     flapCount: t.int({
-      description: 'Times the prefix went unreachable (its last path vanished) in the window.',
+      description:
+        'Flaps in the window: the prefix became unreachable (its last path vanished) and came back.',
       resolve: (h) => h.flapCount,
     }),
     lastChange: t.field({
@@ -170,11 +173,10 @@ builder.queryField('history', (t) =>
       const events = (await history.prefixEvents(vrf, prefix, { after: from, through: to })).filter(
         (e): e is RouteEnvelope => e.event.type !== 'ConfigApplied',
       );
-      let flapCount = 0;
-      for (const env of events) {
-        if (env.event.type === 'RouteDiscovered') present.add(env.event.interface);
-        else if (present.delete(env.event.interface) && present.size === 0) flapCount++;
-      }
+      const flapCount = countFlaps(
+        present,
+        events.map((e) => e.event),
+      );
       let lastChange: number | undefined = events[events.length - 1]?.time;
       if (lastChange === undefined) {
         const last = await history.prefixEvents(vrf, prefix, {
@@ -198,6 +200,8 @@ builder.queryField('history', (t) =>
         : 0;
       const page = entries.slice(start, start + first);
       const atTo = await ribViewAt(ctx.api, { seq: to }, [vrf]);
+      // A VRF that existed at neither end and has no event in the window: the error every command gives.
+      if (events.length === 0 && !vrfExists(atFrom, vrf)) assertVrf(atTo, vrf, args.vrf);
       return {
         vrf,
         prefix,

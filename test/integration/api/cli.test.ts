@@ -11,6 +11,7 @@ import { startApiServer } from '../../../src/api/index.js';
 import type { ApiServer } from '../../../src/api/index.js';
 import { config, discovered, fixture, serve, vanished } from '../../unit/api/fixture.js';
 import type { Fixture } from '../../unit/api/fixture.js';
+import { scaled } from '../../helpers/deadline.js';
 
 const ROOT = new URL('../../../', import.meta.url).pathname;
 let f: Fixture;
@@ -25,7 +26,7 @@ function cli(
     execFile(
       process.execPath,
       ['--import', 'tsx', 'src/cli/run.ts', ...args],
-      { cwd: ROOT, env: { ...process.env, RIBJOURNAL_API: api, ...env }, timeout: 30_000 },
+      { cwd: ROOT, env: { ...process.env, RIBJOURNAL_API: api, ...env }, timeout: scaled(30_000) },
       (err, stdout, stderr) =>
         resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr }),
     );
@@ -183,7 +184,7 @@ test('monitor vrf NAME rib --current: the table, then each change, in gobgp moni
   );
   let out = '';
   const lines = async (n: number): Promise<string[]> => {
-    const deadline = Date.now() + 20_000;
+    const deadline = Date.now() + scaled(20_000);
     while (out.split('\n').length <= n && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
     return out.split('\n').slice(0, n);
   };
@@ -343,4 +344,41 @@ test('global: AS, router ID, listening port and addresses, as gobgp global print
   }
   const off = await cli(['global']);
   assert.equal(off.stdout, 'BGP is off (no [global.config] in the configuration)\n');
+});
+
+test('time travel means one thing: before the journal, after the newest, a VRF that did not exist', async () => {
+  for (const args of [
+    ['global', 'rib', '--at', '2026-11-24T11:00:00Z'],
+    ['vrf', 'customer-a', 'rib', '--at', '2026-11-24T11:00:00Z'],
+    ['vrf', '--at', '2026-11-24T11:00:00Z'],
+    ['diff', 'global', '--from', '1', '--to', '2026-11-24T11:00:00Z'],
+  ]) {
+    const r = await cli(args);
+    assert.equal(r.code, 1, args.join(' '));
+    assert.equal(
+      r.stderr,
+      "ribjournal: 2026-11-24T11:00:00.000000Z is before the journal's first event (seq 1 at 2026-11-24T12:00:00.000000Z)\n",
+      args.join(' '),
+    );
+  }
+  const future = await cli(['global', 'rib', '--at', '9999']);
+  assert.equal(future.code, 0);
+  assert.match(
+    future.stderr,
+    /^ribjournal: --at 9999 is after the newest event \(seq \d+\): showing the present\n$/,
+  );
+  assert.match(future.stdout, /192\.168\.10\.0\/24/);
+  // Age at a time point is measured from that time (not from the last event before it, at 12:00:10):
+  // 10.1.0.0/24 was discovered again at 12:00:07.
+  const at = await cli(['vrf', 'customer-a', 'rib', '10.1.0.0/24', '--at', '2026-11-24T12:00:37Z']);
+  assert.match(at.stdout, / 00:00:30 /);
+  for (const args of [
+    ['vrf', 'nope', 'rib'],
+    ['history', 'vrf', 'nope', '10.0.0.0/8'],
+    ['diff', 'vrf', 'nope', '--from', '1'],
+  ]) {
+    const r = await cli(args);
+    assert.equal(r.code, 1, args.join(' '));
+    assert.match(r.stderr, /^ribjournal: VRF "nope" not found at seq \d+\n$/, args.join(' '));
+  }
 });

@@ -10,6 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import WebSocket from 'ws';
 import { config, discovered, fixture, serve, vanished } from '../../unit/api/fixture.js';
+import { scaled } from '../../helpers/deadline.js';
 
 const CHROMIUM = process.env['CHROMIUM'] ?? '/usr/bin/chromium';
 const QUERY = '{ journal { headSeq events } }';
@@ -100,7 +101,7 @@ async function until<T>(
   probe: () => Promise<T | undefined>,
   explain: () => string,
 ): Promise<T> {
-  const deadline = Date.now() + ms;
+  const deadline = Date.now() + scaled(ms);
   for (;;) {
     const v = await probe();
     if (v !== undefined) return v;
@@ -192,7 +193,7 @@ test('GraphiQL works offline in headless Chromium: editor renders, a query runs,
       new Promise<never>((_, reject) =>
         setTimeout(
           () => reject(new Error(`chromium did not open DevTools in 20 s:\n${browser!.stderr()}`)),
-          20_000,
+          scaled(20_000),
         ).unref(),
       ),
     ]);
@@ -227,6 +228,33 @@ test('GraphiQL works offline in headless Chromium: editor renders, a query runs,
     await cdp.send('Runtime.enable');
     await cdp.send('Log.enable');
     await cdp.send('Page.enable');
+
+    // `/` leads to GraphiQL, which opens (a fresh profile: no saved tabs) on ribjournal's own examples.
+    const root = server.url.replace(/\/graphql$/, '/');
+    const redirect = await fetch(root, { redirect: 'manual' });
+    assert.equal(redirect.status, 302);
+    assert.equal(redirect.headers.get('location'), '/graphql');
+    await cdp.send('Page.navigate', { url: root });
+    let lastTabs = '';
+    const tabs = await until(
+      "ribjournal's example tabs",
+      30_000,
+      async () => {
+        const s = await cdp!.evaluate<{ title: string; url: string; tabs: string[]; editor: string }>(`({
+          title: document.title,
+          url: location.href,
+          tabs: [...document.querySelectorAll('.graphiql-tab')].map((e) => e.innerText.trim()),
+          editor: document.querySelector('.graphiql-query-editor')?.innerText ?? '',
+        })`);
+        lastTabs = JSON.stringify(s);
+        return s.tabs.length === 4 && s.editor.includes('rib(') ? s : undefined;
+      },
+      () => `requests: ${requested.join(' ')}\n${problems.join('\n')}\nlast: ${lastTabs}`,
+    );
+    assert.equal(tabs.title, 'ribjournal');
+    assert.equal(tabs.url, server.url);
+    assert.deepEqual(tabs.tabs, ['GlobalRib', 'VrfRib', 'PrefixHistory', 'RouteChanges']);
+    assert.match(tabs.editor, /query\sGlobalRib/); // CodeMirror shows spaces as U+00A0
 
     const pageUrl = `${server.url}?query=${encodeURIComponent(QUERY)}`;
     const nav = await cdp.send('Page.navigate', { url: pageUrl });
@@ -293,7 +321,7 @@ test('GraphiQL works offline in headless Chromium: editor renders, a query runs,
     await cdp.send('Browser.close').catch(() => undefined);
     await Promise.race([
       new Promise((r) => browser!.child.once('exit', r)),
-      new Promise((r) => setTimeout(r, 5_000).unref()),
+      new Promise((r) => setTimeout(r, scaled(5_000)).unref()),
     ]);
     const all = netLogRequests(await readFile(netLog, 'utf8'));
     const fromPage = all.filter((r) =>

@@ -13,6 +13,7 @@ import { ApiClient } from '../../../src/cli/client.js';
 import { discovered, fixture, serve, vanished } from '../../unit/api/fixture.js';
 import type { Fixture } from '../../unit/api/fixture.js';
 import type { JournalEvent } from '../../../src/events/index.js';
+import { scaled } from '../../helpers/deadline.js';
 
 interface Batch {
   routeChanges: {
@@ -51,7 +52,7 @@ async function appendConcurrently(f: Fixture, from: number, count: number): Prom
 async function withDeadline<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
   const deadline = new Promise<never>(
-    (_, reject) => (timer = setTimeout(() => reject(new Error(`timed out: ${what}`)), ms)),
+    (_, reject) => (timer = setTimeout(() => reject(new Error(`timed out: ${what}`)), scaled(ms))),
   );
   try {
     return await Promise.race([p, deadline]);
@@ -151,7 +152,7 @@ test('a live subscription gets changes with the path, withdrawals as they were, 
       }
     })();
     // The subscription starts live: wait until it exists, then change something.
-    const deadline = Date.now() + 5000;
+    const deadline = Date.now() + scaled(5000);
     while (server.yoga.feed.size === 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 5));
     await f.append(
       discovered('blue', '10.9.0.0/24', 'eth2', 4),
@@ -217,7 +218,7 @@ test('a subscriber that stops reading is closed with SUBSCRIBER_TOO_SLOW and can
   const slow = rawSse(server.url, WIDE, {});
   slow.pause();
   try {
-    const deadline = Date.now() + 5000;
+    const deadline = Date.now() + scaled(5000);
     while (server.yoga.feed.size === 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 5));
     const client = new ApiClient(server.url);
     const fast: number[] = [];

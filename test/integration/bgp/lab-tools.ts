@@ -1,5 +1,6 @@
 // Small tools the BGP integration tests share: the real CLI in a child process, the API server of an
 // in-process daemon, and the kernel's TCP counters (what it dropped, for "never establishes" tests).
+import { scaled } from '../../helpers/deadline.js';
 import { execFile } from 'node:child_process';
 import { startApiServer } from '../../../src/api/index.js';
 import type { Daemon } from '../../../src/main.js';
@@ -13,7 +14,7 @@ export function cli(args: string[], api: string): Promise<{ code: number; stdout
     execFile(
       process.execPath,
       ['--import', 'tsx', 'src/cli/run.ts', ...args],
-      { cwd: ROOT, env: { ...process.env, RIBJOURNAL_API: api }, timeout: 30_000 },
+      { cwd: ROOT, env: { ...process.env, RIBJOURNAL_API: api }, timeout: scaled(30_000) },
       (err, stdout, stderr) =>
         resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr }),
     );

@@ -11,6 +11,7 @@ import { createNetns } from '../../helpers/netns.js';
 import type { Netns } from '../../helpers/netns.js';
 import { tempJournalDir } from '../../helpers/daemon.js';
 import { kubelbConfig } from '../../helpers/configs.js';
+import { scaled } from '../../helpers/deadline.js';
 
 const root = new URL('../../../', import.meta.url).pathname;
 const CLI = [process.execPath, '--import', 'tsx', join(root, 'src/cli/run.ts')];
@@ -28,7 +29,7 @@ function cliIn(ns: Netns, args: string[]): Promise<{ code: number | null; stdout
 }
 
 async function until<T>(what: string, fn: () => Promise<T | undefined>, ms = 20_000): Promise<T> {
-  const deadline = Date.now() + ms;
+  const deadline = Date.now() + scaled(ms);
   for (;;) {
     const v = await fn();
     if (v !== undefined) return v;

@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { createNetns, run } from '../../helpers/netns.js';
 import { tempJournalDir } from '../../helpers/daemon.js';
+import { scaled } from '../../helpers/deadline.js';
 
 const root = new URL('../../../', import.meta.url).pathname;
 const CLI = [process.execPath, '--import', 'tsx', join(root, 'src/cli/run.ts')];
@@ -71,7 +72,16 @@ for (const [kind, toml, message] of BAD) {
 }
 
 test('serve --dry-run accepts every example and warns about unknown keys without failing', async (t) => {
-  for (const ex of ['hybrid', 'multi-tenant', 'edge-router', 'kubernetes', 'bgp', 'global', 'per-vrf']) {
+  for (const ex of [
+    'quickstart',
+    'hybrid',
+    'multi-tenant',
+    'edge-router',
+    'kubernetes',
+    'bgp',
+    'global',
+    'per-vrf',
+  ]) {
     const r = await cli(['serve', '--dry-run', '-f', join(root, 'examples', `${ex}.toml`)]);
     assert.equal(r.code, 0, `${ex}: ${r.stderr}`);
     assert.match(r.stdout, /configuration is valid/);
@@ -85,6 +95,14 @@ test('serve --dry-run accepts every example and warns about unknown keys without
   const r = await cli(['serve', '--dry-run', '-f', file]);
   assert.equal(r.code, 0);
   assert.match(r.stderr, /warning: .*:4: netlink\.import\.colour/);
+  // An interface this machine lacks is valid (it is waited for) but worth a warning.
+  await writeFile(file, '[netlink.import]\n  enabled = true\n  interface-list = ["rjt-absent0"]\n');
+  const absent = await cli(['serve', '--dry-run', '-f', file]);
+  assert.equal(absent.code, 0);
+  assert.match(
+    absent.stdout,
+    /^warning: table global: rjt-absent0 not on this machine; its routes come when the interface appears$/m,
+  );
 });
 
 test('serve in a namespace journals what happens; journal dump prints it after the daemon stopped', async (t) => {
@@ -131,7 +149,7 @@ test('serve in a namespace journals what happens; journal dump prints it after t
     pred: (l: Record<string, unknown>) => boolean,
     what: string,
   ): Promise<Record<string, unknown>> => {
-    const deadline = Date.now() + 20_000;
+    const deadline = Date.now() + scaled(20_000);
     for (;;) {
       const hit = logs.find(pred);
       if (hit) return hit;
@@ -144,6 +162,11 @@ test('serve in a namespace journals what happens; journal dump prints it after t
     }
   };
   await waitLog((l) => l.msg === 'ready', 'ready');
+  // What it sees, per table (JSON lines: stdout is not a terminal): present and missing interfaces.
+  const table = await waitLog((l) => l.msg === 'table global: importing from kubelb0', 'the global table');
+  assert.deepEqual(table.interfaces, ['kubelb0']);
+  const missing = await waitLog((l) => l.level === 40 && l.vrf === 'customer-a', 'the missing interfaces');
+  assert.deepEqual(missing.missing, ['eth1', 'eth2']);
   await ns.addAddress('kubelb0', '192.0.2.10/32');
   const imported = await waitLog((l) => l.msg === 'route imported', 'the route imported');
   assert.equal(imported.topic, 'netlink');

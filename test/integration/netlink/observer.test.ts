@@ -13,6 +13,7 @@ import {
   lab,
   processAlive,
 } from './harness.js';
+import { scaled } from '../../helpers/deadline.js';
 
 test('the start snapshot holds the namespace links and every address, link-local and host scope too', async (t) => {
   const { ns, recorder } = await lab(t, {
@@ -243,7 +244,7 @@ test('a SIGKILLed child is restarted: restarts 1, and a resync snapshot shows wh
   const mark = recorder.mark();
   process.kill(pid, 'SIGKILL');
   // Wait (with a deadline) until it is really gone, then change the kernel while nobody watches.
-  const deadline = Date.now() + 5000;
+  const deadline = Date.now() + scaled(5000);
   while (processAlive(pid)) {
     assert.ok(Date.now() < deadline, 'the child did not die');
     await new Promise((r) => setImmediate(r));

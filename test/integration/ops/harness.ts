@@ -7,6 +7,7 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import type { Netns } from '../../helpers/netns.js';
+import { scaled } from '../../helpers/deadline.js';
 
 export const root = new URL('../../../', import.meta.url).pathname;
 const CLI = [process.execPath, '--import', 'tsx', join(root, 'src/cli/run.ts')];
@@ -67,7 +68,7 @@ export function startServe(ns: Netns, args: readonly string[], opts: ServeOption
     output: () => text,
     exited,
     async waitLog(pred, what, ms = 30_000) {
-      const deadline = Date.now() + ms;
+      const deadline = Date.now() + scaled(ms);
       for (;;) {
         const hit = logs.find(pred);
         if (hit !== undefined) return hit;
@@ -86,7 +87,7 @@ export function startServe(ns: Netns, args: readonly string[], opts: ServeOption
 
 /** Polls `fn` until it returns something other than undefined. */
 export async function until<T>(what: string, fn: () => Promise<T | undefined>, ms = 20_000): Promise<T> {
-  const deadline = Date.now() + ms;
+  const deadline = Date.now() + scaled(ms);
   for (;;) {
     const v = await fn();
     if (v !== undefined) return v;

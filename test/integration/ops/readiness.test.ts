@@ -11,6 +11,7 @@ import { createNetns } from '../../helpers/netns.js';
 import { tempJournalDir } from '../../helpers/daemon.js';
 import { parseExposition, value } from '../../unit/metrics/prom-text.js';
 import { gql, http, startServe, until } from './harness.js';
+import { scaled } from '../../helpers/deadline.js';
 
 const CONFIG = `
 [netlink]
@@ -58,7 +59,7 @@ test('readyz is false while the journal replays and before the first reconcile, 
   const base = String(open['url']).replace(/\/graphql$/, '');
   const seen: number[] = [];
   let notReadyChecked = false;
-  for (const deadline = Date.now() + 60_000; ;) {
+  for (const deadline = Date.now() + scaled(60_000); ;) {
     const r = await http(undefined, `${base}/readyz`);
     if (seen[seen.length - 1] !== r.status) seen.push(r.status);
     if (r.status === 200) break;
