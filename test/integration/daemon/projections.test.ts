@@ -2,6 +2,7 @@
 // replays the journal, no hang), and a projection that throws drops readiness, is logged once with its
 // name and seq, and is rebuilt while the daemon carries on.
 import { test } from 'node:test';
+import { inflateSync } from 'node:zlib';
 import assert from 'node:assert/strict';
 import { pino } from 'pino';
 import { parseConfig } from '../../../src/config/index.js';
@@ -68,7 +69,7 @@ test('a damaged, truncated or stale persisted RIB checkpoint is ignored: the RIB
     const j = await openLevelJournal(dir);
     good ??= await j.getMeta(RIB_CHECKPOINT_KEY);
     assert.ok(good, 'a checkpoint was written at stop');
-    await j.putMeta(RIB_CHECKPOINT_KEY, spoil(good));
+    await j.putMeta(RIB_CHECKPOINT_KEY, spoil(inflateSync(good)));
     await j.close();
     const d = await start(t, ns, dir);
     assert.deepEqual(prefixes(d.daemon), expected, `${what}: the same RIB`);

@@ -1,4 +1,5 @@
 import { test } from 'node:test';
+import { inflateSync } from 'node:zlib';
 import assert from 'node:assert/strict';
 import type { JournalEvent } from '../../../src/events/index.js';
 import { MemoryJournal } from '../../../src/journal/index.js';
@@ -108,12 +109,16 @@ test('a checkpoint text without its final newline is read to its end (it used to
 test('a damaged, truncated or stale checkpoint is ignored: start-up replays the journal instead', async () => {
   const { journal, rib, unfollow } = await journalWithRib();
   await saveRibCheckpoint(journal, rib);
-  const good = (await journal.getMeta(RIB_CHECKPOINT_KEY))!;
+  const stored = (await journal.getMeta(RIB_CHECKPOINT_KEY))!;
+  sameRib((await loadRibCheckpoint(journal))!, rib);
+  const good = inflateSync(stored); // stored compressed; the plain text is read too
+  await journal.putMeta(RIB_CHECKPOINT_KEY, good);
   sameRib((await loadRibCheckpoint(journal))!, rib);
 
   const text = good.toString('utf8');
   const nl = text.indexOf('\n');
   const cases: [string, Buffer][] = [
+    ['compressed and truncated', stored.subarray(0, stored.length - 9)],
     ['truncated in the middle of a line', good.subarray(0, good.length - 9)],
     ['truncated to its last newline', good.subarray(0, good.lastIndexOf(0x0a, good.length - 2) + 1)],
     ['missing its final newline', good.subarray(0, good.length - 1)],
