@@ -142,7 +142,7 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
         adopt: (fresh) => (indexes.routeCounts = fresh),
       }),
       runner.add({ name: 'events-by-type', projection: metrics.journalEvents }),
-    ]).then(() => jlog.info({ seq: journal.head(), ms: Date.now() - started }, 'API indexes caught up'));
+    ]).then(() => jlog.info({ seq: journal.head(), ms: Date.now() - started }, 'every projection caught up'));
 
     let config = opts.config;
     let configVersion = rib.config?.configVersion ?? 0;

@@ -270,8 +270,7 @@ export function registerNeighbor(program: Command): void {
       )
       .argument('[address]', 'neighbor address')
       .argument('[table]', 'adj-out (post-policy, as sent, with why) or adj-in (as the peer sent it)')
-      .option('-a, --address-family <family>', 'ipv4, ipv6, vpnv4 or vpnv6', 'ipv4')
-      .option('-o, --output <format>', "json: ribjournal's own JSON (adj-out/adj-in rows with why)"),
+      .option('-a, --address-family <family>', 'ipv4, ipv6, vpnv4 or vpnv6', 'ipv4'),
   ).action(
     async (
       address: string | undefined,
