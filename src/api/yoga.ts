@@ -128,16 +128,16 @@ function frontDoorPlugin(
         const indexes = api.indexes.readiness();
         const synced = history.seq === api.rib.seq && timeline.seq === api.rib.seq;
         const ready = damage === undefined && api.ready() && indexes.ready && synced;
-        // Why not (one line): damage, the daemon's own reasons (a projection catching up, failed or
+        // Why not (one reason a line): damage, the daemon's own reasons (a projection catching up, failed or
         // rebuilding), the API indexes' (e.g. "API indexes rebuilding (derived data written by another build)").
         const reasons: string[] = [];
         if (damage !== undefined) reasons.push(damage);
         const health = api.health?.().reasons ?? [];
         if (!api.ready()) reasons.push(...(health.length > 0 ? health : ['daemon starting']));
         if (!indexes.ready || !synced) reasons.push(indexes.reason ?? 'API indexes catching up');
-        const why = [...new Set(reasons)].join('; ');
+        const why = [...new Set(reasons)].join('\n');
         endResponse(
-          new fetchAPI.Response(ready ? 'ready\n' : `not ready: ${why}\n`, {
+          new fetchAPI.Response(ready ? 'ready\n' : `not ready\n${why}\n`, {
             status: ready ? 200 : 503,
             headers: { 'content-type': 'text/plain' },
           }),

@@ -29,7 +29,7 @@ export interface IndexReadiness {
   readonly reason: string | undefined;
 }
 
-type Phase = 'idle' | 'loading' | 'rebuilding' | 'catching-up' | 'live' | 'stopped';
+type Phase = 'idle' | 'loading' | 'rebuilding' | 'failed' | 'catching-up' | 'live' | 'stopped';
 
 /** Events applied between two awaited writes while catching up (bounds memory during a rebuild). */
 const CATCH_UP_WRITE_EVERY = 20_000;
@@ -49,6 +49,8 @@ export class ApiIndexes {
   private why: string | undefined;
   private unfollow: (() => void) | undefined;
   private running: Promise<void> | undefined;
+  /** Bumped by every follow(): an older follow's loop and listener stop applying. */
+  private generation = 0;
 
   constructor(
     private readonly journal: Journal,
@@ -60,7 +62,16 @@ export class ApiIndexes {
       onWriteError: (err) => options.log?.warn({ err }, 'API index write failed; retrying'),
     });
     this.timeline = new Timeline(journal, this.history, { ...options.timeline, onDamage });
-    this.projections = [this.history, this.timeline];
+    // The route-count series too: a caller feeding these by hand feeds all three (the daemon runs the
+    // series in its projection runner instead, and start() follows only the history and timeline).
+    const series = (): RouteCountSeries => this.routeCounts;
+    const counts: Projection = {
+      get seq() {
+        return series().seq;
+      },
+      apply: (env) => series().apply(env),
+    };
+    this.projections = [this.history, this.timeline, counts];
   }
 
   readiness(): IndexReadiness {
@@ -76,6 +87,7 @@ export class ApiIndexes {
       }
       case 'loading':
         return { ready: false, reason: 'API indexes loading their derived data' };
+      case 'failed':
       case 'rebuilding':
         return {
           ready: false,
@@ -165,9 +177,23 @@ export class ApiIndexes {
     const started = Date.now();
     let live = false;
     const pending: Envelope[] = [];
+    // The runner's failure policy, for these two: a throw is logged once with the projection's name
+    // and seq, readiness drops with the reason, and both are rebuilt from the journal.
+    const generation = ++this.generation;
     const apply = (env: Envelope): void => {
-      if (env.seq > this.history.seq) this.history.apply(env);
-      if (env.seq > this.timeline.seq) this.timeline.apply(env);
+      // A rebuild started meanwhile (a failure or damage) owns the indexes now.
+      if (generation !== this.generation) return;
+      try {
+        if (env.seq > this.history.seq) this.history.apply(env);
+      } catch (err) {
+        this.failed('history', env.seq, err);
+        return;
+      }
+      try {
+        if (env.seq > this.timeline.seq) this.timeline.apply(env);
+      } catch (err) {
+        this.failed('timeline', env.seq, err);
+      }
     };
     this.unfollow = this.journal.onCommit((batch) => {
       if (live) for (const env of batch) apply(env);
@@ -181,13 +207,13 @@ export class ApiIndexes {
         since = 0;
         await this.history.flush();
       }
-      if (this.isStopped()) return;
+      if (this.isStopped() || generation !== this.generation) return;
     }
     for (const env of pending) apply(env);
     pending.length = 0;
     live = true;
     await this.history.flush();
-    if (this.isStopped()) return;
+    if (this.isStopped() || generation !== this.generation) return;
     const rebuilt = this.phase === 'rebuilding';
     this.phase = 'live';
     this.why = undefined;
@@ -201,12 +227,24 @@ export class ApiIndexes {
     return this.phase === 'stopped';
   }
 
+  /** A projection threw: logged once, readiness drops with the reason, both are rebuilt. */
+  private failed(projection: 'history' | 'timeline', seq: number, err: unknown): void {
+    if (this.phase === 'stopped') return;
+    this.phase = 'failed';
+    this.options.log?.error({ err, projection, seq }, 'projection failed; rebuilding from the journal');
+    this.rebuild(`${projection}: failed at seq ${seq}, rebuilding`, projection);
+  }
+
   /** Damaged derived data found by a query (which answered from the journal): rebuild it. */
   private damaged(d: DerivedDamage): void {
     if (this.phase !== 'live') return;
-    this.phase = 'rebuilding';
-    this.why = d.message;
     this.options.log?.warn({ reason: d.message }, 'API index damage found; rebuilding from the journal');
+    this.rebuild(d.message);
+  }
+
+  private rebuild(why: string, failedProjection?: string): void {
+    this.phase = 'rebuilding';
+    this.why = why;
     this.unfollow?.();
     this.unfollow = undefined;
     this.running = (async () => {
@@ -214,6 +252,8 @@ export class ApiIndexes {
       this.timeline.reset();
       await this.journal.derived.clear();
       await this.follow(0);
+      if (failedProjection !== undefined && this.phase === 'live')
+        this.options.log?.info({ projection: failedProjection }, 'projection rebuilt');
     })();
     this.running.catch((err: unknown) => this.options.log?.error({ err }, 'API index rebuild failed'));
   }

@@ -396,7 +396,7 @@ test('/healthz and /readyz answer without GraphQL', async () => {
   const yoga = createYoga({ journal, rib: new Rib(), indexes, ready: () => true });
   const behind = await yoga.fetch('http://ribjournal.test/readyz');
   assert.equal(behind.status, 503);
-  assert.equal(await behind.text(), 'not ready: API indexes catching up (seq 0 of 1)\n');
+  assert.equal(await behind.text(), 'not ready\nAPI indexes catching up (seq 0 of 1)\n');
   await indexes.start();
   const caughtUp = new Rib();
   for await (const batch of journal.read()) for (const env of batch) caughtUp.apply(env);
