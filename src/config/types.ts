@@ -1,5 +1,6 @@
 // The validated, frozen configuration: GoBGP's TOML nesting read into the shapes the daemon uses.
 import type { RdRt } from '../shared/index.js';
+import type { FleetConfig } from './fleet.js';
 
 /** Interfaces whose connected routes are imported into one table; patterns are exact names or fnmatch globs. */
 export interface ImportSection {
@@ -83,6 +84,8 @@ export interface Config {
     readonly tokenFile: string | undefined;
     readonly anonymousRead: boolean;
   };
+  /** `[fleet]` (issue 11): publish the journal to NATS JetStream; absent: nothing is published. */
+  readonly fleet?: FleetConfig;
 }
 
 /** Something in the config worth telling the operator that does not stop it from loading. */
