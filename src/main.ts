@@ -16,6 +16,7 @@ import { Rib, loadRibCheckpoint, replayAndFollow, saveRibCheckpoint } from './pr
 import { RibjournalError, systemClock } from './shared/index.js';
 import { createDaemonMetrics } from './metrics/index.js'; // metrics (issue 4)
 import type { DaemonMetrics } from './metrics/index.js';
+import { startFleetPublisher, type FleetPublisher } from './fleet/publisher.js'; // fleet (issue 11)
 
 /** How long a batch with a link going down waits for the deletion that may follow it. */
 const LINK_DOWN_HOLD_MS = 15;
@@ -80,6 +81,7 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
   const metrics = opts.metrics ?? createDaemonMetrics({ processMetrics: false });
   let observer: KernelObserver | undefined;
   let unfollow: (() => void) | undefined;
+  let publisher: FleetPublisher | undefined; // fleet (issue 11)
   try {
     const started = Date.now();
     const checkpoint = await loadRibCheckpoint(journal).catch((err: unknown) => {
@@ -90,6 +92,15 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
     unfollow = await replayAndFollow(journal, [rib]);
     stopCheckpoints = keepCheckpoints(journal, rib, checkpoint?.seq ?? 0, jlog);
     metrics.attach({ journal, rib });
+    // fleet (issue 11): publish every committed event to NATS JetStream, in the background.
+    const fleet = opts.config.fleet;
+    if (fleet)
+      publisher = startFleetPublisher({
+        journal,
+        fleet,
+        log: log.child({ topic: 'fleet' }),
+        registry: metrics.registry,
+      });
     jlog.info({ seq: rib.seq, paths: rib.size(), ms: Date.now() - started }, 'journal replayed');
 
     // The API's history and timeline indexes replay on their own, so start-up (kernel reconcile, BGP)
@@ -340,6 +351,7 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
         );
         unfollow?.();
         unfollowIndexes?.();
+        await publisher?.stop(); // fleet (issue 11)
         if (opts.journal === undefined) await journal.close();
         log.info('stopped');
       },
@@ -347,6 +359,7 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
   } catch (err) {
     stopCheckpoints?.();
     await observer?.stop().catch(() => undefined);
+    await publisher?.stop(); // fleet (issue 11)
     unfollow?.();
     if (opts.journal === undefined) await journal.close().catch(() => undefined);
     throw err;
