@@ -14,13 +14,16 @@ export const DEFAULT_API = '127.0.0.1:8179';
 export interface OnlineOptions {
   readonly api?: string;
   readonly json?: boolean;
+  /** With a collector: one node's replica (fleet, issue 11). */
+  readonly node?: string;
 }
 
 /** Adds --api and -j/--json to a command. */
 export function onlineOptions(cmd: Command): Command {
   return cmd
     .option('--api <host:port>', `daemon API address (default $RIBJOURNAL_API or ${DEFAULT_API})`)
-    .option('-j, --json', 'print JSON');
+    .option('-j, --json', 'print JSON')
+    .option('--node <name>', "against a collector: that node's journal (ribjournal collect)");
 }
 
 /** The GraphQL endpoint URL for `--api` / RIBJOURNAL_API ("host:port" or a URL). */
@@ -249,7 +252,13 @@ export class ApiClient {
 
 /** The client for a command's options. */
 export function clientFor(opts: OnlineOptions): ApiClient {
-  return new ApiClient(apiUrl(opts.api));
+  const url = apiUrl(opts.api);
+  // fleet (issue 11): a collector serves each node's API at /nodes/<name>/graphql.
+  return new ApiClient(
+    opts.node === undefined
+      ? url
+      : new URL(`/nodes/${encodeURIComponent(opts.node)}/graphql`, url).toString(),
+  );
 }
 
 /**

@@ -11,6 +11,7 @@ import { registerDiff } from './diff.js';
 import { registerEvents } from './events.js';
 import { registerNeighbor } from './neighbor.js';
 import { registerAdmin } from './admin.js';
+import { registerCollect } from './collect.js';
 
 export function buildProgram(): Command {
   const program = new Command('ribjournal')
@@ -28,6 +29,7 @@ export function buildProgram(): Command {
   registerEvents(program);
   registerNeighbor(program);
   registerAdmin(program);
+  registerCollect(program); // fleet (issue 11)
   return program;
 }
 

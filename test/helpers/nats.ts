@@ -4,12 +4,25 @@
 import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { createServer } from 'node:net';
+import { connect as tcpConnect, createServer } from 'node:net';
+import type { Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { waitFor } from './deadline.js';
 
+const handedOut = new Set<number>();
+
+/** A loopback port free now and not handed out before by this process. */
 async function freePort(): Promise<number> {
+  for (;;) {
+    const port = await anyFreePort();
+    if (handedOut.has(port)) continue;
+    handedOut.add(port);
+    return port;
+  }
+}
+
+async function anyFreePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const s = createServer();
     s.once('error', reject);
@@ -116,7 +129,11 @@ export async function startNatsCluster(size = 3): Promise<NatsCluster> {
       p.kill('SIGKILL');
       await exited;
     },
-    restart: (i) => start(members[i]!),
+    async restart(i) {
+      const m = members[i]!;
+      if (m.proc !== undefined && m.proc.exitCode === null) return;
+      await start(m);
+    },
     async ready() {
       await waitFor(
         async () => {
@@ -136,4 +153,47 @@ export async function startNatsCluster(size = 3): Promise<NatsCluster> {
     },
     stop,
   };
+}
+
+/** A TCP proxy in front of one server: `cut` drops every connection and refuses new ones until `mend`. */
+export interface CuttableProxy {
+  readonly url: string;
+  cut(): Promise<void>;
+  mend(): Promise<void>;
+  close(): Promise<void>;
+}
+
+export async function startProxy(target: string): Promise<CuttableProxy> {
+  const { hostname, port: targetPort } = new URL(target);
+  const port = await freePort();
+  const sockets = new Set<Socket>();
+  const server = createServer((client) => {
+    const upstream = tcpConnect(Number(targetPort), hostname);
+    sockets.add(client);
+    sockets.add(upstream);
+    const end = (): void => {
+      client.destroy();
+      upstream.destroy();
+      sockets.delete(client);
+      sockets.delete(upstream);
+    };
+    client.on('error', end).on('close', end);
+    upstream.on('error', end).on('close', end);
+    client.pipe(upstream);
+    upstream.pipe(client);
+  });
+  const listen = (): Promise<void> =>
+    new Promise((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(port, '127.0.0.1', () => resolve());
+    });
+  const cut = async (): Promise<void> => {
+    if (!server.listening) return;
+    const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+    for (const s of sockets) s.destroy();
+    sockets.clear();
+    await closed;
+  };
+  await listen();
+  return { url: `nats://127.0.0.1:${port}`, cut, mend: listen, close: cut };
 }
