@@ -4,9 +4,9 @@
 import SchemaBuilder from '@pothos/core';
 import type { GraphQLSchema, ValueNode } from 'graphql';
 import { Kind } from 'graphql';
+import type { ApiScalars } from '../api/builder.js';
 import { apiError } from '../api/errors.js';
 import { parsePoint, parseSeq } from '../api/points.js';
-import type { Point } from '../api/points.js';
 import { checkFirst, prefixArg, vrfArg } from '../api/rib-query.js';
 import { envelopeToJson, vrfDisplayName } from '../events/index.js';
 import { formatMicros } from '../shared/index.js';
@@ -27,12 +27,7 @@ export interface FleetContext {
 
 const builder = new SchemaBuilder<{
   Context: FleetContext;
-  Scalars: {
-    Seq: { Input: number; Output: number };
-    Timestamp: { Input: number; Output: number };
-    SeqOrTime: { Input: Point; Output: never };
-    JSON: { Input: unknown; Output: unknown };
-  };
+  Scalars: ApiScalars;
   DefaultFieldNullability: false;
 }>({ defaultFieldNullability: false });
 
