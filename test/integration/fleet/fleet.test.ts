@@ -9,6 +9,7 @@ import { after, afterEach, before, describe, it } from 'node:test';
 import { jetstreamManager } from '@nats-io/jetstream';
 import { connect } from '@nats-io/transport-node';
 import { pino } from 'pino';
+import { clientFor } from '../../../src/cli/client.js';
 import type { FleetConfig } from '../../../src/config/index.js';
 import type { JournalEvent } from '../../../src/events/index.js';
 import { FleetCollector } from '../../../src/fleet/collector.js';
@@ -208,6 +209,11 @@ void describe('fleet on a three-server JetStream cluster', () => {
     assert.equal((data['whereIs'] as unknown[]).length, 2);
     const nodeData = await post(server.nodeUrl('edge-b'), '{ vrfs { name } }');
     assert.ok(JSON.stringify(nodeData).includes('customer-a'), JSON.stringify(nodeData));
+    // What `--node edge-b` on a client command asks.
+    const viaCli = await clientFor({ api: new URL(server.url).host, node: 'edge-b' }).query<unknown>(
+      '{ vrfs { name } }',
+    );
+    assert.deepEqual(viaCli, nodeData);
     // Each node's stream holds its journal once, in order.
     for (const { d } of daemons) {
       await d.daemon.flush();
