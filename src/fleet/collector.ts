@@ -111,6 +111,7 @@ export class FleetCollector {
   private appends: Promise<unknown> = Promise.resolve();
   private readonly consumerName: string;
   private streamHeads = new Map<string, number>();
+  private consumingNow = false;
   private streamHeadsAt = 0;
 
   private constructor(private readonly opts: CollectorOptions) {
@@ -134,6 +135,11 @@ export class FleetCollector {
 
   node(name: string): NodeReplica | undefined {
     return this.replicas.get(name);
+  }
+
+  /** Whether the durable consumer is delivering (what the collector's /readyz reports). */
+  get consuming(): boolean {
+    return this.consumingNow;
   }
 
   /** Stream position below which everything is committed here. */
@@ -316,9 +322,14 @@ export class FleetCollector {
     this.messages = messages;
     if (this.stopping) messages.stop();
     this.opts.log.info({ from: start }, 'collector consuming the fleet stream');
-    for await (const m of messages) {
-      await this.handle(m);
-      if (this.stopping) break;
+    this.consumingNow = true;
+    try {
+      for await (const m of messages) {
+        await this.handle(m);
+        if (this.stopping) break;
+      }
+    } finally {
+      this.consumingNow = false;
     }
     if (!this.stopping) throw new Error('the consumer stopped delivering');
   }

@@ -79,7 +79,9 @@ export async function startCollectorServer(
   };
   const handle = (req: IncomingMessage, res: ServerResponse): void => {
     const path = (req.url ?? '/').split('?')[0] ?? '/';
-    if (path === '/healthz' || path === '/readyz') return send(res, 200, 'ok\n');
+    if (path === '/healthz') return send(res, 200, 'ok\n');
+    if (path === '/readyz')
+      return collector.consuming ? send(res, 200, 'ready\n') : send(res, 503, 'not ready\n');
     const decision = access.decide(req.headers.authorization);
     if (typeof decision !== 'string') {
       const r = refusalResponse(decision);

@@ -209,6 +209,8 @@ void describe('fleet on a three-server JetStream cluster', () => {
     assert.equal((data['whereIs'] as unknown[]).length, 2);
     const nodeData = await post(server.nodeUrl('edge-b'), '{ vrfs { name } }');
     assert.ok(JSON.stringify(nodeData).includes('customer-a'), JSON.stringify(nodeData));
+    const ready = await fetch(server.url.replace(/\/graphql$/, '/readyz'));
+    assert.equal(ready.status, 200, 'the collector is ready while it consumes');
     // What `--node edge-b` on a client command asks.
     const viaCli = await clientFor({ api: new URL(server.url).host, node: 'edge-b' }).query<unknown>(
       '{ vrfs { name } }',
