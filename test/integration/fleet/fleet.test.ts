@@ -2,6 +2,8 @@
 // replicas 3), nodes as in-process daemons in network namespaces or as publishers over a real journal,
 // and a collector. Each test uses its own stream, so they share the cluster.
 import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -27,6 +29,7 @@ import { createNetns } from '../../helpers/netns.js';
 import { startNatsCluster, startProxy } from '../../helpers/nats.js';
 import type { NatsCluster } from '../../helpers/nats.js';
 
+const execFileAsync = promisify(execFile);
 const log = pino({ level: process.env['RIBJOURNAL_TEST_LOG'] ?? 'silent' });
 let cluster: NatsCluster;
 const dirs: string[] = [];
@@ -211,6 +214,25 @@ void describe('fleet on a three-server JetStream cluster', () => {
     assert.ok(JSON.stringify(nodeData).includes('customer-a'), JSON.stringify(nodeData));
     const ready = await fetch(server.url.replace(/\/graphql$/, '/readyz'));
     assert.equal(ready.status, 200, 'the collector is ready while it consumes');
+    // `ribjournal fleet status` against the collector.
+    // (Not spawnSync: the collector answering it runs in this process.)
+    const status = await execFileAsync(process.execPath, [
+      '--import',
+      'tsx',
+      'src/cli/run.ts',
+      'fleet',
+      'status',
+      '--api',
+      new URL(server.url).host,
+      '-j',
+    ]);
+    assert.deepEqual(
+      (JSON.parse(status.stdout) as { name: string; lag: number }[]).map((n) => [n.name, n.lag]),
+      [
+        ['edge-a', 0],
+        ['edge-b', 0],
+      ],
+    );
     // What `--node edge-b` on a client command asks.
     const viaCli = await clientFor({ api: new URL(server.url).host, node: 'edge-b' }).query<unknown>(
       '{ vrfs { name } }',
