@@ -28,6 +28,7 @@ import type { RunnerHealth } from './projections/index.js';
 import { RibjournalError, isRibjournalError, systemClock } from './shared/index.js';
 import { createDaemonMetrics } from './metrics/index.js'; // metrics (issue 4)
 import type { DaemonMetrics } from './metrics/index.js';
+import { startFleetPublisher, type FleetPublisher } from './fleet/publisher.js'; // fleet (issue 11)
 
 export interface DaemonOptions {
   readonly config: Config;
@@ -96,6 +97,7 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
   const metrics = opts.metrics ?? createDaemonMetrics({ processMetrics: false });
   const runner = new ProjectionRunner({ journal, log });
   let observer: KernelObserver | undefined;
+  let publisher: FleetPublisher | undefined; // fleet (issue 11)
   try {
     const started = Date.now();
     // --- projections: the RIB first (start-up waits for it), then BGP outbound, then the API's -------
@@ -126,6 +128,15 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
     await runner.whenLive('rib');
     await runner.add({ name: 'feed', projection: changes, restore: () => changes.restart() });
     metrics.attach({ journal, rib });
+    // fleet (issue 11): publish every committed event to NATS JetStream, in the background.
+    const fleet = opts.config.fleet;
+    if (fleet)
+      publisher = startFleetPublisher({
+        journal,
+        fleet,
+        log: log.child({ topic: 'fleet' }),
+        registry: metrics.registry,
+      });
     jlog.info({ seq: rib.seq, paths: rib.size(), ms: Date.now() - started }, 'journal replayed');
 
     // The API's history and timeline indexes start from their derived data on disk (rebuilt in the
@@ -351,6 +362,7 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
         await indexes.stop(); // ends a rebuild early and writes the indexes' tail
         await indexesFollowing;
         unRecovered?.();
+        await publisher?.stop(); // fleet (issue 11)
         if (opts.journal === undefined) await journal.close();
         log.info('stopped');
       },
@@ -358,6 +370,7 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
   } catch (err) {
     await runner.stop();
     await observer?.stop().catch(() => undefined);
+    await publisher?.stop(); // fleet (issue 11)
     if (opts.journal === undefined) await journal.close().catch(() => undefined);
     throw err;
   }

@@ -20,13 +20,16 @@ export interface RequestContext {
   nowMicros(): number;
 }
 
+/** The custom scalars' types (also those of the collector's fleet schema, src/fleet/schema.ts). */
+export type ApiScalars = {
+  Seq: { Input: number; Output: number };
+  Timestamp: { Input: number; Output: number };
+  SeqOrTime: { Input: Point; Output: never };
+  JSON: { Input: unknown; Output: unknown };
+};
+
 export const builder = new SchemaBuilder<{
   Context: RequestContext;
-  Scalars: {
-    Seq: { Input: number; Output: number };
-    Timestamp: { Input: number; Output: number };
-    SeqOrTime: { Input: Point; Output: never };
-    JSON: { Input: unknown; Output: unknown };
-  };
+  Scalars: ApiScalars;
   DefaultFieldNullability: false;
 }>({ defaultFieldNullability: false });

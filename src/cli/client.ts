@@ -20,6 +20,8 @@ export interface OnlineOptions {
   readonly json?: boolean;
   /** `-o json`: ribjournal's own JSON even where -j prints gobgp's shape. */
   readonly output?: string;
+  /** With a collector: one node's replica (fleet, issue 11). */
+  readonly node?: string;
 }
 
 /**
@@ -31,6 +33,7 @@ export function onlineOptions(cmd: Command): Command {
     .option('--api <host:port>', `daemon API address (default $RIBJOURNAL_API or ${DEFAULT_API})`)
     .option('-j, --json', "print JSON (gobgp's shape where gobgp has this command)")
     .option('-o, --output <format>', "json: print ribjournal's own JSON")
+    .option('--node <name>', "against a collector: that node's journal (ribjournal collect)")
     .hook('preAction', (_self, action) => {
       const output = action.getOptionValue('output') as string | undefined;
       if (output === undefined) return;
@@ -316,7 +319,13 @@ export class ApiClient {
 
 /** The client for a command's options. */
 export function clientFor(opts: OnlineOptions): ApiClient {
-  return new ApiClient(apiUrl(opts.api));
+  const url = apiUrl(opts.api);
+  // fleet (issue 11): a collector serves each node's API at /nodes/<name>/graphql.
+  return new ApiClient(
+    opts.node === undefined
+      ? url
+      : new URL(`/nodes/${encodeURIComponent(opts.node)}/graphql`, url).toString(),
+  );
 }
 
 /**

@@ -36,6 +36,16 @@ const LAZY_GROUPS: readonly LazyGroup[] = [
     description: 'offline commands on a journal directory (daemon stopped, or a copy)',
     load: async () => (await import('./journal.js')).registerJournalCommands,
   },
+  {
+    name: 'collect',
+    description: "collect every node's journal from NATS JetStream ([fleet]) and serve the fleet",
+    load: async () => (await import('./collect.js')).registerCollect,
+  },
+  {
+    name: 'fleet',
+    description: 'questions to a collector about the fleet (fleet status)',
+    load: async () => (await import('./collect.js')).registerFleet,
+  },
 ];
 
 /** The command word argv names (`ribjournal [help] WORD ...`), skipping the program's own options. */

@@ -29,3 +29,5 @@ export type { BmpServerConfig, RouteMonitoringPolicy } from './bmp.js';
 export { parseConfig, formatConfigProblem } from './parse.js';
 export { loadConfigFile } from './load.js';
 export { interfaceMatcher, isGlob, interfacePatternProblem, MAX_INTERFACE_NAME_BYTES } from './glob.js';
+export type { FleetConfig } from './fleet.js';
+export { NODE_NAME, defaultNodeName } from './fleet.js';

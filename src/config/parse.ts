@@ -6,6 +6,7 @@ import ipaddr from 'ipaddr.js';
 import { parse, TomlError } from 'smol-toml';
 import { RibjournalError, isRdRtError, parseRdRt, type RdRt } from '../shared/index.js';
 import { interfaceMatcher, interfacePatternProblem, isGlob } from './glob.js';
+import { readFleet } from './fleet.js'; // [fleet] (issue 11)
 import { formatPath, type KeyPath } from './path.js';
 import { Report, TableReader, isTable, type Located } from './reader.js';
 import { readBmpServers } from './bmp.js';
@@ -173,6 +174,7 @@ export function parseConfig(text: string, file?: string): LoadedConfig {
   const neighbors = readNeighbors(root, global !== undefined, policyNames);
   const api = readApi(root);
   const bmpServers = readBmpServers(root);
+  const fleet = readFleet(root); // [fleet] (issue 11)
   root.ignore(GOBGP_TOP_LEVEL);
   root.finish();
 
@@ -210,6 +212,7 @@ export function parseConfig(text: string, file?: string): LoadedConfig {
     api,
     policy,
     bmpServers,
+    ...(fleet !== undefined ? { fleet } : {}), // [fleet] (issue 11)
   };
   return deepFreeze({ config, warnings: byLine(report.warnings) });
 }

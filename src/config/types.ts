@@ -3,6 +3,7 @@ import type { RdRt } from '../shared/index.js';
 import type { BmpServerConfig } from './bmp.js';
 import type { ApplyPolicy, PolicyConfig } from './policy.js';
 import type { SessionSecurity } from './session-security.js';
+import type { FleetConfig } from './fleet.js';
 
 /** Interfaces whose connected routes are imported into one table; patterns are exact names or fnmatch globs. */
 export interface ImportSection {
@@ -98,6 +99,8 @@ export interface Config {
   readonly policy: PolicyConfig;
   /** `[[bmp-servers]]`. */
   readonly bmpServers: readonly BmpServerConfig[];
+  /** `[fleet]` (issue 11): publish the journal to NATS JetStream; absent: nothing is published. */
+  readonly fleet?: FleetConfig;
 }
 
 /** Something in the config worth telling the operator that does not stop it from loading. */

@@ -1,0 +1,414 @@
+// The collector: reads every node's events from the fleet stream with one durable consumer and keeps,
+// per node, a replica of that node's journal (same seqs, same times) with the same projections a node
+// runs on its own journal (Rib, history index, timeline). Everything a node's API answers can then be
+// answered here, per node, by the same code; fleet-wide questions (whereIs, nodes) are folds over nodes.
+//
+// All of it is derived data: the replicas live under `--journal DIR` (or in memory), and a collector
+// whose directory is wiped rebuilds from the stream. Where to resume is the stream position below which
+// every message is committed to its replica (`position.json`, written now and then and at close): on
+// start the durable consumer is (re)created from there, and events a replica already holds are skipped
+// by node seq, so a crash between commit and position write neither loses nor doubles anything.
+import { mkdir, readFile, readdir, rename, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { AckPolicy, DeliverPolicy, jetstream } from '@nats-io/jetstream';
+import type { ConsumerMessages, JetStreamClient, JetStreamManager, JsMsg } from '@nats-io/jetstream';
+import type { NatsConnection, NodeConnectionOptions } from '@nats-io/transport-node';
+import { nanos } from '@nats-io/transport-node';
+import type { Logger } from 'pino';
+import { createApiIndexes } from '../api/index.js';
+import type { ApiContext, ApiIndexes } from '../api/index.js';
+import type { FleetConfig } from '../config/index.js';
+import { NODE_NAME } from '../config/index.js';
+import type { Envelope } from '../events/index.js';
+import { MemoryJournal, openLevelJournal } from '../journal/index.js';
+import type { Journal } from '../journal/index.js';
+import { Rib, loadRibCheckpoint, replayAndFollow, saveRibCheckpoint } from '../projections/index.js';
+import type { TimelineOptions } from '../projections/index.js';
+import {
+  FLEET_SUBJECTS,
+  LAST_SEQ_HEADER,
+  connectFleet,
+  decodeEvents,
+  ensureStream,
+  jetstreamManager,
+  nodeSubject,
+  subjectNode,
+} from './protocol.js';
+
+/** A clock the replica journal reads when an append is made: set to the node's event time first. */
+class ReplayClock {
+  micros = 0;
+  nowMicros(): number {
+    return this.micros;
+  }
+}
+
+/** One node as the collector holds it: a replica of its journal and the projections over it. */
+export interface NodeReplica {
+  readonly name: string;
+  /** The replica journal: the node's events with the node's seqs and times. */
+  readonly journal: Journal;
+  readonly rib: Rib;
+  readonly indexes: ApiIndexes;
+  /** The same context a node's API reads, over this replica (per-node GraphQL endpoint). */
+  readonly api: ApiContext;
+  /** Wall time (epoch ms) the last message of this node was committed here; 0 when none yet. */
+  readonly lastReceived: number;
+  /** Set when the stream no longer holds events this replica lacks (retention): the node's events after it are not applied. */
+  readonly gapAt: number | undefined;
+}
+
+interface Replica extends NodeReplica {
+  readonly clock: ReplayClock;
+  /** Next node seq expected (head + events whose append is under way). */
+  expected: number;
+  lastReceived: number;
+  gapAt: number | undefined;
+  unfollow: () => void;
+}
+
+export interface CollectorOptions {
+  readonly fleet: FleetConfig;
+  /** Where replicas and the resume position live; absent: memory only (tests, benchmarks). */
+  readonly dir?: string;
+  readonly log: Logger;
+  /** The durable consumer's name suffix (default the fleet `node` name): a second collector takes another. */
+  readonly name?: string;
+  /** Per-node timeline bounds (default: 8 MiB of logs and 8 MiB of checkpoints per node). */
+  readonly timeline?: TimelineOptions;
+  /** Connection option overrides (tests). */
+  readonly connection?: Partial<NodeConnectionOptions>;
+  /** Messages pulled ahead of processing (default 2000). */
+  readonly pull?: number;
+}
+
+/** Called after events of a node are committed to its replica, in node seq order. */
+export type ReplicaListener = (node: NodeReplica, batch: readonly Envelope[]) => void;
+
+interface Pending {
+  readonly streamSeq: number;
+  done: boolean;
+}
+
+const POSITION_FILE = 'position.json';
+
+export class FleetCollector {
+  private readonly replicas = new Map<string, Replica>();
+  private readonly opening = new Map<string, Promise<Replica>>();
+  private nc: NatsConnection | undefined;
+  private js: JetStreamClient | undefined;
+  private jsm: JetStreamManager | undefined;
+  private messages: ConsumerMessages | undefined;
+  private running: Promise<void> | undefined;
+  private stopping = false;
+  /** Every message at or below this stream seq is committed to its replica. */
+  private position = 0;
+  private savedPosition = 0;
+  private pending: Pending[] = [];
+  private readonly listeners = new Set<ReplicaListener>();
+  private positionTimer: NodeJS.Timeout | undefined;
+  private positionWrite: Promise<void> = Promise.resolve();
+  private appends: Promise<unknown> = Promise.resolve();
+  private readonly consumerName: string;
+  private streamHeads = new Map<string, number>();
+  private consumingNow = false;
+  private streamHeadsAt = 0;
+
+  private constructor(private readonly opts: CollectorOptions) {
+    this.consumerName = `ribjournal-collector-${opts.name ?? opts.fleet.node}`;
+  }
+
+  /** Opens the replicas kept in `dir` (if any) and starts consuming the stream in the background. */
+  static async start(opts: CollectorOptions): Promise<FleetCollector> {
+    const c = new FleetCollector(opts);
+    await c.openExisting();
+    c.running = c.run();
+    c.positionTimer = setInterval(() => c.savePosition(), 1000);
+    c.positionTimer.unref();
+    return c;
+  }
+
+  /** The nodes seen so far, by name. */
+  nodes(): NodeReplica[] {
+    return [...this.replicas.values()].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  }
+
+  node(name: string): NodeReplica | undefined {
+    return this.replicas.get(name);
+  }
+
+  /** Whether the durable consumer is delivering (what the collector's /readyz reports). */
+  get consuming(): boolean {
+    return this.consumingNow;
+  }
+
+  /** Stream position below which everything is committed here. */
+  get streamPosition(): number {
+    return this.position;
+  }
+
+  /** Follows commits to every replica. Returns the unsubscribe function. */
+  onApplied(listener: ReplicaListener): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  /**
+   * The last node seq each node has in the stream (what `lag` compares the replica with), read from the
+   * stream's last message per subject; cached for a second.
+   */
+  async streamHeadSeqs(): Promise<ReadonlyMap<string, number>> {
+    const jsm = this.jsm;
+    if (jsm === undefined || Date.now() - this.streamHeadsAt < 1000) return this.streamHeads;
+    const info = await jsm.streams.info(this.opts.fleet.stream, { subjects_filter: FLEET_SUBJECTS });
+    const heads = new Map<string, number>();
+    await Promise.all(
+      Object.keys(info.state.subjects ?? {}).map(async (subject) => {
+        const node = subjectNode(subject);
+        if (node === undefined) return;
+        const last = await jsm.streams
+          .getMessage(this.opts.fleet.stream, { last_by_subj: nodeSubject(node) })
+          .catch(() => null);
+        const seq = Number(last?.header.get(LAST_SEQ_HEADER));
+        if (Number.isSafeInteger(seq)) heads.set(node, seq);
+      }),
+    );
+    this.streamHeads = heads;
+    this.streamHeadsAt = Date.now();
+    return heads;
+  }
+
+  /** Resolves once every message received so far is committed to its replica. */
+  async flush(): Promise<void> {
+    await this.appends;
+  }
+
+  async stop(): Promise<void> {
+    this.stopping = true;
+    clearInterval(this.positionTimer);
+    this.messages?.stop();
+    // Closing the connection ends whatever the consuming loop waits for (a request, a pull).
+    await this.nc?.close().catch(() => undefined);
+    await this.running;
+    await this.appends;
+    this.savePosition();
+    await this.positionWrite;
+    for (const r of this.replicas.values()) {
+      r.unfollow();
+      await saveRibCheckpoint(r.journal, r.rib).catch(() => undefined);
+      await r.journal.close();
+    }
+  }
+
+  // --- replicas ------------------------------------------------------------------------------------
+
+  private async openExisting(): Promise<void> {
+    const dir = this.opts.dir;
+    if (dir === undefined) return;
+    await mkdir(join(dir, 'nodes'), { recursive: true });
+    for (const name of await readdir(join(dir, 'nodes'))) if (NODE_NAME.test(name)) await this.replica(name);
+    try {
+      const raw = JSON.parse(await readFile(join(dir, POSITION_FILE), 'utf8')) as { streamSeq?: unknown };
+      if (typeof raw.streamSeq === 'number' && Number.isSafeInteger(raw.streamSeq))
+        this.position = raw.streamSeq;
+    } catch {
+      this.position = 0;
+    }
+    // Replicas whose directory vanished cannot be behind a saved position: start over if one is empty.
+    if (this.position > 0 && this.replicas.size === 0) this.position = 0;
+    this.savedPosition = this.position;
+  }
+
+  private replica(name: string): Promise<Replica> {
+    const open = this.opening.get(name);
+    if (open) return open;
+    const p = this.openReplica(name);
+    this.opening.set(name, p);
+    return p;
+  }
+
+  private async openReplica(name: string): Promise<Replica> {
+    const clock = new ReplayClock();
+    const dir = this.opts.dir;
+    const journal: Journal =
+      dir === undefined
+        ? new MemoryJournal(clock)
+        : await openLevelJournal(join(dir, 'nodes', name), { clock });
+    const rib = (await loadRibCheckpoint(journal).catch(() => undefined)) ?? new Rib();
+    const indexes = createApiIndexes(journal, {
+      timeline: { cacheBytes: 8 * 2 ** 20, ...this.opts.timeline },
+    });
+    const unfollow = await replayAndFollow(journal, [rib, ...indexes.projections]);
+    const api: ApiContext = { journal, rib, indexes, ready: () => true };
+    const r: Replica = {
+      name,
+      journal,
+      rib,
+      indexes,
+      api,
+      clock,
+      expected: journal.head() + 1,
+      lastReceived: 0,
+      gapAt: undefined,
+      unfollow,
+    };
+    journal.onCommit((batch) => {
+      r.lastReceived = Date.now();
+      for (const l of this.listeners) l(r, batch);
+    });
+    this.replicas.set(name, r);
+    if (journal.head() > 0) this.opts.log.info({ node: name, seq: journal.head() }, 'node replica opened');
+    return r;
+  }
+
+  // --- consuming -----------------------------------------------------------------------------------
+
+  private async run(): Promise<void> {
+    const log = this.opts.log;
+    let backoff = 250;
+    while (!this.stopping) {
+      try {
+        if (this.nc === undefined) {
+          this.nc = await connectFleet(this.opts.fleet, this.consumerName, {
+            waitOnFirstConnect: false,
+            ...this.opts.connection,
+          });
+          if (this.stopping) {
+            await this.nc.close();
+            break;
+          }
+          this.js = jetstream(this.nc);
+          this.jsm = await jetstreamManager(this.nc, { checkAPI: false });
+          log.info({ server: this.nc.getServer() }, 'collector connected to NATS');
+        }
+        await ensureStream(this.jsm!, this.opts.fleet);
+        await this.consume();
+        backoff = 250;
+      } catch (err) {
+        if (this.stopping) break;
+        log.warn({ err: String(err), retryMs: backoff }, 'collector lost the stream; resuming');
+        await new Promise((r) => setTimeout(r, backoff));
+        backoff = Math.min(5000, backoff * 2);
+      }
+    }
+  }
+
+  /** (Re)creates the durable consumer at the resume position and applies what it delivers. */
+  private async consume(): Promise<void> {
+    const jsm = this.jsm!;
+    const stream = this.opts.fleet.stream;
+    // Resume from the committed position: wait for appends under way, forget messages not committed.
+    await this.appends;
+    this.pending = [];
+    const start = this.position + 1;
+    const existing = await jsm.consumers.info(stream, this.consumerName).catch(() => undefined);
+    if (existing !== undefined && existing.delivered.stream_seq !== this.position) {
+      await jsm.consumers.delete(stream, this.consumerName);
+    }
+    if (existing === undefined || existing.delivered.stream_seq !== this.position) {
+      await jsm.consumers.add(stream, {
+        durable_name: this.consumerName,
+        filter_subject: FLEET_SUBJECTS,
+        ack_policy: AckPolicy.Explicit,
+        ...(start > 1
+          ? { deliver_policy: DeliverPolicy.StartSequence, opt_start_seq: start }
+          : { deliver_policy: DeliverPolicy.All }),
+        ack_wait: nanos(60_000),
+        max_ack_pending: 20_000,
+      });
+    }
+    const consumer = await this.js!.consumers.get(stream, this.consumerName);
+    const messages = await consumer.consume({ max_messages: this.opts.pull ?? 2000 });
+    this.messages = messages;
+    if (this.stopping) messages.stop();
+    this.opts.log.info({ from: start }, 'collector consuming the fleet stream');
+    this.consumingNow = true;
+    try {
+      for await (const m of messages) {
+        await this.handle(m);
+        if (this.stopping) break;
+      }
+    } finally {
+      this.consumingNow = false;
+    }
+    if (!this.stopping) throw new Error('the consumer stopped delivering');
+  }
+
+  /** Appends a message's new events to its node's replica; acks once committed. */
+  private async handle(m: JsMsg): Promise<void> {
+    const name = subjectNode(m.subject);
+    if (m.seq <= this.position) return; // delivered again after a resume: already committed
+    const slot: Pending = { streamSeq: m.seq, done: false };
+    this.pending.push(slot);
+    const finish = (): void => {
+      slot.done = true;
+      m.ack();
+      this.advance();
+    };
+    if (name === undefined) return finish();
+    const r = this.replicas.get(name) ?? (await this.replica(name));
+    let envs: Envelope[];
+    try {
+      envs = decodeEvents(m.data);
+    } catch (err) {
+      this.opts.log.error(
+        { node: name, streamSeq: m.seq, err: String(err) },
+        'damaged fleet message skipped',
+      );
+      return finish();
+    }
+    const fresh = envs.filter((e) => e.seq >= r.expected);
+    if (fresh.length === 0) return finish();
+    if (fresh[0]!.seq !== r.expected) {
+      if (r.gapAt === undefined)
+        this.opts.log.error(
+          { node: name, expected: r.expected, got: fresh[0]!.seq },
+          'the stream lacks events of this node (retention?); its replica stops here',
+        );
+      r.gapAt = r.expected;
+      return finish();
+    }
+    // One append per run of equal times: the replica's clock gives each run the node's time.
+    let run: Envelope[] = [];
+    let last: Promise<unknown> = Promise.resolve();
+    const flushRun = (): void => {
+      if (run.length === 0) return;
+      r.clock.micros = run[0]!.time;
+      last = r.journal.append(run.map((e) => e.event));
+      run = [];
+    };
+    for (const env of fresh) {
+      if (run.length > 0 && run[0]!.time !== env.time) flushRun();
+      run.push(env);
+    }
+    flushRun();
+    r.expected = fresh[fresh.length - 1]!.seq + 1;
+    const done = last.then(finish, (err: unknown) => {
+      this.opts.log.error({ node: name, err: String(err) }, 'replica append failed');
+    });
+    this.appends = Promise.all([this.appends, done]).then(() => undefined);
+  }
+
+  private advance(): void {
+    let i = 0;
+    while (i < this.pending.length && this.pending[i]!.done) i++;
+    if (i === 0) return;
+    this.position = this.pending[i - 1]!.streamSeq;
+    this.pending.splice(0, i);
+  }
+
+  private savePosition(): void {
+    const dir = this.opts.dir;
+    const seq = this.position;
+    if (dir === undefined || seq === this.savedPosition) return;
+    this.savedPosition = seq;
+    const file = join(dir, POSITION_FILE);
+    this.positionWrite = this.positionWrite
+      .then(async () => {
+        // The replicas' appends before this position are committed (advance() runs after commit).
+        await writeFile(`${file}.tmp`, JSON.stringify({ streamSeq: seq }));
+        await rename(`${file}.tmp`, file);
+      })
+      .catch((err: unknown) => this.opts.log.warn({ err: String(err) }, 'collector position not saved'));
+  }
+}

@@ -1,0 +1,235 @@
+// The collector's fleet-wide GraphQL schema (served at /graphql of the collector): the nodes and their
+// lag, whereIs, and the RIB / VRFs / events / history / live changes of every node or of one (`node`).
+// Each node's own, complete node schema is served beside it at /nodes/<name>/graphql.
+import SchemaBuilder from '@pothos/core';
+import type { GraphQLSchema, ValueNode } from 'graphql';
+import { Kind } from 'graphql';
+import type { ApiScalars } from '../api/builder.js';
+import { apiError } from '../api/errors.js';
+import { parsePoint, parseSeq } from '../api/points.js';
+import { checkFirst, prefixArg, vrfArg } from '../api/rib-query.js';
+import { envelopeToJson, isRouteEvent, vrfDisplayName } from '../events/index.js';
+import { formatMicros } from '../shared/index.js';
+import type { FleetBatch, FleetEvent, FleetPath, FleetSource, FleetVrf, NodeStatus } from './queries.js';
+import {
+  fleetEvents,
+  fleetFeed,
+  fleetHistory,
+  fleetRib,
+  fleetVrfs,
+  nodeStatuses,
+  whereIs,
+} from './queries.js';
+
+export interface FleetContext {
+  readonly fleet: FleetSource;
+}
+
+const builder = new SchemaBuilder<{
+  Context: FleetContext;
+  Scalars: ApiScalars;
+  DefaultFieldNullability: false;
+}>({ defaultFieldNullability: false });
+
+function literal(node: ValueNode): unknown {
+  if (node.kind === Kind.INT) return Number(node.value);
+  if (node.kind === Kind.STRING) return node.value;
+  throw apiError('BAD_ARGUMENT', `expected a string or an integer, got ${node.kind}`);
+}
+
+builder.scalarType('Seq', {
+  description: 'A node journal sequence number, serialised as a decimal string.',
+  serialize: (n) => String(n),
+  parseValue: (v) => parseSeq(v),
+  parseLiteral: (node) => parseSeq(literal(node)),
+});
+builder.scalarType('Timestamp', {
+  description: 'RFC 3339, UTC, with microseconds.',
+  serialize: (micros) => formatMicros(micros),
+  parseValue: () => {
+    throw apiError('BAD_ARGUMENT', 'Timestamp is an output type here');
+  },
+});
+builder.scalarType('SeqOrTime', {
+  description:
+    'A point in history: an RFC 3339 time with zone, a time relative to now ("-15m"), or a seq (per node).',
+  serialize: () => {
+    throw apiError('INTERNAL', 'SeqOrTime is an input type');
+  },
+  parseValue: (v) => parsePoint(v, () => Date.now() * 1000),
+  parseLiteral: (node) => parsePoint(literal(node), () => Date.now() * 1000),
+});
+builder.scalarType('JSON', { description: 'A JSON value.', serialize: (v) => v, parseValue: (v) => v });
+
+const NodeRef = builder.objectRef<NodeStatus>('FleetNode').implement({
+  description: 'A node publishing its journal to the fleet stream, as this collector holds it.',
+  fields: (t) => ({
+    name: t.exposeString('name'),
+    headSeq: t.field({
+      type: 'Seq',
+      description: 'Last seq of the node held here.',
+      resolve: (n) => n.headSeq,
+    }),
+    lastEventTime: t.field({ type: 'Timestamp', nullable: true, resolve: (n) => n.lastEventTime ?? null }),
+    lag: t.int({
+      description: 'Events of the node already in the stream but not yet applied here.',
+      resolve: (n) => n.lag,
+    }),
+    paths: t.int({ resolve: (n) => n.paths }),
+    gapAt: t.field({
+      type: 'Seq',
+      nullable: true,
+      description: 'Set when the stream no longer held events this collector lacked (retention).',
+      resolve: (n) => n.gapAt ?? null,
+    }),
+  }),
+});
+
+const PathRef = builder.objectRef<FleetPath>('FleetPath').implement({
+  fields: (t) => ({
+    node: t.exposeString('node'),
+    vrf: t.exposeString('vrf'),
+    family: t.exposeString('family'),
+    prefix: t.exposeString('prefix'),
+    interface: t.exposeString('interface'),
+    ifindex: t.exposeInt('ifindex'),
+    address: t.exposeString('address'),
+    nlri: t.exposeString('nlri'),
+    rd: t.string({ nullable: true, resolve: (p) => p.rd }),
+    best: t.exposeBoolean('best'),
+    seq: t.field({ type: 'Seq', resolve: (p) => p.seq }),
+    time: t.field({ type: 'Timestamp', resolve: (p) => p.time }),
+  }),
+});
+
+const VrfRef = builder.objectRef<FleetVrf>('FleetVrf').implement({
+  fields: (t) => ({
+    node: t.exposeString('node'),
+    name: t.exposeString('name'),
+    rd: t.string({ nullable: true, resolve: (v) => v.rd }),
+    ipv4: t.exposeInt('ipv4'),
+    ipv6: t.exposeInt('ipv6'),
+  }),
+});
+
+const EventRef = builder.objectRef<FleetEvent>('FleetEvent').implement({
+  fields: (t) => ({
+    node: t.exposeString('node'),
+    seq: t.field({ type: 'Seq', resolve: (e) => e.env.seq }),
+    time: t.field({ type: 'Timestamp', resolve: (e) => e.env.time }),
+    type: t.string({ resolve: (e) => e.env.event.type }),
+    vrf: t.string({
+      nullable: true,
+      resolve: (e) => (isRouteEvent(e.env.event) ? vrfDisplayName(e.env.event.vrf) : null),
+    }),
+    prefix: t.string({
+      nullable: true,
+      resolve: (e) => (isRouteEvent(e.env.event) ? e.env.event.prefix : null),
+    }),
+    json: t.field({
+      type: 'JSON',
+      description: 'The event as `journal dump --json` shows it.',
+      resolve: (e) => envelopeToJson(e.env),
+    }),
+  }),
+});
+
+const BatchRef = builder.objectRef<FleetBatch>('FleetEventBatch').implement({
+  description: "One node's events in seq order; resume with `after: [{node, seq: throughSeq}, ...]`.",
+  fields: (t) => ({
+    node: t.exposeString('node'),
+    throughSeq: t.field({ type: 'Seq', resolve: (b) => b.throughSeq }),
+    events: t.field({
+      type: [EventRef],
+      resolve: (b) => b.events.map((env) => ({ node: b.node, env })),
+    }),
+  }),
+});
+
+const CursorInput = builder.inputType('NodeCursor', {
+  description: "A node's resume point: every event with seq <= `seq` was received.",
+  fields: (t) => ({
+    node: t.string({ required: true }),
+    seq: t.field({ type: 'Seq', required: true }),
+  }),
+});
+
+const optVrf = (v: string | null | undefined): string | undefined =>
+  v === null || v === undefined ? undefined : vrfArg(v);
+
+builder.queryType({
+  description: 'Fleet-wide views over every node this collector receives (`node` narrows to one).',
+  fields: (t) => ({
+    nodes: t.field({
+      type: [NodeRef],
+      resolve: (_r, _a, ctx) => nodeStatuses(ctx.fleet),
+    }),
+    whereIs: t.field({
+      type: [PathRef],
+      description:
+        'The nodes that held `prefix` at `at` (now when absent), with their paths, in `vrf` or in any.',
+      args: {
+        prefix: t.arg.string({ required: true }),
+        vrf: t.arg.string(),
+        at: t.arg({ type: 'SeqOrTime' }),
+        node: t.arg.string(),
+      },
+      resolve: (_r, a, ctx) => whereIs(ctx.fleet, prefixArg(a.prefix), optVrf(a.vrf), a.at, a.node),
+    }),
+    vrfs: t.field({
+      type: [VrfRef],
+      args: { node: t.arg.string() },
+      resolve: (_r, a, ctx) => fleetVrfs(ctx.fleet, a.node),
+    }),
+    rib: t.field({
+      type: [PathRef],
+      description:
+        'Paths of a VRF on every node (or `node`), now or `at`; at most `first` (default 1000, max 10000).',
+      args: {
+        vrf: t.arg.string({ required: true }),
+        node: t.arg.string(),
+        at: t.arg({ type: 'SeqOrTime' }),
+        first: t.arg.int(),
+      },
+      resolve: (_r, a, ctx) =>
+        fleetRib(ctx.fleet, vrfArg(a.vrf), a.at, a.node, checkFirst(a.first, 1000, 10_000)),
+    }),
+    events: t.field({
+      type: [EventRef],
+      description: 'Events after `after` (per node), at most `first` per node (default 100, max 1000).',
+      args: { node: t.arg.string(), after: t.arg({ type: 'Seq' }), first: t.arg.int() },
+      resolve: (_r, a, ctx) => fleetEvents(ctx.fleet, a.node, a.after ?? 0, checkFirst(a.first, 100)),
+    }),
+    history: t.field({
+      type: [EventRef],
+      description: 'Every event of `prefix` in `vrf` (default global) on every node (or `node`).',
+      args: { prefix: t.arg.string({ required: true }), vrf: t.arg.string(), node: t.arg.string() },
+      resolve: (_r, a, ctx) => fleetHistory(ctx.fleet, prefixArg(a.prefix), optVrf(a.vrf) ?? '', a.node),
+    }),
+  }),
+});
+
+builder.subscriptionType({
+  fields: (t) => ({
+    fleetEvents: t.field({
+      type: BatchRef,
+      description:
+        'Every committed event of every node (or `node`), per node in seq order, resumable without gap or duplicate from a per-node cursor; nodes without a cursor start now, nodes first seen later from seq 1.',
+      args: { node: t.arg.string(), after: t.arg({ type: [CursorInput] }) },
+      subscribe: (_r, a, ctx) => {
+        const after = new Map<string, number>();
+        for (const c of a.after ?? []) after.set(c.node, c.seq);
+        return fleetFeed(ctx.fleet, after, a.node);
+      },
+      resolve: (b) => b,
+    }),
+  }),
+});
+
+let schema: GraphQLSchema | undefined;
+
+/** The fleet schema (built once). */
+export function fleetSchema(): GraphQLSchema {
+  schema ??= builder.toSchema({ sortSchema: true });
+  return schema;
+}

@@ -1,0 +1,364 @@
+// The fleet end to end on real servers: a JetStream cluster of three nats-server processes (stream
+// replicas 3), nodes as in-process daemons in network namespaces or as publishers over a real journal,
+// and a collector. Each test uses its own stream, so they share the cluster.
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, afterEach, before, describe, it } from 'node:test';
+import { jetstreamManager } from '@nats-io/jetstream';
+import { connect } from '@nats-io/transport-node';
+import { pino } from 'pino';
+import { clientFor } from '../../../src/cli/client.js';
+import type { FleetConfig } from '../../../src/config/index.js';
+import type { JournalEvent } from '../../../src/events/index.js';
+import { FleetCollector } from '../../../src/fleet/collector.js';
+import { FLEET_CURSOR_KEY, startFleetPublisher } from '../../../src/fleet/publisher.js';
+import type { FleetPublisher } from '../../../src/fleet/publisher.js';
+import { LAST_SEQ_HEADER, decodeEvents, nodeSubject } from '../../../src/fleet/protocol.js';
+import { fleetVrfs, whereIs } from '../../../src/fleet/queries.js';
+import { startCollectorServer } from '../../../src/fleet/server.js';
+import { openLevelJournal } from '../../../src/journal/index.js';
+import type { Journal } from '../../../src/journal/index.js';
+import { kubelbConfig } from '../../helpers/configs.js';
+import { runDaemon } from '../../helpers/daemon.js';
+import { waitFor } from '../../helpers/deadline.js';
+import { createNetns } from '../../helpers/netns.js';
+import { startNatsCluster, startProxy } from '../../helpers/nats.js';
+import type { NatsCluster } from '../../helpers/nats.js';
+
+const execFileAsync = promisify(execFile);
+const log = pino({ level: process.env['RIBJOURNAL_TEST_LOG'] ?? 'silent' });
+let cluster: NatsCluster;
+const dirs: string[] = [];
+
+before(async () => {
+  cluster = await startNatsCluster(3);
+  await cluster.ready();
+});
+after(async () => {
+  await cluster?.stop();
+  for (const d of dirs) await rm(d, { recursive: true, force: true });
+});
+
+/** A stream name for one test; every stream is deleted after each test (streams' subjects may not overlap). */
+function useStream(_t: unknown, name: string): string {
+  return name;
+}
+
+async function deleteStreams(): Promise<void> {
+  const nc = await connect({ servers: [...cluster.urls] });
+  try {
+    const jsm = await jetstreamManager(nc);
+    for await (const name of jsm.streams.names()) await jsm.streams.delete(name);
+  } finally {
+    await nc.close();
+  }
+}
+
+async function tempDir(): Promise<string> {
+  const d = await mkdtemp(join(tmpdir(), 'rjt-fleet-'));
+  dirs.push(d);
+  return d;
+}
+
+function fleet(stream: string, node: string, servers = cluster.urls): FleetConfig {
+  return {
+    servers,
+    node,
+    stream,
+    tokenFile: undefined,
+    credsFile: undefined,
+    caFile: undefined,
+    replicas: 3,
+    maxAgeSeconds: 0,
+    maxBytes: -1,
+  };
+}
+
+function route(i: number, vrf = 'customer-a'): JournalEvent {
+  return {
+    type: 'RouteDiscovered',
+    vrf,
+    family: 'ipv4',
+    prefix: `10.${(i >> 16) & 255}.${(i >> 8) & 255}.${i & 255}/32`,
+    interface: 'eth1',
+    ifindex: 3,
+    address: '10.0.0.1',
+  };
+}
+
+async function appendRoutes(journal: Journal, from: number, count: number, batch = 100): Promise<void> {
+  for (let i = from; i < from + count; i += batch) {
+    const events: JournalEvent[] = [];
+    for (let k = i; k < Math.min(from + count, i + batch); k++) events.push(route(k));
+    await journal.append(events);
+  }
+}
+
+/** Node seqs of every event of `node` in the stream, in stream order (duplicates would show twice). */
+async function streamSeqs(stream: string, node: string): Promise<number[]> {
+  const nc = await connect({ servers: [...cluster.urls] });
+  try {
+    const jsm = await jetstreamManager(nc);
+    const info = await jsm.streams.info(stream);
+    const seqs: number[] = [];
+    for (let s = info.state.first_seq; s <= info.state.last_seq; s++) {
+      const m = await jsm.streams.getMessage(stream, { seq: s });
+      if (m === null || m.subject !== nodeSubject(node)) continue;
+      for (const env of decodeEvents(m.data)) seqs.push(env.seq);
+      assert.equal(seqs[seqs.length - 1], Number(m.header.get(LAST_SEQ_HEADER)), 'the last-seq header');
+    }
+    return seqs;
+  } finally {
+    await nc.close();
+  }
+}
+
+function assertConsecutive(seqs: readonly number[], through: number, what: string): void {
+  assert.equal(seqs.length, through, `${what}: ${seqs.length} events in the stream, journal head ${through}`);
+  for (let i = 0; i < seqs.length; i++) {
+    if (seqs[i] !== i + 1) assert.fail(`${what}: stream event #${i} has seq ${seqs[i]}, expected ${i + 1}`);
+  }
+}
+
+async function publishedThrough(p: FleetPublisher, seq: number, what: string, ms = 20_000): Promise<void> {
+  await waitFor(() => p.published >= seq, what, ms, 20);
+}
+
+void describe('fleet on a three-server JetStream cluster', () => {
+  afterEach(deleteStreams);
+  void it('routes on each node appear in the collector with node and VRF; whereIs now and at a past time', async (t) => {
+    const stream = useStream(t, 'T_ROUTES');
+    const nodes = ['edge-a', 'edge-b'];
+    const daemons = [];
+    for (const [i, name] of nodes.entries()) {
+      const ns = await createNetns(t);
+      await ns.addVeth('kubelb0', 'kubelb0-p');
+      await ns.addVeth('eth1', 'eth1-p');
+      await ns.waitOperUp('eth1');
+      await ns.addAddress('eth1', `10.1.${i}.1/24`);
+      const extra = `[fleet]\nservers = ${JSON.stringify(cluster.urls)}\nnode = "${name}"\nstream = "${stream}"\nreplicas = 3\n`;
+      daemons.push({ ns, d: await runDaemon(t, ns, kubelbConfig({ extra })) });
+    }
+    // Both nodes announce the same load-balancer address into the global table.
+    for (const { ns } of daemons) await ns.addAddress('kubelb0', '203.0.113.10/32');
+    const dir = await tempDir();
+    const collector = await FleetCollector.start({ fleet: fleet(stream, 'c1'), dir, log });
+    t.after(() => collector.stop());
+    const server = await startCollectorServer(collector, { listen: '127.0.0.1:0' });
+    t.after(() => server.close());
+
+    await waitFor(
+      async () => (await whereIs(collector, '203.0.113.10/32', '', undefined)).length === 2,
+      'both nodes holding 203.0.113.10/32 in the collector',
+    );
+    const vrfs = fleetVrfs(collector, undefined).filter((v) => v.name === 'customer-a');
+    assert.deepEqual(
+      vrfs.map((v) => [v.node, v.ipv4]),
+      [
+        ['edge-a', 1],
+        ['edge-b', 1],
+      ],
+    );
+    const own = await whereIs(collector, '10.1.1.0/24', undefined, undefined);
+    assert.deepEqual(
+      own.map((p) => [p.node, p.vrf, p.interface, p.nlri]),
+      [['edge-b', 'customer-a', 'eth1', '64551:100:10.1.1.0/24']],
+    );
+
+    // Withdraw on edge-a; whereIs now shows edge-b only, and at the earlier time both.
+    const before = Date.now() * 1000;
+    await daemons[0]!.ns.delAddress('kubelb0', '203.0.113.10/32');
+    await waitFor(
+      async () => (await whereIs(collector, '203.0.113.10/32', '', undefined)).length === 1,
+      'edge-a withdrawing 203.0.113.10/32 in the collector',
+    );
+    const now = await whereIs(collector, '203.0.113.10/32', '', undefined);
+    assert.deepEqual(
+      now.map((p) => p.node),
+      ['edge-b'],
+    );
+    const then = await whereIs(collector, '203.0.113.10/32', '', { time: before });
+    assert.deepEqual(
+      then.map((p) => [p.node, p.vrf, p.interface]),
+      [
+        ['edge-a', 'global', 'kubelb0'],
+        ['edge-b', 'global', 'kubelb0'],
+      ],
+    );
+
+    // Over HTTP: the fleet schema, and one node's own schema at /nodes/<name>/graphql.
+    const post = async (url: string, query: string): Promise<Record<string, unknown>> => {
+      const r = await fetch(url, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ query }),
+      });
+      const body = (await r.json()) as { data?: Record<string, unknown>; errors?: unknown };
+      assert.equal(body.errors, undefined, JSON.stringify(body.errors));
+      return body.data!;
+    };
+    const data = await post(
+      server.url,
+      `{ nodes { name lag } whereIs(prefix: "203.0.113.10/32", vrf: "global", at: "${new Date(before / 1000).toISOString()}") { node interface } }`,
+    );
+    assert.deepEqual(data['nodes'], [
+      { name: 'edge-a', lag: 0 },
+      { name: 'edge-b', lag: 0 },
+    ]);
+    assert.equal((data['whereIs'] as unknown[]).length, 2);
+    const nodeData = await post(server.nodeUrl('edge-b'), '{ vrfs { name } }');
+    assert.ok(JSON.stringify(nodeData).includes('customer-a'), JSON.stringify(nodeData));
+    const ready = await fetch(server.url.replace(/\/graphql$/, '/readyz'));
+    assert.equal(ready.status, 200, 'the collector is ready while it consumes');
+    // `ribjournal fleet status` against the collector.
+    // (Not spawnSync: the collector answering it runs in this process.)
+    const status = await execFileAsync(process.execPath, [
+      '--import',
+      'tsx',
+      'src/cli/run.ts',
+      'fleet',
+      'status',
+      '--api',
+      new URL(server.url).host,
+      '-j',
+    ]);
+    assert.deepEqual(
+      (JSON.parse(status.stdout) as { name: string; lag: number }[]).map((n) => [n.name, n.lag]),
+      [
+        ['edge-a', 0],
+        ['edge-b', 0],
+      ],
+    );
+    // What `--node edge-b` on a client command asks.
+    const viaCli = await clientFor({ api: new URL(server.url).host, node: 'edge-b' }).query<unknown>(
+      '{ vrfs { name } }',
+    );
+    assert.deepEqual(viaCli, nodeData);
+    // Each node's stream holds its journal once, in order.
+    for (const { d } of daemons) {
+      await d.daemon.flush();
+      const name = nodes[daemons.findIndex((x) => x.d === d)]!;
+      await waitFor(
+        () => collector.node(name)?.journal.head() === d.daemon.journal.head(),
+        `${name} caught up`,
+      );
+      assertConsecutive(await streamSeqs(stream, name), d.daemon.journal.head(), name);
+    }
+  });
+
+  void it('a nats-server killed mid-stream loses nothing and doubles nothing', async (t) => {
+    const stream = useStream(t, 'T_KILL');
+    const journal = await openLevelJournal(await tempDir());
+    t.after(() => journal.close());
+    const p = startFleetPublisher({ journal, fleet: fleet(stream, 'n1'), log, publishTimeoutMs: 2000 });
+    t.after(() => p.stop());
+    await appendRoutes(journal, 0, 3000);
+    await publishedThrough(p, 1000, 'the first events published');
+    await cluster.kill(1);
+    t.after(() => cluster.restart(1));
+    await appendRoutes(journal, 3000, 3000);
+    await publishedThrough(p, journal.head(), 'every event published with one server down', 30_000);
+    await cluster.restart(1);
+    assertConsecutive(await streamSeqs(stream, 'n1'), journal.head(), 'n1');
+  });
+
+  void it('a node cut off from NATS for 5000 events catches up with no gap or duplicate', async (t) => {
+    const stream = useStream(t, 'T_OUTAGE');
+    const proxy = await startProxy(cluster.urls[0]!);
+    t.after(() => proxy.close());
+    const journal = await openLevelJournal(await tempDir());
+    t.after(() => journal.close());
+    const p = startFleetPublisher({
+      journal,
+      fleet: fleet(stream, 'far', [proxy.url]),
+      log,
+      publishTimeoutMs: 1000,
+      connection: { ignoreClusterUpdates: true, reconnectTimeWait: 200 },
+    });
+    t.after(() => p.stop());
+    await appendRoutes(journal, 0, 500, 50);
+    await publishedThrough(p, 500, 'events before the outage');
+    // Cut while events are being published: some publishes end with an unknown outcome.
+    const appending = appendRoutes(journal, 500, 5000, 10);
+    await waitFor(() => journal.head() > 800, 'the outage to start mid-publish');
+    await proxy.cut();
+    await appending;
+    assert.ok(p.lag() > 1000, `lag ${p.lag()} while cut off`);
+    await proxy.mend();
+    await publishedThrough(p, journal.head(), 'catching up after the outage', 30_000);
+    assertConsecutive(await streamSeqs(stream, 'far'), journal.head(), 'far');
+  });
+
+  void it('a node restarted mid-publish, or with a stale cursor, publishes nothing twice', async (t) => {
+    const stream = useStream(t, 'T_RESTART');
+    const journal = await openLevelJournal(await tempDir());
+    t.after(() => journal.close());
+    await appendRoutes(journal, 0, 20_000, 1000);
+    const first = startFleetPublisher({ journal, fleet: fleet(stream, 'r1'), log, maxBatchEvents: 200 });
+    await publishedThrough(first, 2000, 'some events published');
+    await first.stop(); // mid-publish: its last publish may or may not have landed
+    assert.ok(first.published < journal.head(), 'stopped before the end');
+    // As after a crash before the cursor was saved: the cursor lags the stream.
+    await journal.putMeta(FLEET_CURSOR_KEY, Buffer.from(JSON.stringify({ seq: 1 })));
+    const second = startFleetPublisher({ journal, fleet: fleet(stream, 'r1'), log });
+    t.after(() => second.stop());
+    await publishedThrough(second, journal.head(), 'the restarted publisher finishing');
+    assertConsecutive(await streamSeqs(stream, 'r1'), journal.head(), 'r1');
+  });
+
+  void it('a wiped collector rebuilds the same answers from the stream', async (t) => {
+    const stream = useStream(t, 'T_WIPE');
+    const journals: { name: string; journal: Journal }[] = [];
+    for (const name of ['w1', 'w2']) {
+      const journal = await openLevelJournal(await tempDir());
+      t.after(() => journal.close());
+      await appendRoutes(journal, name === 'w1' ? 0 : 100, 300, 30);
+      await journal.append([
+        {
+          type: 'RouteVanished',
+          vrf: 'customer-a',
+          family: 'ipv4',
+          prefix: '10.0.0.150/32',
+          interface: 'eth1',
+          reason: 'address-removed',
+        },
+      ]);
+      const p = startFleetPublisher({ journal, fleet: fleet(stream, name), log });
+      t.after(() => p.stop());
+      await publishedThrough(p, journal.head(), `${name} published`);
+      journals.push({ name, journal });
+    }
+    const answers = async (c: FleetCollector): Promise<string> =>
+      JSON.stringify({
+        vrfs: fleetVrfs(c, undefined),
+        a: await whereIs(c, '10.0.0.150/32', 'customer-a', undefined),
+        b: await whereIs(c, '10.0.1.44/32', undefined, undefined),
+        at: await whereIs(c, '10.0.0.150/32', 'customer-a', { seq: 200 }),
+      });
+    const caughtUp = (c: FleetCollector): Promise<boolean> =>
+      waitFor(
+        () => journals.every(({ name, journal }) => c.node(name)?.rib.seq === journal.head()),
+        'the collector caught up',
+      );
+    const dir = await tempDir();
+    const c1 = await FleetCollector.start({ fleet: fleet(stream, 'cw'), dir, log });
+    await caughtUp(c1);
+    const expected = await answers(c1);
+    assert.match(expected, /"node":"w1"/);
+    await c1.stop();
+    // Restarted on its directory: resumes; then wiped: rebuilds, with the same durable consumer name.
+    const c2 = await FleetCollector.start({ fleet: fleet(stream, 'cw'), dir, log });
+    await caughtUp(c2);
+    assert.equal(await answers(c2), expected);
+    await c2.stop();
+    await rm(dir, { recursive: true, force: true });
+    const c3 = await FleetCollector.start({ fleet: fleet(stream, 'cw'), dir, log });
+    t.after(() => c3.stop());
+    await caughtUp(c3);
+    assert.equal(await answers(c3), expected);
+  });
+});
