@@ -80,6 +80,9 @@ builder.subscriptionField('routeChanges', (t) =>
       }),
     },
     subscribe: (_root, args, ctx) => {
+      // An API without the live path (offline tools) has no live changes to give: say so.
+      if (ctx.api.live === undefined)
+        throw apiError('NOT_READY', 'this API serves no live route changes (no live RIB is wired)');
       const vrf = args.vrf ? vrfArg(args.vrf) : undefined;
       const prefix = args.prefix ? prefixArg(args.prefix) : undefined;
       if (vrf !== undefined && !vrfExists(ctx.api.rib, vrf)) {

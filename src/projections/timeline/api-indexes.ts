@@ -231,6 +231,7 @@ export class ApiIndexes {
   private failed(projection: 'history' | 'timeline', seq: number, err: unknown): void {
     if (this.phase === 'stopped') return;
     this.phase = 'failed';
+    this.why = `${projection}: failed at seq ${seq}, rebuilding`;
     this.options.log?.error({ err, projection, seq }, 'projection failed; rebuilding from the journal');
     this.rebuild(`${projection}: failed at seq ${seq}, rebuilding`, projection);
   }
@@ -238,6 +239,8 @@ export class ApiIndexes {
   /** Damaged derived data found by a query (which answered from the journal): rebuild it. */
   private damaged(d: DerivedDamage): void {
     if (this.phase !== 'live') return;
+    this.phase = 'rebuilding';
+    this.why = d.message;
     this.options.log?.warn({ reason: d.message }, 'API index damage found; rebuilding from the journal');
     this.rebuild(d.message);
   }

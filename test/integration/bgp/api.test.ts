@@ -65,6 +65,7 @@ test('neighbors in GraphQL and `ribjournal neighbor`; a reload re-advertises cha
     {
       journal: daemon.journal,
       rib: daemon.rib,
+      live: daemon.live,
       indexes: daemon.indexes,
       ready: () => daemon.ready,
       bgp: { neighbors: () => daemon.bgp?.neighbors() ?? [] },

@@ -27,6 +27,7 @@ export async function apiFor(t: AfterHook, daemon: Daemon): Promise<{ host: stri
     {
       journal: daemon.journal,
       rib: daemon.rib,
+      live: daemon.live,
       indexes: daemon.indexes,
       ready: () => daemon.ready,
       bgp: {

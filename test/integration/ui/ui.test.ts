@@ -92,7 +92,13 @@ test('/ui: overview counts, chart points, RIB at a clicked point, a flap on the 
 
   const daemon = d.daemon;
   const server = await startApiServer(
-    { journal: daemon.journal, rib: daemon.rib, indexes: daemon.indexes, ready: () => daemon.ready },
+    {
+      journal: daemon.journal,
+      rib: daemon.rib,
+      live: daemon.live,
+      indexes: daemon.indexes,
+      ready: () => daemon.ready,
+    },
     { listen: '127.0.0.1:0' },
   );
   t.after(() => server.close());
@@ -274,7 +280,13 @@ test('/ui: overview counts, chart points, RIB at a clicked point, a flap on the 
     // With a token: reading on loopback is open, a wrong token is refused with a message saying so, the
     // right one (typed in the page's token field, kept in sessionStorage) works.
     const guarded = await startApiServer(
-      { journal: daemon.journal, rib: daemon.rib, indexes: daemon.indexes, ready: () => daemon.ready },
+      {
+        journal: daemon.journal,
+        rib: daemon.rib,
+        live: daemon.live,
+        indexes: daemon.indexes,
+        ready: () => daemon.ready,
+      },
       { listen: '127.0.0.1:0', auth: { token: 's3cret-token' } },
     );
     t.after(() => guarded.close());
