@@ -21,7 +21,8 @@ import type { HistoryIndex } from '../history/index.js';
 import { WeightedLru } from '../history/lru.js';
 import { Rib } from '../rib/index.js';
 import type { PathSet } from '../rib/index.js';
-import { copyVrfPaths, encodeVrfPaths, restoreVrfPaths } from '../rib/index.js';
+import { copyVrfPaths, encodeVrfPaths, loadHorizonCheckpoint, restoreVrfPaths } from '../rib/index.js';
+import { RibjournalError } from '../../shared/index.js';
 
 export interface TimelineOptions {
   /** Events between two checkpoints (default 50 000). */
@@ -185,6 +186,26 @@ export class Timeline {
       this.options.onDamage?.(err);
       cp = ORIGIN;
       texts.length = 0;
+    }
+    const horizon = this.journal.horizon?.();
+    if (horizon !== undefined && cp.seq < horizon.seq && target > horizon.seq) {
+      // Retention removed the events after that checkpoint: start from the RIB at the horizon instead.
+      const base = await loadHorizonCheckpoint(this.journal);
+      if (base === undefined)
+        throw new RibjournalError(
+          'JOURNAL_CORRUPT',
+          `no RIB checkpoint at the retention horizon (seq ${horizon.seq})`,
+        );
+      const config = await this.configAt(horizon.seq);
+      if (config) out.apply(config);
+      for (const vrf of vrfs ?? base.vrfNames()) copyVrfPaths(base, out, vrf);
+      const wanted = vrfs === undefined ? undefined : new Set(vrfs);
+      for await (const batch of this.journal.read({ after: horizon.seq, through: target }))
+        for (const env of batch)
+          if (wanted === undefined || !isRouteEvent(env.event) || wanted.has(env.event.vrf)) out.apply(env);
+      out.seq = target;
+      out.time = (await this.journal.get(target))?.time ?? 0;
+      return out;
     }
     const config = await this.configAt(cp.seq);
     if (config) out.apply(config);
