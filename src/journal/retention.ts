@@ -167,3 +167,71 @@ async function writeArchive(
     );
   }
 }
+
+/** What the daemon needs to apply `[journal] retention` / `max-size` by itself. */
+export interface RetentionTimerOptions extends TrimOptions {
+  readonly policy: RetentionPolicy;
+  /** Pino-like logger (a child with the journal's topic). */
+  readonly log: {
+    info(obj: object, msg: string): void;
+    error(obj: object, msg: string): void;
+  };
+  /** How often the policy is checked (default hourly; the first check one interval after start). */
+  readonly intervalMs?: number;
+  readonly nowMicros?: () => number;
+}
+
+/** Default period of the daemon's retention check. */
+export const RETENTION_INTERVAL_MS = 3_600_000;
+
+/**
+ * Applies the policy now and then in the background: one trim at a time, failures logged (the journal
+ * carries on untrimmed and the next check tries again). `stop` waits for a running trim.
+ */
+export function startRetention(
+  journal: LevelJournal,
+  o: RetentionTimerOptions,
+): { check(): Promise<TrimResult | undefined>; stop(): Promise<void> } {
+  if (o.policy.retentionSeconds === undefined && o.policy.maxSizeBytes === undefined)
+    return { check: () => Promise.resolve(undefined), stop: () => Promise.resolve() };
+  let running: Promise<TrimResult | undefined> | undefined;
+  let stopped = false;
+  const check = (): Promise<TrimResult | undefined> => {
+    running ??= (async () => {
+      try {
+        if (stopped) return undefined;
+        const now = o.nowMicros?.() ?? Date.now() * 1000;
+        const through = await retentionTarget(journal, o.policy, now);
+        const r = through > journal.horizon().seq ? await trimJournal(journal, through, o) : undefined;
+        if (r !== undefined)
+          o.log.info(
+            {
+              horizon: r.horizon.seq,
+              removed: r.removed,
+              archive: r.archive,
+              sizeBefore: r.sizeBefore,
+              sizeAfter: r.sizeAfter,
+            },
+            'journal retention removed events',
+          );
+        return r;
+      } catch (err) {
+        o.log.error({ err }, 'journal retention failed; nothing was removed past the horizon it recorded');
+        return undefined;
+      } finally {
+        running = undefined;
+      }
+    })();
+    return running;
+  };
+  const timer = setInterval(() => void check(), o.intervalMs ?? RETENTION_INTERVAL_MS);
+  timer.unref();
+  return {
+    check,
+    async stop() {
+      stopped = true;
+      clearInterval(timer);
+      await running;
+    },
+  };
+}

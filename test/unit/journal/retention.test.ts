@@ -15,7 +15,7 @@ import type { Envelope } from '../../../src/events/index.js';
 import { openLevelJournal, verifyJournal } from '../../../src/journal/index.js';
 import type { LevelJournal } from '../../../src/journal/index.js';
 import { dirSize } from '../../../src/journal/db.js';
-import { trimJournal } from '../../../src/journal/retention.js';
+import { startRetention, trimJournal } from '../../../src/journal/retention.js';
 import { checkpointForHorizon, createApiIndexes, loadRibCheckpoint } from '../../../src/projections/index.js';
 import type { Rib } from '../../../src/projections/index.js';
 import { readAll, tempDir, writeJournal } from './helpers.js';
@@ -149,4 +149,31 @@ test('trimming a 100k-event journal to its last 10k gives the disk space back', 
     `size ${before} -> ${after} (${checkpoints} of checkpoints)`,
   );
   assert.equal((await readAll(journal)).envelopes.length, 10_000);
+});
+
+test('the daemon policy: retention by age trims what is older, max-size leaves a journal under it alone', async (t) => {
+  const dir = await tempDir(t, 'ribjournal-retention-policy-');
+  const envs = await writeJournal(dir, 300, 10);
+  const journal = await openLevelJournal(dir, { compaction: false });
+  t.after(() => journal.close());
+  const logs: string[] = [];
+  const log = { info: (_: object, m: string) => logs.push(m), error: (_: object, m: string) => logs.push(m) };
+  const checkpoint = (seq: number): Promise<void> => checkpointForHorizon(journal, seq);
+  // Under max-size: nothing to do.
+  const small = startRetention(journal, { policy: { maxSizeBytes: 2 ** 30 }, checkpoint, log });
+  assert.equal(await small.check(), undefined);
+  await small.stop();
+  // Events strictly older than now - 1 s go: the cutoff is the time of seqs 1501..1510 (one append).
+  const now = envs[1505]!.time + 1e6;
+  const timer = startRetention(journal, {
+    policy: { retentionSeconds: 1 },
+    checkpoint,
+    log,
+    nowMicros: () => now,
+  });
+  t.after(() => timer.stop());
+  const r = await timer.check();
+  assert.equal(r?.horizon.seq, 1500);
+  assert.deepEqual(logs, ['journal retention removed events']);
+  assert.equal(await timer.check(), undefined, 'nothing more until time passes');
 });
