@@ -182,10 +182,10 @@ export function decodeRibCheckpoint(stored: Buffer): Rib | undefined {
  */
 export async function loadRibCheckpoint(journal: Journal): Promise<Rib | undefined> {
   const buf = await journal.getMeta(RIB_CHECKPOINT_KEY);
-  if (buf === undefined) return undefined;
-  const rib = decodeRibCheckpoint(buf);
+  const rib = buf !== undefined ? decodeRibCheckpoint(buf) : undefined;
+  // After a retention trim past it, the RIB at the horizon will do (stored once: it is as large as the RIB).
   if (rib === undefined || rib.seq > journal.head() || !(await isThisJournals(journal, rib)))
-    return undefined;
+    return loadHorizonCheckpoint(journal);
   return rib;
 }
 
@@ -213,8 +213,8 @@ export async function loadHorizonCheckpoint(journal: Journal): Promise<Rib | und
 
 /**
  * Before a retention trim through `seq` (journal/retention.ts): persists the RIB at exactly `seq` under
- * RIB_HORIZON_CHECKPOINT_KEY (time travel after the horizon starts there), and makes sure the start-up
- * checkpoint is not older than `seq` (start-up replays after it). Replays from the newest checkpoint at
+ * RIB_HORIZON_CHECKPOINT_KEY: time travel after the horizon starts there, and so does start-up when its
+ * own checkpoint is older than `seq` (loadRibCheckpoint falls back to it). Replays from the newest checkpoint at
  * or before `seq`: the start-up one, the previous horizon's, or the origin when nothing was ever removed.
  */
 export async function checkpointForHorizon(journal: Journal, seq: number): Promise<void> {
@@ -233,7 +233,6 @@ export async function checkpointForHorizon(journal: Journal, seq: number): Promi
       for (const env of batch) rib.apply(env);
   const stored = await deflateAsync(encodeRibCheckpoint(rib), { level: 1 });
   await journal.putMeta(RIB_HORIZON_CHECKPOINT_KEY, stored);
-  if (current === undefined || current.seq < seq) await journal.putMeta(RIB_CHECKPOINT_KEY, stored);
 }
 
 /**
