@@ -271,8 +271,11 @@ const OFFLINE_API = 'http://offline.ribjournal.invalid';
  */
 async function offlineContext(full: LevelJournal, through = full.head()): Promise<ApiContext> {
   const journal = await journalThrough(full, through);
-  const rib = new Rib();
   const indexes = createApiIndexes(journal, { timeline: { interval: Number.MAX_SAFE_INTEGER } });
+  // After a retention trim (issue 9.5) the replay starts from the RIB at the horizon.
+  const base = await loadHorizonCheckpoint(full);
+  const rib = base ?? new Rib();
+  if (base !== undefined) indexes.timeline.seed(base);
   const progress = stderrProgress('replaying');
   const head = journal.head();
   try {

@@ -7,6 +7,7 @@ import { DerivedDamage, DERIVED_FORMAT, MANIFEST_KEY, decodeManifest } from '../
 import { HistoryIndex } from '../history/index.js';
 import type { Projection } from '../runner.js';
 import { RouteCountSeries } from '../route-counts/index.js';
+import { loadHorizonCheckpoint } from '../rib/index.js';
 import { Timeline } from './timeline.js';
 import type { TimelineOptions } from './timeline.js';
 
@@ -168,7 +169,11 @@ export class ApiIndexes {
     await this.history.reset();
     this.timeline.reset();
     await this.journal.derived.clear();
-    return 0;
+    // After a retention trim (issue 9.5) the events before the horizon are gone: start from its RIB.
+    const base = await loadHorizonCheckpoint(this.journal);
+    if (base === undefined) return 0;
+    this.timeline.seed(base);
+    return base.seq;
   }
 
   /** Replays after `from` with bounded memory, then follows commits; no event is applied twice. */

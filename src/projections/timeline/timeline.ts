@@ -78,6 +78,7 @@ export class Timeline {
   private readonly texts: WeightedLru<string, string>;
   private readonly heads = new WeightedLru<number, CheckpointHead>(256, () => 1);
   private written = 0;
+  private horizonConfig: Envelope<ConfigApplied> | undefined;
 
   constructor(
     private readonly journal: Journal,
@@ -153,8 +154,34 @@ export class Timeline {
   }
 
   /** The ConfigApplied in force at `seq`, if any. */
-  configAt(seq: number): Promise<Envelope<ConfigApplied> | undefined> {
-    return this.history.configAt(seq);
+  async configAt(seq: number): Promise<Envelope<ConfigApplied> | undefined> {
+    const found = await this.history.configAt(seq);
+    // Rebuilt after a retention trim, the history starts after the horizon: the config at the horizon.
+    const h = this.horizonConfig;
+    return found ?? (h !== undefined && seq >= h.seq ? h : undefined);
+  }
+
+  /**
+   * Starts from the RIB at a retention horizon (issue 9.5) instead of the origin, when the events before it
+   * are gone: after reset(), before replaying the events after `rib.seq`. Every VRF goes into the next
+   * checkpoint.
+   */
+  seed(rib: Rib): void {
+    this.reset();
+    const config = rib.config;
+    this.horizonConfig =
+      config !== undefined ? { seq: rib.seq, time: rib.time, version: 1, event: config } : undefined;
+    const copy = new Rib();
+    if (config !== undefined) copy.apply(this.horizonConfig!);
+    for (const vrf of rib.vrfNames()) {
+      copyVrfPaths(rib, copy, vrf);
+      this.dirty.add(vrf);
+    }
+    copy.seq = rib.seq;
+    copy.time = rib.time;
+    this.rib = copy;
+    this.seq = rib.seq;
+    this.quietThrough = Math.max(this.quietThrough, rib.seq);
   }
 
   /**
@@ -196,8 +223,8 @@ export class Timeline {
           'JOURNAL_CORRUPT',
           `no RIB checkpoint at the retention horizon (seq ${horizon.seq})`,
         );
-      const config = await this.configAt(horizon.seq);
-      if (config) out.apply(config);
+      const config = base.config;
+      if (config) out.apply({ seq: base.seq, time: base.time, version: 1, event: config });
       for (const vrf of vrfs ?? base.vrfNames()) copyVrfPaths(base, out, vrf);
       const wanted = vrfs === undefined ? undefined : new Set(vrfs);
       for await (const batch of this.journal.read({ after: horizon.seq, through: target }))
