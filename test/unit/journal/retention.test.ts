@@ -18,6 +18,9 @@ import { dirSize } from '../../../src/journal/db.js';
 import { startRetention, trimJournal } from '../../../src/journal/retention.js';
 import { checkpointForHorizon, createApiIndexes, loadRibCheckpoint } from '../../../src/projections/index.js';
 import type { Rib } from '../../../src/projections/index.js';
+import { ProjectionRunner, RouteCountSeries } from '../../../src/projections/index.js';
+import { createDaemonMetrics } from '../../../src/metrics/index.js';
+import type { Logger } from 'pino';
 import { readAll, tempDir, writeJournal } from './helpers.js';
 
 const INSIDE = [1501, 1550, 1999, 2222, 2999, 3000];
@@ -181,4 +184,33 @@ test('the daemon policy: retention by age trims what is older, max-size leaves a
   assert.equal(r?.horizon.seq, 1500);
   assert.deepEqual(logs, ['journal retention removed events']);
   assert.equal(await timer.check(), undefined, 'nothing more until time passes');
+});
+
+test('after a trim the runner starts behind-the-horizon projections from the RIB there: route counts stay right', async (t) => {
+  const dir = await tempDir(t, 'ribjournal-retention-runner-');
+  const envs = await writeJournal(dir, 300, 10);
+  const last = envs[envs.length - 1]!.time;
+  const full = new RouteCountSeries();
+  for (const env of envs) full.apply(env);
+  const journal = await openLevelJournal(dir, { compaction: false });
+  t.after(() => journal.close());
+  await trim(journal, 1500);
+  const noop = (): void => undefined;
+  const log = { info: noop, warn: noop, error: noop, debug: noop, child: () => log } as unknown as Logger;
+  const runner = new ProjectionRunner({ journal, log });
+  t.after(() => runner.stop());
+  const series = new RouteCountSeries();
+  const events = createDaemonMetrics({ processMetrics: false }).journalEvents;
+  await runner.add({ name: 'route-counts', projection: series });
+  await runner.add({ name: 'events-by-type', projection: events });
+  await runner.whenLive('route-counts');
+  await runner.whenLive('events-by-type');
+  assert.equal(series.seq, 3000);
+  assert.equal(events.seq, 3000);
+  for (const vrf of full.vrfNames()) {
+    const [want] = full.points(vrf, [last], 0);
+    const [got] = series.points(vrf, [last], 0);
+    assert.equal(got?.ipv4, want?.ipv4, `IPv4 paths of ${vrf} now`);
+    assert.equal(got?.ipv6, want?.ipv6, `IPv6 paths of ${vrf} now`);
+  }
 });
