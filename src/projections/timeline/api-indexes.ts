@@ -146,6 +146,15 @@ export class ApiIndexes {
         } else {
           await this.history.restore(m.seq);
           const cp = await this.timeline.restore(m.seq);
+          const horizon = this.journal.horizon?.() ?? { seq: 0 };
+          if (cp.seq < horizon.seq) {
+            // Retention removed the events after that checkpoint: the timeline starts at the horizon.
+            const base = await loadHorizonCheckpoint(this.journal);
+            if (base === undefined) throw new DerivedDamage(`no RIB at the retention horizon ${horizon.seq}`);
+            this.timeline.seed(base);
+            this.options.log?.info({ seq: m.seq, checkpoint: base.seq }, 'API indexes loaded from disk');
+            return base.seq;
+          }
           const interval = this.timeline.checkpointStats().interval;
           if (cp.seq > 0) {
             const env = await this.journal.get(cp.seq);
