@@ -5,14 +5,14 @@
 import { test } from 'node:test';
 import type { TestContext } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFile, readdir } from 'node:fs/promises';
+import { readFile, readdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import type { ApiContext } from '../../../src/api/context.js';
 import { resolveAt } from '../../../src/api/time-point.js';
 import { envelopeToJson } from '../../../src/events/json.js';
 import type { Envelope } from '../../../src/events/index.js';
-import { openLevelJournal, verifyJournal } from '../../../src/journal/index.js';
+import { openLevelJournal, recoverJournal, verifyJournal } from '../../../src/journal/index.js';
 import type { LevelJournal } from '../../../src/journal/index.js';
 import { dirSize } from '../../../src/journal/db.js';
 import { startRetention, trimJournal } from '../../../src/journal/retention.js';
@@ -123,6 +123,12 @@ test('a trim keeps seqs gapless from the horizon, archives exactly the removed e
   assert.equal(report.ok, true, JSON.stringify(report.problems));
   assert.deepEqual(report.horizon, { seq: 1500, time: envs[1499]!.time });
   assert.equal(report.events, 1500);
+  // Recover and backup copy the events after the horizon, the horizon, and the RIB there.
+  const recovered = await recoverJournal(dir, `${dir}-recovered`);
+  t.after(() => rm(`${dir}-recovered`, { recursive: true, force: true }));
+  assert.equal(recovered.report.events, 1500);
+  assert.deepEqual(recovered.report.horizon, report.horizon);
+  assert.deepEqual(await answers(t, `${dir}-recovered`), truth);
   assert.deepEqual(await answers(t, dir), truth);
   // Derived data deleted after the trim: the indexes rebuild from the RIB at the horizon, same answers.
   const cleared = await openLevelJournal(dir, { compaction: false });
