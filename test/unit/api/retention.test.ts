@@ -14,11 +14,12 @@ test('a rib query at or before the retention horizon fails with BEFORE_RETENTION
   });
   const f = await fixture({ journal });
   t.after(() => f.close());
-  await f.append(config(1, ['red']));
-  for (let i = 0; i < 20; i++) await f.append(discovered('red', `10.${i}.0.0/24`, 'eth0'));
+  await f.append(config(1, [{ name: 'red', rd: '65000:1', rt: '65000:1', interfaces: ['eth0'] }]));
+  for (let i = 0; i < 20; i++) await f.append(discovered('red', `10.${i}.0.0/24`, 'eth0', 2));
   const before = await f.query<{ rib: { seq: string; nodes: unknown[] } }>(
     '{ rib(vrf: "red", at: 15) { seq nodes { prefix } } }',
   );
+  assert.equal(before.data?.rib.nodes.length, 14, JSON.stringify(before));
   const r = await trimJournal(journal, 10, { checkpoint: (seq) => checkpointForHorizon(journal, seq) });
   assert.equal(r?.horizon.seq, 10);
   const res = await f.query('{ rib(vrf: "red", at: 5) { seq } }');
