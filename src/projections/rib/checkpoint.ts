@@ -228,10 +228,14 @@ export async function checkpointForHorizon(journal: Journal, seq: number): Promi
       );
     rib = new Rib();
   }
-  if (rib.seq < seq)
-    for await (const batch of journal.read({ after: rib.seq, through: seq }))
+  if (rib.seq < seq) {
+    for await (const batch of journal.read({ after: rib.seq, through: seq })) {
       for (const env of batch) rib.apply(env);
-  const stored = await deflateAsync(encodeRibCheckpoint(rib), { level: 1 });
+      await setImmediateYield(); // the daemon serves meanwhile
+    }
+  }
+  // In slices, compressed on the thread pool: the daemon trims while it serves.
+  const stored = await deflateAsync(await encodeRibCheckpointSliced(rib), { level: 1 });
   await journal.putMeta(RIB_HORIZON_CHECKPOINT_KEY, stored);
 }
 
