@@ -29,6 +29,7 @@ import { RibjournalError, isRibjournalError, systemClock } from './shared/index.
 import { createDaemonMetrics } from './metrics/index.js'; // metrics (issue 4)
 import type { DaemonMetrics } from './metrics/index.js';
 import { startFleetPublisher, type FleetPublisher } from './fleet/publisher.js'; // fleet (issue 11)
+import { startDaemonRetention } from './projections/retention.js'; // [journal] retention (issue 9.5)
 
 export interface DaemonOptions {
   readonly config: Config;
@@ -98,6 +99,7 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
   const runner = new ProjectionRunner({ journal, log });
   let observer: KernelObserver | undefined;
   let publisher: FleetPublisher | undefined; // fleet (issue 11)
+  let retention: { stop(): Promise<void> } | undefined; // [journal] retention (issue 9.5)
   try {
     const started = Date.now();
     // --- projections: the RIB first (start-up waits for it), then BGP outbound, then the API's -------
@@ -138,6 +140,7 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
         registry: metrics.registry,
       });
     jlog.info({ seq: rib.seq, paths: rib.size(), ms: Date.now() - started }, 'journal replayed');
+    retention = startDaemonRetention(journal, opts.config.journal, jlog); // [journal] retention (issue 9.5)
 
     // The API's history and timeline indexes start from their derived data on disk (rebuilt in the
     // background when missing, damaged or another build's) and follow the journal themselves; the
@@ -363,6 +366,7 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
         await indexesFollowing;
         unRecovered?.();
         await publisher?.stop(); // fleet (issue 11)
+        await retention?.stop(); // [journal] retention (issue 9.5)
         if (opts.journal === undefined) await journal.close();
         log.info('stopped');
       },
@@ -371,6 +375,7 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
     await runner.stop();
     await observer?.stop().catch(() => undefined);
     await publisher?.stop(); // fleet (issue 11)
+    await retention?.stop(); // [journal] retention (issue 9.5)
     if (opts.journal === undefined) await journal.close().catch(() => undefined);
     throw err;
   }

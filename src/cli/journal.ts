@@ -21,7 +21,8 @@ import {
 } from '../journal/index.js';
 import type { JournalStatistics, LevelJournal, MigrationEvent, VerifyReport } from '../journal/index.js';
 import { exportMrt } from '../mrt/index.js';
-import { Rib } from '../projections/index.js';
+import { Rib, checkpointForHorizon, loadHorizonCheckpoint } from '../projections/index.js';
+import { trimJournal } from '../journal/retention.js';
 import {
   RibjournalError,
   formatMicros,
@@ -151,20 +152,37 @@ function verifyJson(r: VerifyReport): Record<string, unknown> {
     readableAfterDamage: r.readableAfterDamage,
     problems: r.problems,
     moreProblems: r.moreProblems,
+    horizon: horizonJson(r.horizon),
     summary: describeDamage(r),
   };
 }
 
+/** The retention horizon (issue 9.5) as JSON: null when no event was ever removed. */
+function horizonJson(h: { seq: number; time: number } | undefined): { seq: number; time: string } | null {
+  return h === undefined || h.seq === 0 ? null : { seq: h.seq, time: formatMicros(h.time) };
+}
+
+/** One line naming the retention horizon, or '' when no event was ever removed. */
+function horizonLine(h: { seq: number; time: number } | undefined, label: string): string {
+  return h === undefined || h.seq === 0
+    ? ''
+    : `${label}seqs 1..${n(h.seq)} removed by retention (horizon seq ${h.seq} at ${formatMicros(h.time)})\n`;
+}
+
 function verifyText(r: VerifyReport): string {
   const head = `journal ${r.location} (format ${r.format ?? 'unknown'})`;
+  const from = (r.horizon?.seq ?? 0) + 1;
   if (r.ok) {
     const span =
       r.firstTime !== undefined && r.lastTime !== undefined
         ? `, ${formatMicros(r.firstTime)} .. ${formatMicros(r.lastTime)}`
         : '';
-    return `${head}: OK, ${n(r.events)} events (seqs 1..${r.lastSeq}) in ${n(r.blocks)} block${r.blocks === 1 ? '' : 's'}${span}\n`;
+    return (
+      `${head}: OK, ${n(r.events)} events (seqs ${from}..${r.lastSeq}) in ${n(r.blocks)} block${r.blocks === 1 ? '' : 's'}${span}\n` +
+      horizonLine(r.horizon, '  ')
+    );
   }
-  let text = `${head}: DAMAGED\n`;
+  let text = `${head}: DAMAGED\n` + horizonLine(r.horizon, '  horizon:        ');
   text += `  sound events:   ${n(r.events)} (highest seq ${r.lastSeq})\n`;
   text += `  first bad seq:  ${r.firstBadSeq ?? 'none (the events are sound; see the problems below)'}\n`;
   text += `  intact:         ${r.intactThrough > 0 ? `seqs 1..${r.intactThrough}` : 'none'}\n`;
@@ -211,9 +229,12 @@ function statsText(
   rows: readonly StatsVrfRow[],
   format: number,
   blocks: number,
+  horizon: { seq: number; time: number } | undefined,
 ): string {
   let text = `journal   ${s.location} (format ${format})\n`;
-  text += `events    ${n(s.events)}${s.events > 0 ? ` (seqs 1..${s.headSeq})` : ''} in ${n(blocks)} block${blocks === 1 ? '' : 's'}\n`;
+  const from = (horizon?.seq ?? 0) + 1;
+  text += `events    ${n(s.events)}${s.events > 0 ? ` (seqs ${from}..${s.headSeq})` : ''} in ${n(blocks)} block${blocks === 1 ? '' : 's'}\n`;
+  text += horizonLine(horizon, 'horizon   ');
   if (s.firstTime !== undefined && s.lastTime !== undefined) {
     text += `time      ${formatMicros(s.firstTime)} .. ${formatMicros(s.lastTime)} (${formatSpan(s.lastTime - s.firstTime)})\n`;
   }
@@ -250,8 +271,11 @@ const OFFLINE_API = 'http://offline.ribjournal.invalid';
  */
 async function offlineContext(full: LevelJournal, through = full.head()): Promise<ApiContext> {
   const journal = await journalThrough(full, through);
-  const rib = new Rib();
   const indexes = createApiIndexes(journal, { timeline: { interval: Number.MAX_SAFE_INTEGER } });
+  // After a retention trim (issue 9.5) the replay starts from the RIB at the horizon.
+  const base = await loadHorizonCheckpoint(full);
+  const rib = base ?? new Rib();
+  if (base !== undefined) indexes.timeline.seed(base);
   const progress = stderrProgress('replaying');
   const head = journal.head();
   try {
@@ -374,7 +398,8 @@ export function registerJournalCommands(program: Command): void {
       tolerateEpipe();
       const j = await openOffline(dir, 'ribjournal vrf (VRFs and route counts)');
       try {
-        const rib = new Rib();
+        // After a retention trim the events start after the horizon: so does the RIB, from its checkpoint.
+        const rib = (await loadHorizonCheckpoint(j)) ?? new Rib();
         const progress = stderrProgress('reading');
         let s: JournalStatistics;
         try {
@@ -398,12 +423,13 @@ export function registerJournalCommands(program: Command): void {
               firstTime: timeOrNull(s.firstTime),
               lastTime: timeOrNull(s.lastTime),
               sizeOnDisk: s.sizeOnDisk,
+              horizon: horizonJson(j.horizon()),
               byType: s.byType,
               vrfs: rows.map((r) => ({ ...r, vrf: vrfDisplayName(r.vrf) })),
             }) + '\n',
           );
         } else {
-          await writeOut(statsText(s, rows, JOURNAL_FORMAT_VERSION, blocks));
+          await writeOut(statsText(s, rows, JOURNAL_FORMAT_VERSION, blocks, j.horizon()));
         }
       } finally {
         await j.close();
@@ -506,6 +532,60 @@ export function registerJournalCommands(program: Command): void {
         }
       } finally {
         progress?.done();
+        await j.close();
+      }
+    });
+
+  journal
+    .command('trim')
+    .description(
+      'remove the events before a seq or time (retention): whole blocks, after a RIB checkpoint at the new horizon',
+    )
+    .argument('<dir>', 'journal directory')
+    .requiredOption(
+      '--before <seq|time>',
+      'remove the events before this seq or time (RFC 3339, or like 2h ago)',
+    )
+    .option(
+      '--archive-dir <dir>',
+      'first write the removed events there (gzip JSON lines, one file per range)',
+    )
+    .option('-j, --json', 'print JSON')
+    .action(async (dir: string, opts: { before: string; archiveDir?: string; json?: boolean }) => {
+      tolerateEpipe();
+      const j = await openOffline(dir, 'the daemon trims by itself with [journal] retention / max-size');
+      try {
+        const point = parseTimeArg(opts.before, { option: '--before' });
+        const through = point.kind === 'seq' ? point.seq - 1 : await j.seqAtTime(point.time - 1);
+        const r = await trimJournal(j, through, {
+          archiveDir: opts.archiveDir !== undefined ? resolve(opts.archiveDir) : undefined,
+          checkpoint: (seq) => checkpointForHorizon(j, seq),
+        });
+        const h = j.horizon();
+        if (opts.json) {
+          await writeOut(
+            JSON.stringify({
+              location: j.location,
+              removed: r?.removed ?? 0,
+              horizon: horizonJson(h),
+              archive: r?.archive ?? null,
+              sizeBefore: r?.sizeBefore ?? null,
+              sizeAfter: r?.sizeAfter ?? null,
+            }) + '\n',
+          );
+        } else if (r === undefined) {
+          await writeOut(
+            `nothing to remove: no whole block ends before ${opts.before} after the horizon (seq ${h.seq})\n`,
+          );
+        } else {
+          await writeOut(
+            `removed ${n(r.removed)} events (seqs ${r.firstSeq}..${r.horizon.seq}); the journal keeps seq ` +
+              `${r.horizon.seq + 1} onwards; ${formatBytes(r.sizeBefore)} -> ${formatBytes(r.sizeAfter)} on disk` +
+              (r.archive !== undefined ? `; archived to ${r.archive}` : '') +
+              '\n',
+          );
+        }
+      } finally {
         await j.close();
       }
     });

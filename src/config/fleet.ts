@@ -29,10 +29,10 @@ export interface FleetConfig {
 export const NODE_NAME = /^[A-Za-z0-9_-]+$/;
 const STREAM_NAME = /^[A-Za-z0-9_-]+$/;
 const SERVER_URL = /^(nats|tls):\/\/(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9.-]+)(:\d{1,5})?$/;
-const DURATION = /^(\d+)(s|m|h|d)$/;
-const DURATION_UNITS: Readonly<Record<string, number>> = { s: 1, m: 60, h: 3600, d: 86400 };
-const SIZE = /^(\d+)\s*(B|KB|MB|GB|TB|KiB|MiB|GiB|TiB)?$/;
-const SIZE_UNITS: Readonly<Record<string, number>> = {
+export const DURATION = /^(\d+)(s|m|h|d)$/;
+export const DURATION_UNITS: Readonly<Record<string, number>> = { s: 1, m: 60, h: 3600, d: 86400 };
+export const SIZE = /^(\d+)\s*(B|KB|MB|GB|TB|KiB|MiB|GiB|TiB)?$/;
+export const SIZE_UNITS: Readonly<Record<string, number>> = {
   B: 1,
   KB: 1e3,
   MB: 1e6,
@@ -98,7 +98,7 @@ export function readFleet(root: TableReader): FleetConfig | undefined {
 }
 
 /** An integer, or a string of digits with a unit. */
-function readAmount(
+export function readAmount(
   t: TableReader,
   key: string,
   pattern: RegExp,

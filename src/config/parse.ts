@@ -7,6 +7,7 @@ import { parse, TomlError } from 'smol-toml';
 import { RibjournalError, isRdRtError, parseRdRt, type RdRt } from '../shared/index.js';
 import { interfaceMatcher, interfacePatternProblem, isGlob } from './glob.js';
 import { readFleet } from './fleet.js'; // [fleet] (issue 11)
+import { readJournalConfig } from './journal.js'; // [journal] (issue 9.5)
 import { formatPath, type KeyPath } from './path.js';
 import { Report, TableReader, isTable, type Located } from './reader.js';
 import { readBmpServers } from './bmp.js';
@@ -175,6 +176,7 @@ export function parseConfig(text: string, file?: string): LoadedConfig {
   const api = readApi(root);
   const bmpServers = readBmpServers(root);
   const fleet = readFleet(root); // [fleet] (issue 11)
+  const journal = readJournalConfig(root); // [journal] (issue 9.5)
   root.ignore(GOBGP_TOP_LEVEL);
   root.finish();
 
@@ -213,6 +215,7 @@ export function parseConfig(text: string, file?: string): LoadedConfig {
     policy,
     bmpServers,
     ...(fleet !== undefined ? { fleet } : {}), // [fleet] (issue 11)
+    ...(journal !== undefined ? { journal } : {}), // [journal] (issue 9.5)
   };
   return deepFreeze({ config, warnings: byLine(report.warnings) });
 }

@@ -4,6 +4,7 @@ import type { BmpServerConfig } from './bmp.js';
 import type { ApplyPolicy, PolicyConfig } from './policy.js';
 import type { SessionSecurity } from './session-security.js';
 import type { FleetConfig } from './fleet.js';
+import type { JournalConfig } from './journal.js';
 
 /** Interfaces whose connected routes are imported into one table; patterns are exact names or fnmatch globs. */
 export interface ImportSection {
@@ -101,6 +102,8 @@ export interface Config {
   readonly bmpServers: readonly BmpServerConfig[];
   /** `[fleet]` (issue 11): publish the journal to NATS JetStream; absent: nothing is published. */
   readonly fleet?: FleetConfig;
+  /** `[journal]` (issue 9.5): retention, max-size, archive-dir; absent: the journal keeps everything. */
+  readonly journal?: JournalConfig;
 }
 
 /** Something in the config worth telling the operator that does not stop it from loading. */

@@ -10,14 +10,17 @@ import { levelCode, openDb } from './db.js';
 import {
   EVENTS_HI,
   EVENTS_LO,
+  HORIZON_KEY,
   FORMAT_KEY,
   JOURNAL_FORMAT_VERSION,
   READ_BUFFER_BYTES,
   RECORD_HEADER,
   blockSeqOfKey,
+  encodeHorizon,
   encodeStoredBlock,
   eventKey,
   formatValue,
+  metaKey,
   parseBlockHeader,
   timeKey,
   timeValue,
@@ -175,18 +178,26 @@ export async function recoverStore(
     out = await createOutput(source, outDir);
     let batch = out.db.batch();
     batch.put(FORMAT_KEY, formatValue(JOURNAL_FORMAT_VERSION));
+    // A trimmed journal (retention, issue 9.5) starts after its horizon: so does the copy, with the RIB
+    // at the horizon (projections/rib/checkpoint.ts), without which nothing could be rebuilt from it.
+    const horizon = report.horizon ?? { seq: 0, time: 0 };
+    if (horizon.seq > 0) {
+      batch.put(HORIZON_KEY, encodeHorizon(horizon));
+      const rib = await db.get(metaKey('rib-checkpoint-horizon'), { snapshot });
+      if (rib !== undefined) batch.put(metaKey('rib-checkpoint-horizon'), rib);
+    }
     let pending = 0;
     let bytes = 0;
     const scratch: Envelope[] = [];
-    if (through > 0) {
+    if (through > horizon.seq) {
       const it = db.iterator({
-        gte: EVENTS_LO,
+        gte: eventKey(horizon.seq + 1),
         lte: eventKey(through),
         snapshot,
         highWaterMarkBytes: READ_BUFFER_BYTES,
       });
       try {
-        let expect = 1;
+        let expect = horizon.seq + 1;
         outer: for (;;) {
           const entries = await it.nextv(1000);
           if (entries.length === 0) break;

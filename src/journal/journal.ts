@@ -18,6 +18,8 @@ export interface JournalStats {
   readonly lastTime: number | undefined;
   /** Bytes on disk (approximate for LevelDB; 0 for memory). */
   readonly sizeOnDisk: number;
+  /** The retention horizon when events were removed (issue 9.5): seqs 1..seq are gone. */
+  readonly horizon?: { readonly seq: number; readonly time: number };
 }
 
 /** A range of seqs (inclusive). */
@@ -65,6 +67,8 @@ export interface Journal {
   /** The envelope with this seq, or undefined. */
   get(seq: number): Promise<Envelope | undefined>;
   stats(): Promise<JournalStats>;
+  /** The retention horizon (issue 9.5): events 1..seq were removed; absent or seq 0: none were. */
+  horizon?(): { readonly seq: number; readonly time: number };
   /** Derived data kept beside the log (projection checkpoints). Never part of the event history. */
   getMeta(key: string): Promise<Buffer | undefined>;
   putMeta(key: string, value: Buffer): Promise<void>;

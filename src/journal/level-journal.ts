@@ -7,7 +7,7 @@ import { resolve } from 'node:path';
 import type { Logger } from 'pino';
 import { decodeBlock } from '../events/index.js';
 import type { Envelope, JournalEvent } from '../events/index.js';
-import { RibjournalError, systemClock } from '../shared/index.js';
+import { RibjournalError, formatMicros, systemClock } from '../shared/index.js';
 import type { Clock } from '../shared/index.js';
 import { MIGRATIONS } from '../../migrations/index.js';
 import { BlockDamage, blockError, blockRecords, decodeStoredBlock } from './blocks.js';
@@ -37,6 +37,7 @@ import {
   EVENTS_HI,
   EVENTS_LO,
   FORMAT_KEY,
+  HORIZON_KEY,
   JOURNAL_FORMAT_VERSION,
   MIGRATION_KEY,
   READ_BUFFER_BYTES,
@@ -45,17 +46,20 @@ import {
   TIMES_HI,
   TIMES_LO,
   blockSeqOfKey,
+  encodeHorizon,
   encodeStoredBlock,
   eventKey,
   formatValue,
   metaKey,
+  parseBlockHeader,
   parseFormatValue,
   parseTimeKey,
   parseTimeValue,
+  readHorizon,
   timeKey,
   timeValue,
 } from './storage.js';
-import type { Db } from './storage.js';
+import type { Db, Horizon } from './storage.js';
 import { describeDamage, verifyStore } from './verify.js';
 import type { SeqSpan } from './verify.js';
 import { DamageRegistry, damagedError } from './damage.js';
@@ -117,6 +121,8 @@ interface Structure {
   readonly firstTime: number | undefined;
   /** Time-index entries (first seq, count) in seq order. */
   readonly blocks: readonly (readonly [number, number])[];
+  /** The retention horizon (seq 0: nothing was removed). */
+  readonly horizon: Horizon;
 }
 
 /** Options of LevelJournal.backup. */
@@ -156,6 +162,8 @@ export class LevelJournal implements Journal {
   private readonly recoveryListeners = new Set<(info: WriteRecovery) => void>();
   /** Derived data (issue 9.2): the 'd' key range, see derived.ts. */
   readonly derived: LevelDerivedStore;
+  /** Retention (issue 9.5): events 1..horizon.seq were removed; see retention.ts. */
+  private horizonMark: Horizon;
 
   private constructor(location: string, db: Db, options: LevelJournalOptions, structure: Structure) {
     this.location = location;
@@ -166,6 +174,8 @@ export class LevelJournal implements Journal {
     this.listeners = new CommitListeners(options.onListenerError ?? logListenerError(log));
     this.derived = new LevelDerivedStore(db);
     this.firstTime = structure.firstTime;
+    this.horizonMark = structure.horizon;
+    this.cursor = structure.horizon.seq + 1;
     this.commits = new GroupCommit(
       location,
       options.clock ?? systemClock,
@@ -266,8 +276,14 @@ export class LevelJournal implements Journal {
 
   async *read(options?: ReadOptions): AsyncGenerator<readonly Envelope[]> {
     this.assertOpen();
-    const { first, last } = readRange(options, this.head());
+    const horizon = this.horizonMark;
+    // Without `after`, a read starts at the oldest event kept; an explicit one before it cannot be served.
+    const { first, last } = readRange(
+      options?.after === undefined ? { ...options, after: horizon.seq } : options,
+      this.head(),
+    );
     if (last < first) return;
+    if (first <= horizon.seq) throw beforeRetention(this.location, horizon, first);
     const snapshot = this.db.snapshot();
     try {
       const start = await this.blockAtOrBefore(first, snapshot);
@@ -323,7 +339,7 @@ export class LevelJournal implements Journal {
 
   async get(seq: number): Promise<Envelope | undefined> {
     this.assertOpen();
-    if (!Number.isSafeInteger(seq) || seq < 1 || seq > this.head()) return undefined;
+    if (!Number.isSafeInteger(seq) || seq <= this.horizonMark.seq || seq > this.head()) return undefined;
     // One reverse iterator: its implicit snapshot keeps the key and the value consistent.
     let entries: [Buffer, Buffer][];
     try {
@@ -355,7 +371,9 @@ export class LevelJournal implements Journal {
         throw this.levelError(err);
       }
       const key = index[0];
-      if (key === undefined) return 0;
+      // Before the oldest event kept: the horizon when the time is not before the removed events'.
+      if (key === undefined || parseTimeKey(key).seq <= this.horizonMark.seq)
+        return time >= this.horizonMark.time ? this.horizonMark.seq : 0;
       const firstSeq = parseTimeKey(key).seq;
       try {
         block = await this.db.get(eventKey(firstSeq), { snapshot });
@@ -390,9 +408,11 @@ export class LevelJournal implements Journal {
   async stats(): Promise<JournalStats> {
     this.assertOpen();
     const headSeq = this.head();
+    const horizon = this.horizonMark;
     return {
       headSeq,
-      events: headSeq,
+      events: headSeq - horizon.seq,
+      ...(horizon.seq > 0 ? { horizon } : {}),
       firstTime: headSeq > 0 ? this.firstTime : undefined,
       lastTime: headSeq > 0 ? this.commits.lastTime : undefined,
       sizeOnDisk: await dirSize(this.location),
@@ -448,13 +468,80 @@ export class LevelJournal implements Journal {
   async compact(options: { final?: boolean } = {}): Promise<PassResult> {
     this.assertOpen();
     while (this.compacting) await this.compacting;
-    if (options.final) this.cursor = 1;
+    if (options.final) this.cursor = this.horizonMark.seq + 1;
     const run = this.pass(options.final ?? false);
     this.compacting = run.then(
       () => undefined,
       () => undefined,
     );
     return await run;
+  }
+
+  /** The retention horizon: events 1..seq were removed (seq 0: none). */
+  horizon(): Horizon {
+    return this.horizonMark;
+  }
+
+  /**
+   * The first seqs of the stored blocks that end at or before `through` and after the horizon, with
+   * their counts, in seq order (retention.ts picks whole blocks to remove).
+   */
+  async blocksThrough(through: number): Promise<{ seq: number; count: number; lastTime: number }[]> {
+    this.assertOpen();
+    const out: { seq: number; count: number; lastTime: number }[] = [];
+    const it = this.db.iterator({ gt: eventKey(this.horizonMark.seq), lte: eventKey(through) });
+    try {
+      for (;;) {
+        const entries = await it.nextv(READ_CHUNK_ENTRIES);
+        if (entries.length === 0) break;
+        for (const [key, value] of entries) {
+          const seq = blockSeqOfKey(key);
+          const header = parseBlockHeader(value);
+          if (typeof header === 'string') throw this.corrupt(header, seq);
+          out.push({ seq, count: header.count, lastTime: header.lastTime });
+        }
+      }
+    } catch (err) {
+      throw this.levelError(err);
+    } finally {
+      await it.close();
+    }
+    return out;
+  }
+
+  /**
+   * Removes events horizon+1..`through` (which must end a stored block, and stay below the head): first
+   * records the new horizon (synced), then deletes the blocks and their time-index entries in chunks and
+   * compacts LevelDB's files over the range, so the space is given back. An interruption leaves stale
+   * blocks below the recorded horizon, which open ignores and the next removal deletes.
+   */
+  async removeThrough(through: number, time: number): Promise<void> {
+    this.assertOpen();
+    while (this.compacting) await this.compacting;
+    if (through >= this.head())
+      throw new RibjournalError('BAD_ARGUMENT', `cannot remove the newest event (${through})`);
+    const end = await this.db
+      .iterator({ gte: EVENTS_LO, lte: eventKey(through), reverse: true, limit: 1 })
+      .all();
+    const last = end[0];
+    const header = last !== undefined ? parseBlockHeader(last[1]) : 'none';
+    if (
+      last === undefined ||
+      typeof header === 'string' ||
+      blockSeqOfKey(last[0]) + header.count - 1 !== through
+    )
+      throw new RibjournalError('BAD_ARGUMENT', `seq ${through} does not end a stored block`);
+    const horizon: Horizon = { seq: through, time };
+    try {
+      await this.db.put(HORIZON_KEY, encodeHorizon(horizon), { sync: true });
+    } catch (err) {
+      throw this.levelError(err);
+    }
+    this.horizonMark = horizon;
+    this.cursor = Math.max(this.cursor, through + 1);
+    await removeStale(this.db, through);
+    const t = await this.db.keys({ gte: TIMES_LO, lt: TIMES_HI, limit: 1 }).all();
+    this.firstTime = t[0] !== undefined ? parseTimeKey(t[0]).time : this.firstTime;
   }
 
   /** Stored blocks and how many events they hold (for stats and tests). */
@@ -743,6 +830,10 @@ export class LevelJournal implements Journal {
    */
   verifyEvents(range: SeqSpan, options: { background?: boolean } = {}): Promise<readonly SeqSpan[]> {
     this.assertOpen();
+    // Seqs at or before the retention horizon were removed on purpose: nothing to check there.
+    const first = Math.max(range.first, this.horizonMark.seq + 1);
+    if (first > range.last) return Promise.resolve([]);
+    range = { first, last: range.last };
     const run = this.verifyRange(range, options.background ? 'background verify' : 'start-up check');
     this.verifying.add(run);
     void run.finally(() => this.verifying.delete(run)).catch(() => undefined);
@@ -925,7 +1016,8 @@ async function checkStructure(location: string, db: Db): Promise<Structure> {
   const blocks: (readonly [number, number])[] = [];
   let firstTime: number | undefined;
   let problem: string | undefined;
-  let expect = 1;
+  const horizon = await readHorizon(db);
+  let expect = horizon.seq + 1;
   try {
     const it = db.iterator({ gte: TIMES_LO, lt: TIMES_HI, highWaterMarkBytes: READ_BUFFER_BYTES });
     try {
@@ -935,6 +1027,7 @@ async function checkStructure(location: string, db: Db): Promise<Structure> {
         for (const [key, value] of entries) {
           const { time, seq } = key.length === 17 ? parseTimeKey(key) : { time: NaN, seq: NaN };
           const count = parseTimeValue(value);
+          if (seq <= horizon.seq) continue; // left by an interrupted removal (retention.ts)
           if (seq !== expect || count === undefined) {
             problem =
               seq > expect
@@ -980,7 +1073,7 @@ async function checkStructure(location: string, db: Db): Promise<Structure> {
     }
     if (problem === undefined) {
       const mark = await readHeadMarker(location);
-      if (mark === undefined || mark.head <= head) return { head, lastTime, firstTime, blocks };
+      if (mark === undefined || mark.head <= head) return { head, lastTime, firstTime, blocks, horizon };
       problem =
         `events ${head + 1}..${mark.head} were committed (the head marker says so) but are gone: ` +
         'a LevelDB log or table file was truncated, deleted or replaced by an older copy';
@@ -998,5 +1091,34 @@ async function checkStructure(location: string, db: Db): Promise<Structure> {
       `\`ribjournal journal verify ${location}\` prints the full report; ` +
       `\`ribjournal journal recover ${location} --out NEW_DIR\` copies the intact events into a new journal`,
     { details: { report, problem } },
+  );
+}
+
+/** Deletes the blocks and time-index entries at or before `through` in chunks, then compacts the range. */
+async function removeStale(db: Db, through: number): Promise<void> {
+  const CHUNK = 10_000;
+  for (;;) {
+    const keys = await db.keys({ gte: EVENTS_LO, lte: eventKey(through), limit: CHUNK }).all();
+    if (keys.length === 0) break;
+    await db.batch(keys.map((key) => ({ type: 'del' as const, key })));
+  }
+  // Time keys sort by time: the removed blocks' entries come first; stop at the first kept one.
+  for (;;) {
+    const keys = await db.keys({ gte: TIMES_LO, lt: TIMES_HI, limit: CHUNK }).all();
+    const stale = keys.filter((k) => parseTimeKey(k).seq <= through);
+    if (stale.length > 0) await db.batch(stale.map((key) => ({ type: 'del' as const, key })));
+    if (stale.length < keys.length || keys.length < CHUNK) break;
+  }
+  await db.compactRange(EVENTS_LO, eventKey(through + 1));
+  await db.compactRange(TIMES_LO, TIMES_HI);
+}
+
+/** BEFORE_RETENTION: `seq` lies at or before the horizon, whose events were removed. */
+export function beforeRetention(location: string, horizon: Horizon, seq: number): RibjournalError {
+  return new RibjournalError(
+    'BEFORE_RETENTION',
+    `journal ${location}: seq ${seq} is at or before the retention horizon (seq ${horizon.seq} at ` +
+      `${formatMicros(horizon.time)}): events through it were removed`,
+    { details: { horizonSeq: horizon.seq, horizonTime: formatMicros(horizon.time) } },
   );
 }

@@ -174,3 +174,46 @@ export function recordsOf(value: Buffer, format: number): Buffer {
 export type Db = ClassicLevel<Buffer, Buffer>;
 /** A chained batch of that database. */
 export type Batch = ChainedBatch<Db, Buffer, Buffer>;
+
+/**
+ * 'shorizon' -> JSON {"seq","time"}: the retention horizon (issue 9.5). Events 1..seq were removed
+ * (archived first when configured); the journal holds seq+1.. gapless; `time` is the removed event's.
+ */
+export const HORIZON_KEY = Buffer.from('shorizon', 'utf8');
+
+/** The retention horizon: the last removed seq and its time. */
+export interface Horizon {
+  readonly seq: number;
+  readonly time: number;
+}
+
+export function encodeHorizon(h: Horizon): Buffer {
+  return Buffer.from(JSON.stringify({ seq: h.seq, time: h.time }), 'utf8');
+}
+
+/** The horizon in a 'shorizon' value; undefined when malformed. */
+export function decodeHorizon(value: Buffer): Horizon | undefined {
+  try {
+    const v = JSON.parse(value.toString('utf8')) as { seq?: unknown; time?: unknown };
+    if (typeof v.seq === 'number' && Number.isSafeInteger(v.seq) && v.seq >= 0 && typeof v.time === 'number')
+      return { seq: v.seq, time: v.time };
+  } catch {
+    // Malformed: the caller reports it.
+  }
+  return undefined;
+}
+
+/** The journal's retention horizon ({seq: 0} when nothing was ever removed). */
+export async function readHorizon(db: Db, snapshot?: ReturnType<Db['snapshot']>): Promise<Horizon> {
+  const raw = await db.get(HORIZON_KEY, snapshot !== undefined ? { snapshot } : {});
+  if (raw === undefined) return { seq: 0, time: 0 };
+  const h = decodeHorizon(raw);
+  if (h === undefined)
+    throw Object.assign(
+      new Error(`unreadable retention horizon record ${JSON.stringify(raw.toString('utf8'))}`),
+      {
+        code: 'LEVEL_CORRUPTION',
+      },
+    );
+  return h;
+}

@@ -16,12 +16,14 @@ import {
   TIMES_HI,
   TIMES_LO,
   blockSeqOfKey,
+  eventKey,
   parseBlockHeader,
   parseFormatValue,
   parseTimeKey,
   parseTimeValue,
+  readHorizon,
 } from './storage.js';
-import type { Db } from './storage.js';
+import type { Db, Horizon } from './storage.js';
 import type { HeadMark } from './head-marker.js';
 
 /** One thing found wrong. `seq` is the first event it affects, when it affects events. */
@@ -64,6 +66,8 @@ export interface VerifyReport {
   readonly problems: readonly VerifyProblem[];
   /** Problems found beyond those listed. */
   readonly moreProblems: number;
+  /** The retention horizon (issue 9.5) when events were removed: seqs 1..seq are gone by design. */
+  readonly horizon?: Horizon;
 }
 
 export interface VerifyOptions {
@@ -152,8 +156,14 @@ export async function verifyStore(
     }
     // Without a format record (a repaired copy can lose it), the blocks say which format they are in.
     const blockFormat = format ?? (await inferFormat(db, snapshot));
-    const scan = await scanBlocks(db, snapshot, blockFormat, report, options);
-    await checkTimeIndex(db, snapshot, blockFormat, scan, report);
+    let horizon: Horizon = { seq: 0, time: 0 };
+    try {
+      horizon = await readHorizon(db, snapshot);
+    } catch (err) {
+      report({ kind: 'format', message: errorText(err) });
+    }
+    const scan = await scanBlocks(db, snapshot, blockFormat, report, options, horizon.seq);
+    await checkTimeIndex(db, snapshot, blockFormat, scan, report, horizon.seq);
     const mark = options.headMark;
     if (mark !== undefined && mark.head > scan.lastSeq) {
       const first = scan.lastSeq + 1;
@@ -166,7 +176,8 @@ export async function verifyStore(
       });
       if (first < scan.firstBad) scan.firstBad = first;
     }
-    return finish(location, format, problems, moreProblems, scan, blockFormat);
+    const r = finish(location, format, problems, moreProblems, scan, blockFormat);
+    return horizon.seq > 0 ? { ...r, horizon } : r;
   } finally {
     await snapshot.close();
   }
@@ -215,6 +226,7 @@ async function scanBlocks(
   format: number,
   report: (p: VerifyProblem) => void,
   options: VerifyOptions,
+  horizon: number,
 ): Promise<BlockScan> {
   const scan = emptyScan();
   const bad = (p: VerifyProblem & { seq: number }): void => {
@@ -245,10 +257,17 @@ async function scanBlocks(
   };
 
   // Where the next block should start; undefined after a block whose extent is unknown.
-  let expect: number | undefined = 1;
+  // After a retention trim the journal starts after the horizon (blocks an interrupted trim left below it
+  // are ignored, as open ignores them).
+  let expect: number | undefined = horizon + 1;
   let prevTime = 0;
   const out: Envelope[] = [];
-  const it = db.iterator({ gte: EVENTS_LO, lt: EVENTS_HI, snapshot, highWaterMarkBytes: READ_BUFFER_BYTES });
+  const it = db.iterator({
+    gte: eventKey(horizon + 1),
+    lt: EVENTS_HI,
+    snapshot,
+    highWaterMarkBytes: READ_BUFFER_BYTES,
+  });
   try {
     for (;;) {
       let entries: [Buffer, Buffer][];
@@ -337,6 +356,7 @@ async function checkTimeIndex(
   format: number,
   scan: BlockScan,
   report: (p: VerifyProblem) => void,
+  horizon: number,
 ): Promise<void> {
   const indexed = new Map<number, { time: number; count: number | undefined }>();
   let prevSeq = 0;
@@ -359,6 +379,10 @@ async function checkTimeIndex(
           continue;
         }
         const { time, seq } = parseTimeKey(key);
+        if (seq <= horizon) {
+          scan.indexEntries--;
+          continue;
+        }
         if (seq <= prevSeq) {
           report({
             kind: 'index',
@@ -470,12 +494,13 @@ function finish(
 
 /** One paragraph for a person: what is intact, what is damaged, what can still be read. */
 export function describeDamage(r: VerifyReport): string {
-  if (r.ok) return `journal ${r.location} is sound: ${r.events} events (seqs 1..${r.lastSeq})`;
+  const from = (r.horizon?.seq ?? 0) + 1;
+  if (r.ok) return `journal ${r.location} is sound: ${r.events} events (seqs ${from}..${r.lastSeq})`;
   const parts: string[] = [];
   if (r.firstBadSeq !== undefined) {
     parts.push(
       r.intactThrough > 0
-        ? `events 1..${r.intactThrough} are intact`
+        ? `events ${from}..${r.intactThrough} are intact`
         : 'no event before the damage is intact',
     );
     const first = r.problems.find((p) => p.seq !== undefined && p.seq === r.firstBadSeq) ?? r.problems[0];

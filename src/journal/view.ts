@@ -50,10 +50,15 @@ class JournalView implements Journal {
     return seq > this.head() ? undefined : this.inner.get(seq);
   }
 
+  horizon(): { readonly seq: number; readonly time: number } {
+    return this.inner.horizon?.() ?? { seq: 0, time: 0 };
+  }
+
   async stats(): Promise<JournalStats> {
     const s = await this.inner.stats();
     const head = this.head();
-    return { ...s, headSeq: head, events: head, lastTime: head > 0 ? this.lastTime : undefined };
+    const events = head - (s.horizon?.seq ?? 0);
+    return { ...s, headSeq: head, events, lastTime: head > 0 ? this.lastTime : undefined };
   }
 
   getMeta(key: string): Promise<Buffer | undefined> {

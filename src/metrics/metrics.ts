@@ -49,7 +49,11 @@ export interface DaemonMetrics {
    * A projection counting events by type: hand it to replayAndFollow with the Rib, so the counter holds
    * every event of the journal (replayed at start, then each commit).
    */
-  readonly journalEvents: { readonly seq: number; apply(env: Envelope): void };
+  readonly journalEvents: {
+    readonly seq: number;
+    apply(env: Envelope): void;
+    seedAtHorizon(rib: { readonly seq: number }): void;
+  };
   /** A kernel notification reached the journal: seconds from its receipt to the commit of its event. */
   observeKernelToCommit(seconds: number): void;
   /** An UPDATE carrying a committed event was written to `peer`'s socket, `seconds` after the commit. */
@@ -91,6 +95,10 @@ export function createDaemonMetrics(options: MetricsOptions = {}): DaemonMetrics
       journalEvents.seq = env.seq;
       const type = env.event.type;
       eventCounts.set(type, (eventCounts.get(type) ?? 0) + 1);
+    },
+    /** After a retention trim the journal holds the events after the horizon: count from there. */
+    seedAtHorizon(rib: { readonly seq: number }): void {
+      journalEvents.seq = rib.seq;
     },
   };
   new Counter({

@@ -6,11 +6,19 @@
 import type { Logger } from 'pino';
 import type { Envelope } from '../events/index.js';
 import type { Journal } from '../journal/index.js';
+import { loadHorizonCheckpoint } from './rib/checkpoint.js';
+import type { Rib } from './rib/rib.js';
 
 /** Anything that folds committed events into state, in seq order. */
 export interface Projection {
   readonly seq: number;
   apply(env: Envelope): void;
+  /**
+   * After a retention trim (issue 9.5) the events before the horizon are gone: a projection behind it
+   * that can start from the RIB at the horizon does so here (its seq becomes the horizon's). Without it,
+   * catching up fails with BEFORE_RETENTION (the runner's failure policy).
+   */
+  seedAtHorizon?(rib: Rib): void;
 }
 
 /** The projections the daemon runs, in the order each commit reaches them. */
@@ -246,6 +254,12 @@ export class ProjectionRunner {
   private async catchUp(slot: Slot, p: Projection, generation: number, rebuilt: boolean): Promise<void> {
     let at = p.seq;
     try {
+      const horizon = this.journal.horizon?.();
+      if (horizon !== undefined && p.seq < horizon.seq && p.seedAtHorizon !== undefined) {
+        const base = await loadHorizonCheckpoint(this.journal);
+        if (base !== undefined) p.seedAtHorizon(base);
+        at = p.seq;
+      }
       for await (const batch of this.journal.read({ after: p.seq })) {
         if (generation !== slot.generation) return;
         for (const env of batch) {

@@ -10,6 +10,7 @@ import { promisify } from 'node:util';
 import { deflate, inflateSync } from 'node:zlib';
 import type { ConfigApplied } from '../../events/index.js';
 import type { Journal } from '../../journal/index.js';
+import { RibjournalError } from '../../shared/index.js';
 import { encodeVrfPaths, pathLine, restoreVrfPaths } from './snapshot.js';
 import type { PathSet } from './rib.js';
 import { Rib } from './rib.js';
@@ -181,14 +182,61 @@ export function decodeRibCheckpoint(stored: Buffer): Rib | undefined {
  */
 export async function loadRibCheckpoint(journal: Journal): Promise<Rib | undefined> {
   const buf = await journal.getMeta(RIB_CHECKPOINT_KEY);
-  if (buf === undefined) return undefined;
-  const rib = decodeRibCheckpoint(buf);
-  if (rib === undefined || rib.seq > journal.head()) return undefined;
-  if (rib.seq > 0) {
-    const env = await journal.get(rib.seq);
-    if (env === undefined || env.time !== rib.time) return undefined;
-  }
+  const rib = buf !== undefined ? decodeRibCheckpoint(buf) : undefined;
+  // After a retention trim past it, the RIB at the horizon will do (stored once: it is as large as the RIB).
+  if (rib === undefined || rib.seq > journal.head() || !(await isThisJournals(journal, rib)))
+    return loadHorizonCheckpoint(journal);
   return rib;
+}
+
+/** The checkpoint's seq holds an event of its time, or is the retention horizon at its time. */
+async function isThisJournals(journal: Journal, rib: Rib): Promise<boolean> {
+  if (rib.seq === 0) return true;
+  const horizon = journal.horizon?.() ?? { seq: 0, time: 0 };
+  if (rib.seq < horizon.seq) return false;
+  if (rib.seq === horizon.seq) return rib.time === horizon.time;
+  const env = await journal.get(rib.seq);
+  return env !== undefined && env.time === rib.time;
+}
+
+/** Meta key of the RIB at exactly the retention horizon (issue 9.5), kept until the next trim. */
+export const RIB_HORIZON_CHECKPOINT_KEY = 'rib-checkpoint-horizon';
+
+/** The RIB at the journal's retention horizon, when one was persisted and matches it. */
+export async function loadHorizonCheckpoint(journal: Journal): Promise<Rib | undefined> {
+  const horizon = journal.horizon?.();
+  if (horizon === undefined || horizon.seq === 0) return undefined;
+  const buf = await journal.getMeta(RIB_HORIZON_CHECKPOINT_KEY);
+  const rib = buf !== undefined ? decodeRibCheckpoint(buf) : undefined;
+  return rib?.seq === horizon.seq && rib.time === horizon.time ? rib : undefined;
+}
+
+/**
+ * Before a retention trim through `seq` (journal/retention.ts): persists the RIB at exactly `seq` under
+ * RIB_HORIZON_CHECKPOINT_KEY: time travel after the horizon starts there, and so does start-up when its
+ * own checkpoint is older than `seq` (loadRibCheckpoint falls back to it). Replays from the newest checkpoint at
+ * or before `seq`: the start-up one, the previous horizon's, or the origin when nothing was ever removed.
+ */
+export async function checkpointForHorizon(journal: Journal, seq: number): Promise<void> {
+  const current = await loadRibCheckpoint(journal);
+  let rib = current !== undefined && current.seq <= seq ? current : await loadHorizonCheckpoint(journal);
+  if (rib === undefined || rib.seq > seq) {
+    if ((journal.horizon?.().seq ?? 0) > 0)
+      throw new RibjournalError(
+        'JOURNAL_CORRUPT',
+        `journal ${journal.location}: no RIB checkpoint at or before seq ${seq} after the retention horizon`,
+      );
+    rib = new Rib();
+  }
+  if (rib.seq < seq) {
+    for await (const batch of journal.read({ after: rib.seq, through: seq })) {
+      for (const env of batch) rib.apply(env);
+      await setImmediateYield(); // the daemon serves meanwhile
+    }
+  }
+  // In slices, compressed on the thread pool: the daemon trims while it serves.
+  const stored = await deflateAsync(await encodeRibCheckpointSliced(rib), { level: 1 });
+  await journal.putMeta(RIB_HORIZON_CHECKPOINT_KEY, stored);
 }
 
 /**

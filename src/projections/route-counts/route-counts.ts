@@ -7,6 +7,8 @@
 // Non-route events (ConfigApplied, and the lifecycle events to come) are kept as chart markers, the
 // newest `maxMarkers` of them.
 import type { Envelope } from '../../events/index.js';
+import { discoveryOf } from '../rib/snapshot.js';
+import type { Rib } from '../rib/rib.js';
 
 /** Width of a fresh bucket: one second, in microseconds. */
 const BASE_WIDTH = 1_000_000;
@@ -161,6 +163,17 @@ export class RouteCountSeries {
         throw new TypeError(`unhandled event ${JSON.stringify(never)}`);
       }
     }
+  }
+
+  /**
+   * After a retention trim (issue 9.5): starts from the paths of the RIB at the horizon, counted at the
+   * horizon's seq and time (the series begins there).
+   */
+  seedAtHorizon(rib: Rib): void {
+    for (const vrf of rib.vrfNames())
+      for (const [, paths] of rib.entries(vrf))
+        for (const p of paths) this.apply({ ...discoveryOf(p), seq: rib.seq, time: rib.time });
+    this.seq = rib.seq;
   }
 
   /** VRFs that have ever held a route ("" = global). */

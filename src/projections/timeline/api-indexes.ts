@@ -7,6 +7,7 @@ import { DerivedDamage, DERIVED_FORMAT, MANIFEST_KEY, decodeManifest } from '../
 import { HistoryIndex } from '../history/index.js';
 import type { Projection } from '../runner.js';
 import { RouteCountSeries } from '../route-counts/index.js';
+import { loadHorizonCheckpoint } from '../rib/index.js';
 import { Timeline } from './timeline.js';
 import type { TimelineOptions } from './timeline.js';
 
@@ -145,6 +146,15 @@ export class ApiIndexes {
         } else {
           await this.history.restore(m.seq);
           const cp = await this.timeline.restore(m.seq);
+          const horizon = this.journal.horizon?.() ?? { seq: 0 };
+          if (cp.seq < horizon.seq) {
+            // Retention removed the events after that checkpoint: the timeline starts at the horizon.
+            const base = await loadHorizonCheckpoint(this.journal);
+            if (base === undefined) throw new DerivedDamage(`no RIB at the retention horizon ${horizon.seq}`);
+            this.timeline.seed(base);
+            this.options.log?.info({ seq: m.seq, checkpoint: base.seq }, 'API indexes loaded from disk');
+            return base.seq;
+          }
           const interval = this.timeline.checkpointStats().interval;
           if (cp.seq > 0) {
             const env = await this.journal.get(cp.seq);
@@ -168,7 +178,11 @@ export class ApiIndexes {
     await this.history.reset();
     this.timeline.reset();
     await this.journal.derived.clear();
-    return 0;
+    // After a retention trim (issue 9.5) the events before the horizon are gone: start from its RIB.
+    const base = await loadHorizonCheckpoint(this.journal);
+    if (base === undefined) return 0;
+    this.timeline.seed(base);
+    return base.seq;
   }
 
   /** Replays after `from` with bounded memory, then follows commits; no event is applied twice. */

@@ -21,7 +21,8 @@ import type { HistoryIndex } from '../history/index.js';
 import { WeightedLru } from '../history/lru.js';
 import { Rib } from '../rib/index.js';
 import type { PathSet } from '../rib/index.js';
-import { copyVrfPaths, encodeVrfPaths, restoreVrfPaths } from '../rib/index.js';
+import { copyVrfPaths, encodeVrfPaths, loadHorizonCheckpoint, restoreVrfPaths } from '../rib/index.js';
+import { RibjournalError } from '../../shared/index.js';
 
 export interface TimelineOptions {
   /** Events between two checkpoints (default 50 000). */
@@ -77,6 +78,7 @@ export class Timeline {
   private readonly texts: WeightedLru<string, string>;
   private readonly heads = new WeightedLru<number, CheckpointHead>(256, () => 1);
   private written = 0;
+  private horizonConfig: Envelope<ConfigApplied> | undefined;
 
   constructor(
     private readonly journal: Journal,
@@ -152,8 +154,34 @@ export class Timeline {
   }
 
   /** The ConfigApplied in force at `seq`, if any. */
-  configAt(seq: number): Promise<Envelope<ConfigApplied> | undefined> {
-    return this.history.configAt(seq);
+  async configAt(seq: number): Promise<Envelope<ConfigApplied> | undefined> {
+    const found = await this.history.configAt(seq);
+    // Rebuilt after a retention trim, the history starts after the horizon: the config at the horizon.
+    const h = this.horizonConfig;
+    return found ?? (h !== undefined && seq >= h.seq ? h : undefined);
+  }
+
+  /**
+   * Starts from the RIB at a retention horizon (issue 9.5) instead of the origin, when the events before it
+   * are gone: after reset(), before replaying the events after `rib.seq`. Every VRF goes into the next
+   * checkpoint.
+   */
+  seed(rib: Rib): void {
+    this.reset();
+    const config = rib.config;
+    this.horizonConfig =
+      config !== undefined ? { seq: rib.seq, time: rib.time, version: 1, event: config } : undefined;
+    const copy = new Rib();
+    if (config !== undefined) copy.apply(this.horizonConfig!);
+    for (const vrf of rib.vrfNames()) {
+      copyVrfPaths(rib, copy, vrf);
+      this.dirty.add(vrf);
+    }
+    copy.seq = rib.seq;
+    copy.time = rib.time;
+    this.rib = copy;
+    this.seq = rib.seq;
+    this.quietThrough = Math.max(this.quietThrough, rib.seq);
   }
 
   /**
@@ -185,6 +213,26 @@ export class Timeline {
       this.options.onDamage?.(err);
       cp = ORIGIN;
       texts.length = 0;
+    }
+    const horizon = this.journal.horizon?.();
+    if (horizon !== undefined && cp.seq < horizon.seq && target > horizon.seq) {
+      // Retention removed the events after that checkpoint: start from the RIB at the horizon instead.
+      const base = await loadHorizonCheckpoint(this.journal);
+      if (base === undefined)
+        throw new RibjournalError(
+          'JOURNAL_CORRUPT',
+          `no RIB checkpoint at the retention horizon (seq ${horizon.seq})`,
+        );
+      const config = base.config;
+      if (config) out.apply({ seq: base.seq, time: base.time, version: 1, event: config });
+      for (const vrf of vrfs ?? base.vrfNames()) copyVrfPaths(base, out, vrf);
+      const wanted = vrfs === undefined ? undefined : new Set(vrfs);
+      for await (const batch of this.journal.read({ after: horizon.seq, through: target }))
+        for (const env of batch)
+          if (wanted === undefined || !isRouteEvent(env.event) || wanted.has(env.event.vrf)) out.apply(env);
+      out.seq = target;
+      out.time = (await this.journal.get(target))?.time ?? 0;
+      return out;
     }
     const config = await this.configAt(cp.seq);
     if (config) out.apply(config);
