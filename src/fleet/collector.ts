@@ -15,7 +15,7 @@ import type { ConsumerMessages, JetStreamClient, JetStreamManager, JsMsg } from 
 import type { NatsConnection, NodeConnectionOptions } from '@nats-io/transport-node';
 import { nanos } from '@nats-io/transport-node';
 import type { Logger } from 'pino';
-import { createApiIndexes } from '../api/index.js';
+import { createApiIndexes, liveChangesOf } from '../api/index.js';
 import type { ApiContext, ApiIndexes } from '../api/index.js';
 import type { FleetConfig } from '../config/index.js';
 import { NODE_NAME } from '../config/index.js';
@@ -238,8 +238,10 @@ export class FleetCollector {
     const indexes = createApiIndexes(journal, {
       timeline: { cacheBytes: 8 * 2 ** 20, ...this.opts.timeline },
     });
-    const unfollow = await replayAndFollow(journal, [rib, ...indexes.projections]);
-    const api: ApiContext = { journal, rib, indexes, ready: () => true };
+    // The live path as on a node, so that route-change subscriptions work on a replica.
+    const { live, changes } = liveChangesOf(rib);
+    const unfollow = await replayAndFollow(journal, [live, ...indexes.projections, changes]);
+    const api: ApiContext = { journal, rib, indexes, live: changes, ready: () => true };
     const r: Replica = {
       name,
       journal,

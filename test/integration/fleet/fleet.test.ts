@@ -210,6 +210,20 @@ void describe('fleet on a three-server JetStream cluster', () => {
       { name: 'edge-b', lag: 0 },
     ]);
     assert.equal((data['whereIs'] as unknown[]).length, 2);
+    // A node client's `diff` against the collector: one answer per node; edge-a's shows its withdrawal.
+    const diffs = (
+      await post(
+        server.url,
+        `{ diff(vrf: "global", from: "${new Date(before / 1000).toISOString()}") { node removed { prefix } } }`,
+      )
+    )['diff'] as { node: string; removed: { prefix: string }[] }[];
+    assert.deepEqual(
+      diffs.map((d) => [d.node, d.removed.map((p) => p.prefix)]),
+      [
+        ['edge-a', ['203.0.113.10/32']],
+        ['edge-b', []],
+      ],
+    );
     const nodeData = await post(server.nodeUrl('edge-b'), '{ vrfs { name } }');
     assert.ok(JSON.stringify(nodeData).includes('customer-a'), JSON.stringify(nodeData));
     const ready = await fetch(server.url.replace(/\/graphql$/, '/readyz'));
