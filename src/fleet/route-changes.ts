@@ -68,6 +68,9 @@ export async function* fleetRouteChanges(
         for (const r of waiting) r();
       }
       yield next;
+      // As on a node, an error (too slow, damage, the live feed restarting) ends the subscription: the
+      // client resumes every node from the cursors it holds.
+      if ('error' in next.item) return;
     }
   } finally {
     closed = true;
