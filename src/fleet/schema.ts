@@ -22,6 +22,7 @@ import {
   fleetFeed,
   fleetHistory,
   fleetRib,
+  fleetVrf,
   fleetVrfs,
   nodeStatuses,
   selectNodes,
@@ -244,6 +245,17 @@ builder.queryType({
       type: [VrfRef],
       args: { node: t.arg.string() },
       resolve: (_r, a, ctx) => fleetVrfs(ctx.fleet, a.node),
+    }),
+    vrf: t.field({
+      type: [VrfRef],
+      description:
+        'One VRF ("global" for the global table) on every node holding it, now or `at`; with `node` NOT_FOUND when that node does not.',
+      args: {
+        name: t.arg.string({ required: true }),
+        node: t.arg.string(),
+        at: t.arg({ type: 'SeqOrTime' }),
+      },
+      resolve: (_r, a, ctx) => fleetVrf(ctx.fleet, vrfArg(a.name), a.name, a.at, a.node),
     }),
     rib: t.field({
       type: [PathRef],

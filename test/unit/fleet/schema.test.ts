@@ -88,7 +88,7 @@ async function ask(ctx: FleetContext, source: string): Promise<ExecutionResult> 
 }
 
 void describe('fleet schema: diff and routeChanges as on a node, per node', () => {
-  void it('diff per node equals the node’s own diff, skips nodes without the VRF, narrows with node', async () => {
+  void it('diff and vrf per node equal the node’s own answers, skip nodes without the VRF, narrow with node', async () => {
     const f = await fleet();
     const a = await f.add('a');
     const b = await f.add('b');
@@ -130,6 +130,23 @@ void describe('fleet schema: diff and routeChanges as on a node, per node', () =
     });
     const one = await ask(f.ctx, '{ diff(vrf: "customer-a", from: 3, node: "c") { node } }');
     assert.equal(one.errors?.[0]?.extensions['code'], 'NOT_FOUND', 'a named node without the VRF');
+    // `vrf` likewise: the nodes holding it (now or at a point of each node's history), or NOT_FOUND on one.
+    const vrf = await ask(
+      f.ctx,
+      '{ now: vrf(name: "customer-a") { node ipv4 } then: vrf(name: "customer-a", at: 1) { node ipv4 } }',
+    );
+    assert.deepEqual(JSON.parse(JSON.stringify(vrf.data)), {
+      now: [
+        { node: 'a', ipv4: 4 },
+        { node: 'b', ipv4: 3 },
+      ],
+      then: [
+        { node: 'a', ipv4: 1 },
+        { node: 'b', ipv4: 1 },
+      ],
+    });
+    const noVrf = await ask(f.ctx, '{ vrf(name: "customer-a", node: "c") { node } }');
+    assert.equal(noVrf.errors?.[0]?.extensions['code'], 'NOT_FOUND');
     const unknown = await ask(f.ctx, '{ diff(vrf: "global", from: 1, node: "zz") { node } }');
     assert.equal(unknown.errors?.[0]?.extensions['code'], 'NOT_FOUND');
     f.close();
