@@ -1,6 +1,8 @@
 #!/bin/sh
 # The lab's interfaces, made in the network namespace that ribjournal and gobgpd share. veth pairs
 # rather than dummy devices: every kernel that runs containers has veth. Safe to run again.
+# LAB_NODE=b makes the second node's (ribjournal-b's own namespace): the same load-balancer address,
+# its own customer-a subnet.
 set -eu
 
 veth() {
@@ -11,6 +13,15 @@ veth() {
 
 veth kubelb0
 ip addr replace 192.0.2.10/32 dev kubelb0
+
+if [ "${LAB_NODE:-a}" = b ]; then
+  veth cust-a0
+  ip addr replace 10.1.1.1/24 dev cust-a0
+  echo "lab interfaces of node b ready:"
+  ip -brief addr show
+  exit 0
+fi
+
 ip addr replace 192.0.2.11/32 dev kubelb0
 ip addr replace 2001:db8:100::10/128 dev kubelb0 nodad
 

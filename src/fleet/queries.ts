@@ -1,7 +1,7 @@
 // Fleet-wide answers as folds over the nodes' replicas: each node's part is answered by the same
 // projections and views a node's own API uses; these functions only choose nodes and tag results.
 import type { PathView } from '../api/views.js';
-import { pathViews } from '../api/views.js';
+import { pathViews, vrfExists } from '../api/views.js';
 import { resolvePoint } from '../api/points.js';
 import type { Point } from '../api/points.js';
 import { apiError } from '../api/errors.js';
@@ -122,19 +122,42 @@ export interface FleetVrf {
   readonly ipv6: number;
 }
 
+function vrfOf(node: string, rib: Pick<Rib, 'countsOf' | 'vrfConfig'>, v: string): FleetVrf {
+  const c = rib.countsOf(v);
+  return {
+    node,
+    name: vrfDisplayName(v),
+    rd: v === '' ? null : (rib.vrfConfig(v)?.rd ?? null),
+    ipv4: c.ipv4,
+    ipv6: c.ipv6,
+  };
+}
+
 export function fleetVrfs(src: FleetSource, node: string | null | undefined): FleetVrf[] {
   const out: FleetVrf[] = [];
   for (const n of selectNodes(src, node)) {
-    for (const v of new Set(['', ...n.rib.vrfNames()])) {
-      const c = n.rib.countsOf(v);
-      out.push({
-        node: n.name,
-        name: vrfDisplayName(v),
-        rd: v === '' ? null : (n.rib.vrfConfig(v)?.rd ?? null),
-        ipv4: c.ipv4,
-        ipv6: c.ipv6,
-      });
-    }
+    for (const v of new Set(['', ...n.rib.vrfNames()])) out.push(vrfOf(n.name, n.rib, v));
+  }
+  return out;
+}
+
+/**
+ * One VRF (internal name) on every node holding it at `at` (now when absent), or on `node` (NOT_FOUND
+ * there when it does not hold it, as a node's own `vrf` answers).
+ */
+export async function fleetVrf(
+  src: FleetSource,
+  vrf: string,
+  name: string,
+  at: Point | null | undefined,
+  node: string | null | undefined,
+): Promise<FleetVrf[]> {
+  const out: FleetVrf[] = [];
+  for (const n of selectNodes(src, node)) {
+    const rib = await ribAt(n, at, [vrf]);
+    if (vrfExists(rib, vrf)) out.push(vrfOf(n.name, rib, vrf));
+    else if (node !== null && node !== undefined)
+      throw apiError('NOT_FOUND', `VRF "${name}" not found on node ${n.name}`, { vrf: name, node: n.name });
   }
   return out;
 }

@@ -8,21 +8,33 @@ import type { ApiScalars } from '../api/builder.js';
 import { apiError } from '../api/errors.js';
 import { parsePoint, parseSeq } from '../api/points.js';
 import { checkFirst, prefixArg, vrfArg } from '../api/rib-query.js';
+import type { PathView } from '../api/views.js';
+import { vrfExists } from '../api/views.js';
+import { ribDiff } from '../api/diff.js';
+import type { RibDiff } from '../api/diff.js';
+import type { ChangeFeed, RouteChange, RouteChangeBatch } from '../api/feed.js';
 import { envelopeToJson, isRouteEvent, vrfDisplayName } from '../events/index.js';
 import { formatMicros } from '../shared/index.js';
+import type { NodeReplica } from './collector.js';
 import type { FleetBatch, FleetEvent, FleetPath, FleetSource, FleetVrf, NodeStatus } from './queries.js';
 import {
   fleetEvents,
   fleetFeed,
   fleetHistory,
   fleetRib,
+  fleetVrf,
   fleetVrfs,
   nodeStatuses,
+  selectNodes,
   whereIs,
 } from './queries.js';
+import { fleetRouteChanges } from './route-changes.js';
+import type { FleetFeedItem } from './route-changes.js';
 
 export interface FleetContext {
   readonly fleet: FleetSource;
+  /** A node's route-change feed over its replica (the one its own endpoint serves). */
+  readonly feedOf: (node: NodeReplica) => ChangeFeed;
 }
 
 const builder = new SchemaBuilder<{
@@ -154,6 +166,59 @@ const CursorInput = builder.inputType('NodeCursor', {
   }),
 });
 
+const tagged = (node: string, p: PathView): FleetPath => ({ ...p, node });
+
+const RibDiffRef = builder.objectRef<{ node: string; d: RibDiff }>('RibDiff').implement({
+  description: "One node's diff, as a node's own `diff` answers it, with the node.",
+  fields: (t) => ({
+    node: t.string({ resolve: (x) => x.node }),
+    vrf: t.string({ resolve: (x) => vrfDisplayName(x.d.vrf) }),
+    from: t.field({ type: 'Seq', resolve: (x) => x.d.from.seq }),
+    to: t.field({ type: 'Seq', resolve: (x) => x.d.to.seq }),
+    fromTime: t.field({ type: 'Timestamp', nullable: true, resolve: (x) => x.d.from.time || null }),
+    toTime: t.field({ type: 'Timestamp', nullable: true, resolve: (x) => x.d.to.time || null }),
+    added: t.field({ type: [PathRef], resolve: (x) => x.d.added.map((p) => tagged(x.node, p)) }),
+    removed: t.field({ type: [PathRef], resolve: (x) => x.d.removed.map((p) => tagged(x.node, p)) }),
+    addedCount: t.int({ resolve: (x) => x.d.addedCount }),
+    removedCount: t.int({ resolve: (x) => x.d.removedCount }),
+  }),
+});
+
+const RouteChangeTypeEnum = builder.enumType('RouteChangeType', {
+  values: { DISCOVERED: {}, VANISHED: {} } as const,
+});
+
+const RouteChangeRef = builder.objectRef<{ node: string; c: RouteChange }>('RouteChange').implement({
+  fields: (t) => ({
+    node: t.string({ resolve: (x) => x.node }),
+    seq: t.field({ type: 'Seq', resolve: (x) => x.c.seq }),
+    time: t.field({ type: 'Timestamp', resolve: (x) => x.c.time }),
+    type: t.field({ type: RouteChangeTypeEnum, resolve: (x) => x.c.type }),
+    withdrawn: t.boolean({ resolve: (x) => x.c.type === 'VANISHED' }),
+    vrf: t.string({ resolve: (x) => x.c.vrf }),
+    reason: t.string({ nullable: true, resolve: (x) => x.c.reason }),
+    path: t.field({ type: PathRef, resolve: (x) => tagged(x.node, x.c.path) }),
+  }),
+});
+
+const RouteChangeBatchRef = builder
+  .objectRef<{ node: string; b: RouteChangeBatch }>('RouteChangeBatch')
+  .implement({
+    description:
+      "One node's route changes as its own `routeChanges` sends them; resume with `cursors: [{node, seq: throughSeq}, ...]` (or `node` and `after`).",
+    fields: (t) => ({
+      node: t.string({ resolve: (x) => x.node }),
+      changes: t.field({
+        type: [RouteChangeRef],
+        resolve: (x) => x.b.changes.map((c) => ({ node: x.node, c })),
+      }),
+      throughSeq: t.field({ type: 'Seq', resolve: (x) => x.b.throughSeq }),
+      headSeq: t.field({ type: 'Seq', resolve: (x) => x.b.headSeq }),
+      heartbeat: t.boolean({ resolve: (x) => x.b.heartbeat }),
+      time: t.field({ type: 'Timestamp', resolve: (x) => x.b.time }),
+    }),
+  });
+
 const optVrf = (v: string | null | undefined): string | undefined =>
   v === null || v === undefined ? undefined : vrfArg(v);
 
@@ -181,6 +246,17 @@ builder.queryType({
       args: { node: t.arg.string() },
       resolve: (_r, a, ctx) => fleetVrfs(ctx.fleet, a.node),
     }),
+    vrf: t.field({
+      type: [VrfRef],
+      description:
+        'One VRF ("global" for the global table) on every node holding it, now or `at`; with `node` NOT_FOUND when that node does not.',
+      args: {
+        name: t.arg.string({ required: true }),
+        node: t.arg.string(),
+        at: t.arg({ type: 'SeqOrTime' }),
+      },
+      resolve: (_r, a, ctx) => fleetVrf(ctx.fleet, vrfArg(a.name), a.name, a.at, a.node),
+    }),
     rib: t.field({
       type: [PathRef],
       description:
@@ -199,6 +275,34 @@ builder.queryType({
       description: 'Events after `after` (per node), at most `first` per node (default 100, max 1000).',
       args: { node: t.arg.string(), after: t.arg({ type: 'Seq' }), first: t.arg.int() },
       resolve: (_r, a, ctx) => fleetEvents(ctx.fleet, a.node, a.after ?? 0, checkFirst(a.first, 100)),
+    }),
+    diff: t.field({
+      type: [RibDiffRef],
+      description:
+        "Paths added and removed in a VRF between two points, the window (from, to], per node (the node's own `diff`); every node holding the VRF at either point, or `node`.",
+      args: {
+        vrf: t.arg.string({ required: true }),
+        from: t.arg({ type: 'SeqOrTime', required: true }),
+        to: t.arg({ type: 'SeqOrTime' }),
+        node: t.arg.string(),
+        first: t.arg.int({ description: 'At most this many of each list per node, 1..1000 (default 1000).' }),
+      },
+      resolve: async (_r, a, ctx) => {
+        const req = {
+          vrf: vrfArg(a.vrf),
+          vrfName: a.vrf,
+          from: a.from,
+          to: a.to,
+          first: checkFirst(a.first, 1000),
+        };
+        const single = a.node !== null && a.node !== undefined;
+        const out: { node: string; d: RibDiff }[] = [];
+        for (const n of selectNodes(ctx.fleet, a.node)) {
+          const d = await ribDiff(n.api, req, !single);
+          if (d !== undefined) out.push({ node: n.name, d });
+        }
+        return out;
+      },
     }),
     history: t.field({
       type: [EventRef],
@@ -222,6 +326,70 @@ builder.subscriptionType({
         return fleetFeed(ctx.fleet, after, a.node);
       },
       resolve: (b) => b,
+    }),
+    routeChanges: t.field({
+      type: RouteChangeBatchRef,
+      description:
+        "Route changes of every node (or `node`), each node's as its own `routeChanges` sends them. Resume with `cursors` (per node), or with `node` and `after`; without a cursor a node starts now, a node first seen later at seq 1.",
+      args: {
+        node: t.arg.string(),
+        vrf: t.arg.string({ description: 'Only this VRF ("global" for the global table).' }),
+        prefix: t.arg.string(),
+        moreSpecific: t.arg.boolean({ defaultValue: false }),
+        after: t.arg({
+          type: 'Seq',
+          description: "With `node`: replay that node's journal after this seq first.",
+        }),
+        cursors: t.arg({ type: [CursorInput] }),
+        heartbeatSeconds: t.arg.float({
+          description: 'Heartbeat period per node, 0.05..3600 s (default 15).',
+        }),
+      },
+      subscribe: (_r, a, ctx) => {
+        const vrf = a.vrf ? vrfArg(a.vrf) : undefined;
+        const prefix = a.prefix ? prefixArg(a.prefix) : undefined;
+        const hb = a.heartbeatSeconds;
+        if (hb !== null && hb !== undefined && !(hb >= 0.05 && hb <= 3600)) {
+          throw apiError('BAD_ARGUMENT', `heartbeatSeconds must be between 0.05 and 3600, got ${hb}`);
+        }
+        const after = new Map<string, number>();
+        for (const c of a.cursors ?? []) after.set(c.node, c.seq);
+        const nodes = selectNodes(ctx.fleet, a.node);
+        if (a.after !== null && a.after !== undefined) {
+          if (a.node === null || a.node === undefined)
+            throw apiError('BAD_ARGUMENT', 'after needs node; across the fleet resume with cursors');
+          after.set(a.node, a.after);
+        }
+        for (const n of nodes) {
+          const seq = after.get(n.name);
+          if (seq !== undefined && seq > n.journal.head())
+            throw apiError(
+              'BAD_ARGUMENT',
+              `after (${seq}) is beyond node ${n.name}'s head (${n.journal.head()})`,
+              {
+                node: n.name,
+              },
+            );
+          if (a.node && vrf !== undefined && !vrfExists(n.rib, vrf))
+            throw apiError('NOT_FOUND', `VRF "${a.vrf}" not found on node ${n.name}`, {
+              vrf: a.vrf,
+              node: n.name,
+            });
+        }
+        return fleetRouteChanges(ctx.fleet, ctx.feedOf, {
+          filter: { vrf, prefix, moreSpecific: a.moreSpecific ?? false },
+          node: a.node,
+          after,
+          heartbeatMs: hb === null || hb === undefined ? undefined : hb * 1000,
+        });
+      },
+      resolve: (x: FleetFeedItem) => {
+        if ('error' in x.item) {
+          const e = x.item.error;
+          throw apiError(e.code, e.message, { ...(e.details ?? {}), node: x.node });
+        }
+        return { node: x.node, b: x.item };
+      },
     }),
   }),
 });

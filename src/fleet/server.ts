@@ -37,7 +37,7 @@ export async function startCollectorServer(
     graphqlEndpoint: '/graphql',
     landingPage: false,
     logging: false,
-    context: () => ({ fleet: collector }),
+    context: () => ({ fleet: collector, feedOf: (n) => nodeYoga(n.name)!.feed }),
     graphiql: { title: 'ribjournal fleet' },
   });
   const perNode = new Map<string, ApiYoga>();

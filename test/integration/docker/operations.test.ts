@@ -35,6 +35,14 @@ test('the lab: docker/lab/interfaces.sh makes the interfaces docker/lab/ribjourn
     await d.until(has(line), line);
 });
 
+test("the lab's second node: interfaces.sh with LAB_NODE=b makes what ribjournal-b.toml imports", async (t) => {
+  const ns = await createNetns(t);
+  await ns.exec(['env', 'LAB_NODE=b', 'sh', join(root, 'docker/lab/interfaces.sh')]);
+  const d = await runDaemon(t, ns, readFileSync(join(root, 'docker/lab/ribjournal-b.toml'), 'utf8'));
+  for (const line of ['+ global 192.0.2.10/32 kubelb0', '+ customer-a 10.1.1.0/24 cust-a0'])
+    await d.until(has(line), line);
+});
+
 test('serve runs as an unprivileged user with no capability: reads the kernel, journals, stops cleanly', async (t) => {
   if (spawnSync('setpriv', ['--version']).error !== undefined) {
     t.skip('setpriv (util-linux) is not installed');

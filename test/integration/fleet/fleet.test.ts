@@ -24,7 +24,7 @@ import { openLevelJournal } from '../../../src/journal/index.js';
 import type { Journal } from '../../../src/journal/index.js';
 import { kubelbConfig } from '../../helpers/configs.js';
 import { runDaemon } from '../../helpers/daemon.js';
-import { waitFor } from '../../helpers/deadline.js';
+import { scaled, waitFor } from '../../helpers/deadline.js';
 import { createNetns } from '../../helpers/netns.js';
 import { startNatsCluster, startProxy } from '../../helpers/nats.js';
 import type { NatsCluster } from '../../helpers/nats.js';
@@ -132,7 +132,7 @@ void describe('fleet on a three-server JetStream cluster', () => {
   afterEach(deleteStreams);
   void it('routes on each node appear in the collector with node and VRF; whereIs now and at a past time', async (t) => {
     const stream = useStream(t, 'T_ROUTES');
-    const nodes = ['edge-a', 'edge-b'];
+    const nodes = ['edge-a', 'edge-b', 'edge-c'];
     const daemons = [];
     for (const [i, name] of nodes.entries()) {
       const ns = await createNetns(t);
@@ -143,7 +143,7 @@ void describe('fleet on a three-server JetStream cluster', () => {
       const extra = `[fleet]\nservers = ${JSON.stringify(cluster.urls)}\nnode = "${name}"\nstream = "${stream}"\nreplicas = 3\n`;
       daemons.push({ ns, d: await runDaemon(t, ns, kubelbConfig({ extra })) });
     }
-    // Both nodes announce the same load-balancer address into the global table.
+    // Every node announces the same load-balancer address into the global table.
     for (const { ns } of daemons) await ns.addAddress('kubelb0', '203.0.113.10/32');
     const dir = await tempDir();
     const collector = await FleetCollector.start({ fleet: fleet(stream, 'c1'), dir, log });
@@ -152,8 +152,8 @@ void describe('fleet on a three-server JetStream cluster', () => {
     t.after(() => server.close());
 
     await waitFor(
-      async () => (await whereIs(collector, '203.0.113.10/32', '', undefined)).length === 2,
-      'both nodes holding 203.0.113.10/32 in the collector',
+      async () => (await whereIs(collector, '203.0.113.10/32', '', undefined)).length === 3,
+      'the three nodes holding 203.0.113.10/32 in the collector',
     );
     const vrfs = fleetVrfs(collector, undefined).filter((v) => v.name === 'customer-a');
     assert.deepEqual(
@@ -161,6 +161,7 @@ void describe('fleet on a three-server JetStream cluster', () => {
       [
         ['edge-a', 1],
         ['edge-b', 1],
+        ['edge-c', 1],
       ],
     );
     const own = await whereIs(collector, '10.1.1.0/24', undefined, undefined);
@@ -169,17 +170,17 @@ void describe('fleet on a three-server JetStream cluster', () => {
       [['edge-b', 'customer-a', 'eth1', '64551:100:10.1.1.0/24']],
     );
 
-    // Withdraw on edge-a; whereIs now shows edge-b only, and at the earlier time both.
+    // Withdraw on edge-a; whereIs now shows edge-b and edge-c, and at the earlier time all three.
     const before = Date.now() * 1000;
     await daemons[0]!.ns.delAddress('kubelb0', '203.0.113.10/32');
     await waitFor(
-      async () => (await whereIs(collector, '203.0.113.10/32', '', undefined)).length === 1,
+      async () => (await whereIs(collector, '203.0.113.10/32', '', undefined)).length === 2,
       'edge-a withdrawing 203.0.113.10/32 in the collector',
     );
     const now = await whereIs(collector, '203.0.113.10/32', '', undefined);
     assert.deepEqual(
       now.map((p) => p.node),
-      ['edge-b'],
+      ['edge-b', 'edge-c'],
     );
     const then = await whereIs(collector, '203.0.113.10/32', '', { time: before });
     assert.deepEqual(
@@ -187,6 +188,7 @@ void describe('fleet on a three-server JetStream cluster', () => {
       [
         ['edge-a', 'global', 'kubelb0'],
         ['edge-b', 'global', 'kubelb0'],
+        ['edge-c', 'global', 'kubelb0'],
       ],
     );
 
@@ -208,8 +210,47 @@ void describe('fleet on a three-server JetStream cluster', () => {
     assert.deepEqual(data['nodes'], [
       { name: 'edge-a', lag: 0 },
       { name: 'edge-b', lag: 0 },
+      { name: 'edge-c', lag: 0 },
     ]);
-    assert.equal((data['whereIs'] as unknown[]).length, 2);
+    assert.equal((data['whereIs'] as unknown[]).length, 3);
+    // A node client's `diff` against the collector: one answer per node; edge-a's shows its withdrawal.
+    const diffs = (
+      await post(
+        server.url,
+        `{ diff(vrf: "global", from: "${new Date(before / 1000).toISOString()}") { node removed { prefix } } }`,
+      )
+    )['diff'] as { node: string; removed: { prefix: string }[] }[];
+    assert.deepEqual(
+      diffs.map((d) => [d.node, d.removed.map((p) => p.prefix)]),
+      [
+        ['edge-a', ['203.0.113.10/32']],
+        ['edge-b', []],
+        ['edge-c', []],
+      ],
+    );
+    // A node client's `routeChanges` against the collector (SSE), replaying edge-a's journal from seq 0.
+    const sse = new AbortController();
+    const res = await fetch(server.url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', accept: 'text/event-stream' },
+      body: JSON.stringify({
+        query:
+          'subscription { routeChanges(node: "edge-a", after: 0) { node changes { type path { node prefix } } } }',
+      }),
+      signal: sse.signal,
+    });
+    const deadline = setTimeout(() => sse.abort(), scaled(15_000));
+    let text = '';
+    const decoder = new TextDecoder();
+    const reader = res.body!.getReader();
+    while (!text.includes('203.0.113.10/32')) {
+      const { value, done } = await reader.read().catch(() => ({ value: undefined, done: true }));
+      if (done) break;
+      text += decoder.decode(value, { stream: true });
+    }
+    clearTimeout(deadline);
+    sse.abort();
+    assert.match(text, /"node":"edge-a","changes":\[.*"type":"DISCOVERED","path":\{"node":"edge-a"/);
     const nodeData = await post(server.nodeUrl('edge-b'), '{ vrfs { name } }');
     assert.ok(JSON.stringify(nodeData).includes('customer-a'), JSON.stringify(nodeData));
     const ready = await fetch(server.url.replace(/\/graphql$/, '/readyz'));
@@ -231,6 +272,7 @@ void describe('fleet on a three-server JetStream cluster', () => {
       [
         ['edge-a', 0],
         ['edge-b', 0],
+        ['edge-c', 0],
       ],
     );
     // What `--node edge-b` on a client command asks.

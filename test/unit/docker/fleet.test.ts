@@ -49,12 +49,25 @@ void describe('docker/fleet', () => {
     assert.deepEqual(args.slice(0, 3), ['collect', '-f', '/etc/ribjournal/collector.toml']);
   });
 
-  void it('the compose lab runs three nats-servers and a collector, and its configs agree', () => {
+  void it('the compose lab runs three nats-servers, two nodes and a collector, and its configs agree', () => {
     const compose = yaml.load(read('docker/compose.yaml')) as Json;
     for (const s of ['nats1', 'nats2', 'nats3', 'collector']) assert.ok(compose['services'][s], s);
     const lab = parseConfig(read('docker/lab/ribjournal.toml')).config.fleet;
     const col = parseConfig(read('docker/lab/collector.toml')).config.fleet;
     assert.deepEqual(lab?.servers, col?.servers);
+    // Two nodes, each in a namespace of its own, publishing under their own names to the same stream.
+    const b = compose['services']['ribjournal-b'];
+    assert.ok(b, 'a second node');
+    assert.equal(b['network_mode'], undefined, 'the second node has a network namespace of its own');
+    assert.equal(compose['services']['interfaces-b']['network_mode'], 'service:ribjournal-b');
+    const labB = parseConfig(read('docker/lab/ribjournal-b.toml')).config.fleet;
+    assert.deepEqual(labB?.servers, col?.servers);
+    assert.equal(labB?.stream, lab?.stream);
+    assert.notEqual(labB?.node, lab?.node);
+    assert.deepEqual(
+      (b['volumes'] as string[]).find((v) => v.includes('/etc/ribjournal/ribjournal.toml')),
+      './lab/ribjournal-b.toml:/etc/ribjournal/ribjournal.toml:ro',
+    );
     assert.deepEqual(compose['services']['collector']['command'], [
       'collect',
       '-f',
