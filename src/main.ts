@@ -28,7 +28,7 @@ import type { RunnerHealth } from './projections/index.js';
 import { RibjournalError, isRibjournalError, systemClock } from './shared/index.js';
 import { createDaemonMetrics } from './metrics/index.js'; // metrics (issue 4)
 import type { DaemonMetrics } from './metrics/index.js';
-import { startFleetPublisher, type FleetPublisher } from './fleet/publisher.js'; // fleet (issue 11)
+import { startFleetPublisher, type FleetPublisher } from './fleet/index.js'; // fleet (issue 11)
 import { startDaemonRetention } from './projections/retention.js'; // [journal] retention (issue 9.5)
 
 export interface DaemonOptions {

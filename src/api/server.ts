@@ -11,7 +11,7 @@ import { useServer } from 'graphql-ws/use/ws';
 import { WebSocketServer } from 'ws';
 import type { WebSocket } from 'ws';
 import { RibjournalError } from '../shared/index.js';
-import { serveUi } from '../ui/serve.js';
+import { serveUi } from '../ui/index.js';
 import { ApiAccess, isLoopbackHost } from './auth.js';
 import type { Access, AccessConfig, Refusal } from './auth.js';
 import type { ApiContext } from './context.js';

@@ -3,8 +3,8 @@
 import type { Command } from 'commander';
 import { pino } from 'pino';
 import { loadConfigFile } from '../config/index.js';
-import { FleetCollector } from '../fleet/collector.js';
-import { DEFAULT_COLLECTOR_LISTEN, startCollectorServer } from '../fleet/server.js';
+import { FleetCollector } from '../fleet/index.js';
+import { DEFAULT_COLLECTOR_LISTEN, startCollectorServer } from '../fleet/index.js';
 import { RibjournalError } from '../shared/index.js';
 import { ApiClient, apiUrl } from './client.js';
 import { resolveApiAuth } from './serve.js';

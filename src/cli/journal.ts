@@ -22,7 +22,7 @@ import {
 import type { JournalStatistics, LevelJournal, MigrationEvent, VerifyReport } from '../journal/index.js';
 import { exportMrt } from '../mrt/index.js';
 import { Rib, checkpointForHorizon, loadHorizonCheckpoint } from '../projections/index.js';
-import { trimJournal } from '../journal/retention.js';
+import { trimJournal } from '../journal/index.js';
 import {
   RibjournalError,
   formatMicros,

@@ -31,3 +31,4 @@ export { loadConfigFile } from './load.js';
 export { interfaceMatcher, isGlob, interfacePatternProblem, MAX_INTERFACE_NAME_BYTES } from './glob.js';
 export type { FleetConfig } from './fleet.js';
 export { NODE_NAME, defaultNodeName } from './fleet.js';
+export type { JournalConfig } from './journal.js';

@@ -1,10 +1,10 @@
 // Fleet-wide answers as folds over the nodes' replicas: each node's part is answered by the same
 // projections and views a node's own API uses; these functions only choose nodes and tag results.
-import type { PathView } from '../api/views.js';
-import { pathViews, vrfExists } from '../api/views.js';
-import { resolvePoint } from '../api/points.js';
-import type { Point } from '../api/points.js';
-import { apiError } from '../api/errors.js';
+import type { PathView } from '../api/index.js';
+import { pathViews, vrfExists } from '../api/index.js';
+import { resolvePoint } from '../api/index.js';
+import type { Point } from '../api/index.js';
+import { apiError } from '../api/index.js';
 import type { Envelope } from '../events/index.js';
 import { vrfDisplayName } from '../events/index.js';
 import type { Rib } from '../projections/index.js';

@@ -2,7 +2,7 @@
 // over its replica: the same code and semantics as on the node), merged into one stream of batches
 // tagged with their node. Per node in seq order with no gap or duplicate, resumable from per-node
 // cursors; a node first seen after subscribing is followed from its seq 1.
-import type { ChangeFeed, ChangeFilter, FeedItem } from '../api/feed.js';
+import type { ChangeFeed, ChangeFilter, FeedItem } from '../api/index.js';
 import type { NodeReplica } from './collector.js';
 import type { FleetSource } from './queries.js';
 import { selectNodes } from './queries.js';

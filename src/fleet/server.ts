@@ -9,7 +9,7 @@ import { createYoga as createYogaServer } from 'graphql-yoga';
 import { Gauge, Registry } from 'prom-client';
 import { ApiAccess, createYoga, isLoopbackHost, parseListen } from '../api/index.js';
 import type { AccessConfig, ApiYoga } from '../api/index.js';
-import { refusalResponse } from '../api/yoga.js';
+import { refusalResponse } from '../api/index.js';
 import type { FleetCollector } from './collector.js';
 import { nodeStatuses } from './queries.js';
 import type { FleetContext } from './schema.js';

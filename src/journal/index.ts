@@ -25,3 +25,5 @@ export {
   journalStopped,
   previousStopClean,
 } from './lifecycle.js';
+export { trimJournal, startRetention, retentionTarget, RETENTION_INTERVAL_MS } from './retention.js';
+export type { RetentionPolicy, RetentionTimerOptions, TrimOptions, TrimResult } from './retention.js';

@@ -12,7 +12,7 @@ import { mkdir, open, rename, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { createGzip } from 'node:zlib';
-import { envelopeToJson } from '../events/json.js';
+import { envelopeToJson } from '../events/index.js';
 import { RibjournalError } from '../shared/index.js';
 import type { LevelJournal } from './level-journal.js';
 

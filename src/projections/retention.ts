@@ -1,9 +1,9 @@
 // The daemon's `[journal] retention` / `max-size` (issue 9.5): journal/retention.ts trims; the RIB
 // checkpoint at each new horizon comes from projections/rib/checkpoint.ts. Only a LevelDB journal trims.
-import type { JournalConfig } from '../config/journal.js';
+import type { JournalConfig } from '../config/index.js';
 import { LevelJournal } from '../journal/index.js';
-import { startRetention } from '../journal/retention.js';
-import type { RetentionTimerOptions } from '../journal/retention.js';
+import { startRetention } from '../journal/index.js';
+import type { RetentionTimerOptions } from '../journal/index.js';
 import { checkpointForHorizon } from './rib/checkpoint.js';
 
 /** Starts the background trims `[journal]` asks for; undefined when it asks for none. */

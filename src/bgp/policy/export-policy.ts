@@ -18,7 +18,7 @@ import type {
 import type { ExportDecision, ExportPolicy, PolicyAttributes } from '../../projections/bgp-outbound/index.js';
 import { NO_POLICY_ATTRIBUTES } from '../../projections/bgp-outbound/index.js';
 import { parsePrefix } from '../../shared/index.js';
-import { parsePrefixInto } from '../codec/nlri.js';
+import { parsePrefixInto } from '../codec/index.js';
 
 /** The peer a policy is compiled for. */
 export interface PolicyPeer {
