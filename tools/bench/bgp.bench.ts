@@ -10,8 +10,8 @@
 //     command line is written to a long-lived `ip -batch -`;
 //  3. UPDATE encode throughput: tools/bench/bgp-encode.bench.ts, run as is.
 // Run: node --import tsx --expose-gc tools/bench/bgp.bench.ts
-import { execFileSync, spawn } from 'node:child_process';
-import { createInterface } from 'node:readline';
+import { execFileSync } from 'node:child_process';
+import { gobgpProbe } from './gobgp-probe.js';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -165,35 +165,7 @@ ${vrfs}
   );
 
   // 2. Latency of one change, to the peer's RIB.
-  const monitor = spawn(
-    'ip',
-    [
-      'netns',
-      'exec',
-      link.ns.name,
-      'gobgp',
-      '-u',
-      '127.0.0.1',
-      '-p',
-      '50051',
-      'monitor',
-      'global',
-      'rib',
-      '-j',
-    ],
-    {
-      stdio: ['ignore', 'pipe', 'inherit'],
-    },
-  );
-  cleanups.push(() => monitor.kill('SIGKILL'));
-  const waiting = new Map<string, (t: number) => void>();
-  const lines = createInterface({ input: monitor.stdout });
-  lines.on('line', (line) => {
-    const now = performance.now();
-    if (!line.includes('198.18.')) return;
-    for (const p of JSON.parse(line) as { nlri: { prefix: string }; withdrawal?: boolean }[])
-      waiting.get(`${p.withdrawal ? '-' : '+'}${p.nlri.prefix}`)?.(now);
-  });
+  const probe = gobgpProbe(link.ns.name, kernel.name, cleanups, 10_000);
   const commits = new Map<string, number>();
   daemon.journal.onCommit((b) => {
     const now = performance.now();
@@ -201,20 +173,9 @@ ${vrfs}
       if (e.event.type === 'RouteDiscovered' || e.event.type === 'RouteVanished')
         commits.set(`${e.event.type === 'RouteDiscovered' ? '+' : '-'}${e.event.prefix}`, now);
   });
-  const ipb = spawn('ip', ['-n', kernel.name, '-force', '-batch', '-'], {
-    stdio: ['pipe', 'ignore', 'inherit'],
-  });
-  cleanups.push(() => ipb.stdin.end());
   const change = async (key: string, cmd: string): Promise<{ total: number; toCommit: number }> => {
-    const done = new Promise<number>((r) => waiting.set(key, r));
-    const t = performance.now();
-    ipb.stdin.write(`${cmd}\n`);
-    const seen = await Promise.race([
-      done,
-      new Promise<number>((_, rej) => setTimeout(() => rej(new Error(`no ${key} at gobgpd`)), 10_000)),
-    ]);
-    waiting.delete(key);
-    return { total: seen - t, toCommit: (commits.get(key) ?? seen) - t };
+    const { start, seen } = await probe.change(key, cmd);
+    return { total: seen - start, toCommit: (commits.get(key) ?? seen) - start };
   };
   // The monitor stream is up once a first change shows.
   await change('+198.18.255.1/32', 'addr add 198.18.255.1/32 dev lat0');

@@ -30,7 +30,7 @@ import {
 } from '../../src/projections/index.js';
 import { createNetns } from '../../test/helpers/netns.js';
 import { Gobgpd, createPeerLink, waitFor } from '../../test/integration/bgp/harness.js';
-import { createInterface } from 'node:readline';
+import { gobgpProbe } from './gobgp-probe.js';
 
 const log = pino({ level: process.env.RIBJOURNAL_BENCH_LOG ?? 'silent' });
 const PATHS = 100_000;
@@ -288,46 +288,10 @@ async function gobgpBench(): Promise<void> {
       180_000,
       20,
     );
-    const monitor = spawn(
-      'ip',
-      [
-        'netns',
-        'exec',
-        link.ns.name,
-        'gobgp',
-        '-u',
-        '127.0.0.1',
-        '-p',
-        '50051',
-        'monitor',
-        'global',
-        'rib',
-        '-j',
-      ],
-      { stdio: ['ignore', 'pipe', 'ignore'] },
-    );
-    cleanups.push(() => monitor.kill('SIGKILL'));
-    const waiting = new Map<string, (t: number) => void>();
-    createInterface({ input: monitor.stdout }).on('line', (line) => {
-      const now = performance.now();
-      if (!line.includes('198.18.')) return;
-      for (const p of JSON.parse(line) as { nlri: { prefix: string }; withdrawal?: boolean }[])
-        waiting.get(`${p.withdrawal ? '-' : '+'}${p.nlri.prefix}`)?.(now);
-    });
-    const ipb = spawn('ip', ['-n', kernel.name, '-force', '-batch', '-'], {
-      stdio: ['pipe', 'ignore', 'inherit'],
-    });
-    cleanups.push(() => ipb.stdin.end());
+    const probe = gobgpProbe(link.ns.name, kernel.name, cleanups, 20_000);
     const change = async (key: string, cmd: string): Promise<number> => {
-      const done = new Promise<number>((r) => waiting.set(key, r));
-      const t = performance.now();
-      ipb.stdin.write(`${cmd}\n`);
-      const seen = await Promise.race([
-        done,
-        new Promise<number>((_, rej) => setTimeout(() => rej(new Error(`no ${key} at gobgpd`)), 20_000)),
-      ]);
-      waiting.delete(key);
-      return seen - t;
+      const { start, seen } = await probe.change(key, cmd);
+      return seen - start;
     };
     await change('+198.18.255.1/32', 'addr add 198.18.255.1/32 dev lat0'); // the monitor stream is up
     const round = async (base: number): Promise<number[]> => {
