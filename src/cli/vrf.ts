@@ -13,20 +13,16 @@ interface ApiVrf {
   readonly importRts: readonly string[];
   readonly exportRts: readonly string[];
   readonly label: number | null;
+  /** `[vrfs.config] id` (0: not set). */
+  readonly id: number;
   readonly interfaces: readonly string[];
   readonly configured: boolean;
   readonly routeCounts: { readonly ipv4: number; readonly ipv6: number };
 }
 
 const VRFS_QUERY = `query Vrfs($at: SeqOrTime) {
-  vrfs(at: $at) { name rd importRts exportRts label interfaces configured routeCounts { ipv4 ipv6 } seq }
+  vrfs(at: $at) { name rd importRts exportRts label id interfaces configured routeCounts { ipv4 ipv6 } seq }
 }`;
-
-/**
- * gobgp's VRF ID: ribjournal does not read `[vrfs.config] id` (the config warns that it is ignored), and
- * gobgp shows 0 for a VRF without one.
- */
-const VRF_ID = 0;
 
 /** gobgp's `vrf` table: "  %-Ns %-Ns %-Ns %-Ns %-Ns", columns 20 wide (ID 4), widened to length + 4. */
 export function renderVrfs(vrfs: readonly ApiVrf[]): string {
@@ -35,7 +31,7 @@ export function renderVrfs(vrfs: readonly ApiVrf[]): string {
     v.rd ?? '',
     v.importRts.join(', '),
     v.exportRts.join(', '),
-    String(VRF_ID),
+    String(v.id),
   ]);
   const width = [20, 20, 20, 20, 4];
   for (const r of rows) r.forEach((c, i) => c.length > width[i]! && (width[i] = c.length + 4));
@@ -52,7 +48,7 @@ async function listVrfs(opts: OnlineOptions & { at?: string }): Promise<void> {
   const list = vrfs.filter((v) => v.name !== 'global');
   const shape = jsonShape(opts);
   if (shape === 'gobgp') {
-    await writeOut(JSON.stringify(list.map((v) => gobgpVrf({ ...v, id: VRF_ID }))) + '\n');
+    await writeOut(JSON.stringify(list.map((v) => gobgpVrf(v))) + '\n');
     return;
   }
   if (shape === 'ribjournal') {
@@ -64,6 +60,7 @@ async function listVrfs(opts: OnlineOptions & { at?: string }): Promise<void> {
           importRts: v.importRts,
           exportRts: v.exportRts,
           label: v.label,
+          id: v.id,
           interfaces: v.interfaces,
           configured: v.configured,
           routeCounts: v.routeCounts,

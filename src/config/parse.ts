@@ -206,6 +206,7 @@ export function parseConfig(text: string, file?: string): LoadedConfig {
       importRts: v.importRts,
       exportRts: v.exportRts,
       label: v.label,
+      id: v.id,
       netlinkImport: { enabled: v.import.enabled, interfaces: patterns(v.import) },
       ...(v.linuxVrfDevice !== undefined ? { linuxVrfDevice: v.linuxVrfDevice.value } : {}),
     })),
@@ -377,6 +378,8 @@ interface VrfDraft {
   readonly importRts: readonly RdRt[];
   readonly exportRts: readonly RdRt[];
   readonly label: number;
+  /** `[vrfs.config] id`: GoBGP's VRF id (0: none), shown by `vrf` like gobgp does. */
+  readonly id: number;
   readonly import: ImportDraft;
   readonly linuxVrfDevice: Located<string> | undefined;
 }
@@ -385,6 +388,7 @@ function readVrfs(root: TableReader): VrfDraft[] {
   const out: VrfDraft[] = [];
   const names = new Map<string, KeyPath>();
   const rds = new Map<string, { name: string; path: KeyPath }>();
+  const ids = new Map<number, { name: string; path: KeyPath }>();
   for (const v of root.tableArray('vrfs') ?? []) {
     const c = v.table('config');
     const netlinkImport = v.table('netlink-import');
@@ -403,6 +407,7 @@ function readVrfs(root: TableReader): VrfDraft[] {
         importRts: [],
         exportRts: [],
         label: 0,
+        id: 0,
         import: section,
         linuxVrfDevice: undefined,
       });
@@ -464,7 +469,16 @@ function readVrfs(root: TableReader): VrfDraft[] {
 
     const linuxVrfDevice = readLinuxVrfDevice(c);
 
-    c.ignore(['id'], 'GoBGP assigns VRF ids for its own API; ribjournal names VRFs by name');
+    const id = c.number('id', { min: 0, max: 0xffffffff, range: '0 (none) or 1..4294967295' });
+    if (id !== undefined && id > 0) {
+      const first = ids.get(id);
+      if (first !== undefined)
+        c.report.error(
+          c.at('id'),
+          `duplicate VRF id ${id}: already used by VRF "${first.name}" (${formatPath(first.path)})`,
+        );
+      else ids.set(id, { name: name ?? '', path: c.at('id') });
+    }
     c.finish();
     out.push({
       configPath: c.path,
@@ -474,6 +488,7 @@ function readVrfs(root: TableReader): VrfDraft[] {
       importRts: importList.length > 0 ? importList : bothList,
       exportRts: exportList.length > 0 ? exportList : bothList,
       label: label !== undefined && label >= FIRST_UNRESERVED_LABEL ? label : 0,
+      id: id ?? 0,
       import: section,
     });
   }

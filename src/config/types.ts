@@ -20,6 +20,8 @@ export interface VrfConfig {
   readonly exportRts: readonly RdRt[];
   /** 0 by default (as GoBGP sends); 16..1048575 when set. */
   readonly label: number;
+  /** `[vrfs.config] id`: GoBGP's VRF id, 0 when not set (unique among VRFs when set). */
+  readonly id: number;
   readonly netlinkImport: ImportSection;
   /**
    * `[vrfs.config] linux-vrf-device`: the Linux VRF device whose member interfaces feed this VRF when

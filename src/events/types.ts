@@ -43,6 +43,8 @@ export interface VrfSnapshot {
   readonly importRts: readonly string[];
   readonly exportRts: readonly string[];
   readonly label: number;
+  /** GoBGP's VRF id from the config; absent when not set (and in journals written before it existed). */
+  readonly id?: number;
   readonly interfaces: readonly string[];
 }
 

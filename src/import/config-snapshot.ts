@@ -14,6 +14,7 @@ export function configSnapshot(config: Config, configVersion: number): ConfigApp
       importRts: v.importRts.map((r) => r.text),
       exportRts: v.exportRts.map((r) => r.text),
       label: v.label,
+      ...(v.id > 0 ? { id: v.id } : {}),
       interfaces: [
         ...(v.netlinkImport.enabled ? v.netlinkImport.interfaces : []),
         ...(g.enabled && g.vrf === v.name ? g.interfaces : []),

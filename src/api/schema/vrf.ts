@@ -32,6 +32,10 @@ export const VrfRef = builder.objectRef<VrfShape>('Vrf').implement({
     importRts: t.stringList({ resolve: (v) => v.view.vrfConfig(v.key)?.importRts ?? [] }),
     exportRts: t.stringList({ resolve: (v) => v.view.vrfConfig(v.key)?.exportRts ?? [] }),
     label: t.int({ nullable: true, resolve: (v) => v.view.vrfConfig(v.key)?.label ?? null }),
+    id: t.int({
+      description: "GoBGP's VRF id from `[vrfs.config] id` (0 when not set), as `gobgp vrf` shows it.",
+      resolve: (v) => v.view.vrfConfig(v.key)?.id ?? 0,
+    }),
     interfaces: t.stringList({ resolve: (v) => v.view.vrfConfig(v.key)?.interfaces ?? [] }),
     configured: t.boolean({
       description: 'Whether the config in force names this VRF (a VRF may hold paths from an older config).',

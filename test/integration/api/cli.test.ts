@@ -38,7 +38,7 @@ before(async () => {
   await f.append(
     config(1, [
       { name: 'customer-a', rd: '65000:100', rt: '65000:100', interfaces: ['eth1'] },
-      { name: 'customer-b', rd: '10.0.0.1:7', rt: '65000:200', interfaces: ['eth2'] },
+      { name: 'customer-b', rd: '10.0.0.1:7', rt: '65000:200', interfaces: ['eth2'], id: 7 },
     ]), // 1, T0
     discovered('', '192.168.10.0/24', 'eth9', 9, '192.168.10.9'), // 2, T0+1s
     discovered('', '192.168.10.0/24', 'eth0', 2), // 3
@@ -79,7 +79,7 @@ test('vrf: the VRF list as gobgp prints it; vrf NAME rib with RD:prefix and expo
   assert.deepEqual(list.stdout.split('\n'), [
     '  Name                 RD                   Import RT            Export RT            ID',
     '  customer-a           65000:100            65000:100            65000:100            0',
-    '  customer-b           10.0.0.1:7           65000:200            65000:200            0',
+    '  customer-b           10.0.0.1:7           65000:200            65000:200            7',
     '',
   ]);
   const rib = await cli(['vrf', 'customer-a', 'rib', '--at', '8']);
@@ -310,7 +310,7 @@ test('-j prints the JSON shapes gobgp -j prints (rib, vpnv4 rib, vrf)', async ()
     export_rt: [
       { type_url: 'type.googleapis.com/apipb.TwoOctetAsSpecificExtended', value: 'CAEQAhjo+wMgyAE=' },
     ],
-    id: 0,
+    id: 7,
   });
 });
 

@@ -65,7 +65,7 @@ export const vanished = (
 
 export const config = (
   configVersion: number,
-  vrfs: { name: string; rd: string; rt: string; interfaces?: string[] }[],
+  vrfs: { name: string; rd: string; rt: string; interfaces?: string[]; id?: number }[],
 ): JournalEvent => ({
   type: 'ConfigApplied',
   configVersion,
@@ -75,6 +75,7 @@ export const config = (
     importRts: [v.rt],
     exportRts: [v.rt],
     label: 0,
+    ...(v.id !== undefined ? { id: v.id } : {}),
     interfaces: v.interfaces ?? [],
   })),
   neighbors: [],

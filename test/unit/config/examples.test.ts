@@ -19,6 +19,7 @@ function vrf(name: string, asn: number, n: number, interfaces: string[]): VrfCon
     importRts: [r],
     exportRts: [r],
     label: 0,
+    id: 0,
     netlinkImport: { enabled: true, interfaces },
   };
 }

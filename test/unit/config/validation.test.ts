@@ -158,6 +158,33 @@ void describe('[[vrfs]]', () => {
     assertProblem(problems, 'vrfs[1].config.rd', 8, /duplicate RD 1:1: already used by VRF "a"/);
   });
 
+  void it("a VRF's id is GoBGP's: read without a warning, unique when set, and a uint32", () => {
+    const ok = accepts(
+      toml(...VRF_A, '    id = 7', '[[vrfs]]', '  [vrfs.config]', '    name = "b"', '    rd = "1:2"'),
+    );
+    assert.deepEqual(
+      ok.config.vrfs.map((v) => v.id),
+      [7, 0],
+    );
+    assert.equal(ok.warnings.length, 0);
+    const dup = toml(
+      ...VRF_A,
+      '    id = 7',
+      '[[vrfs]]',
+      '  [vrfs.config]',
+      '    name = "b"',
+      '    rd = "1:2"',
+      '    id = 7',
+    );
+    assertProblem(
+      problemsOf(dup).problems,
+      'vrfs[1].config.id',
+      10,
+      /duplicate VRF id 7: already used by VRF "a"/,
+    );
+    rejectsWith(toml(...VRF_A, '    id = -1'), 'vrfs[0].config.id', 5, /0 \(none\) or 1\.\.4294967295/);
+  });
+
   void it('"global" and empty names are refused; name and rd are required', () => {
     rejectsWith(
       toml('[[vrfs]]', '[vrfs.config]', 'name = "global"', 'rd = "1:1"'),
