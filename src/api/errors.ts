@@ -25,9 +25,14 @@ export function documentErrorCode(error: GraphQLError): ErrorCode {
   return TOO_COMPLEX.some((re) => re.test(error.message)) ? 'QUERY_TOO_COMPLEX' : 'BAD_QUERY';
 }
 
+/** The error's code; graphql-jit's own errors may have no `extensions` at all. */
+function codeOf(error: GraphQLError): unknown {
+  return (error.extensions as GraphQLError['extensions'] | undefined)?.['code'];
+}
+
 /** Adds a code to a parse or validation error that has none. */
 export function withDocumentCode(error: GraphQLError): GraphQLError {
-  if (typeof error.extensions['code'] === 'string') return error;
+  if (typeof codeOf(error) === 'string') return error;
   return new GraphQLError(error.message, {
     nodes: error.nodes,
     source: error.source,
@@ -44,7 +49,7 @@ export function withDocumentCode(error: GraphQLError): GraphQLError {
  */
 export function maskError(error: unknown, onInternal: (error: unknown) => void): GraphQLError {
   const original = error instanceof GraphQLError ? (error.originalError ?? error) : error;
-  if (original instanceof GraphQLError && typeof original.extensions['code'] === 'string') {
+  if (original instanceof GraphQLError && typeof codeOf(original) === 'string') {
     return error instanceof GraphQLError && error !== original
       ? new GraphQLError(original.message, {
           nodes: error.nodes,
@@ -65,9 +70,21 @@ export function maskError(error: unknown, onInternal: (error: unknown) => void):
       extensions: { code: original.code, ...(original.details ?? {}) },
     });
   }
-  if (error instanceof GraphQLError && error.originalError === undefined) {
-    // Raised by graphql-js itself (e.g. a variable of the wrong type): the client's mistake.
-    return withDocumentCode(error);
+  if (
+    error instanceof GraphQLError &&
+    (error.originalError === undefined || (error.path === undefined && original instanceof GraphQLError))
+  ) {
+    // Raised by the executor itself, outside any resolver (e.g. a variable of the wrong type, which
+    // graphql-js wraps around the scalar's own error): the client's mistake, a 400 over HTTP (graphql-js
+    // says so in extensions.http, graphql-jit does not).
+    const coded = withDocumentCode(error);
+    if (error.path !== undefined || coded.extensions['http'] !== undefined) return coded;
+    return new GraphQLError(coded.message, {
+      nodes: coded.nodes,
+      source: coded.source,
+      positions: coded.positions,
+      extensions: { ...coded.extensions, http: { status: 400 } },
+    });
   }
   onInternal(original);
   const g = error instanceof GraphQLError ? error : undefined;

@@ -42,6 +42,11 @@ export interface JournalHealth {
   readonly unhealthy?: string;
 }
 
+export interface MetaWriteOptions {
+  /** Wait for the disk (default true). */
+  readonly sync?: boolean;
+}
+
 export type CommitListener = (batch: readonly Envelope[]) => void;
 
 /** Append-only event log. Implementations: LevelJournal (LevelDB), MemoryJournal (tests). */
@@ -69,10 +74,13 @@ export interface Journal {
   stats(): Promise<JournalStats>;
   /** The retention horizon (issue 9.5): events 1..seq were removed; absent or seq 0: none were. */
   horizon?(): { readonly seq: number; readonly time: number };
-  /** Derived data kept beside the log (projection checkpoints). Never part of the event history. */
+  /**
+   * Derived data kept beside the log (projection checkpoints). Never part of the event history. Writes
+   * are durable when they resolve unless `sync: false` (then durable with the next synced write).
+   */
   getMeta(key: string): Promise<Buffer | undefined>;
-  putMeta(key: string, value: Buffer): Promise<void>;
-  deleteMeta(key: string): Promise<void>;
+  putMeta(key: string, value: Buffer, options?: MetaWriteOptions): Promise<void>;
+  deleteMeta(key: string, options?: MetaWriteOptions): Promise<void>;
   /**
    * Calls `listener` when writing resumes after failed writes or refused appends (JOURNAL_BACKLOG_FULL),
    * once everything queued meanwhile is written (implementations whose writes can fail).

@@ -29,7 +29,14 @@ import { dirSize, levelCode, openDb } from './db.js';
 import { HeadMarker, readHeadMarker } from './head-marker.js';
 import type { MarkerFs } from './head-marker.js';
 import type { CopyResult } from './copy.js';
-import type { CommitListener, Journal, JournalHealth, JournalStats, ReadOptions } from './journal.js';
+import type {
+  CommitListener,
+  Journal,
+  JournalHealth,
+  JournalStats,
+  MetaWriteOptions,
+  ReadOptions,
+} from './journal.js';
 import { runMigrations } from './migrate.js';
 import type { JournalMigration, MigrationEvent } from './migrate.js';
 import {
@@ -428,19 +435,19 @@ export class LevelJournal implements Journal {
     }
   }
 
-  async putMeta(key: string, value: Buffer): Promise<void> {
+  async putMeta(key: string, value: Buffer, options: MetaWriteOptions = {}): Promise<void> {
     this.assertOpen();
     try {
-      await this.db.put(metaKey(key), value, { sync: true });
+      await this.db.put(metaKey(key), value, { sync: options.sync ?? true });
     } catch (err) {
       throw this.levelError(err);
     }
   }
 
-  async deleteMeta(key: string): Promise<void> {
+  async deleteMeta(key: string, options: MetaWriteOptions = {}): Promise<void> {
     this.assertOpen();
     try {
-      await this.db.del(metaKey(key), { sync: true });
+      await this.db.del(metaKey(key), { sync: options.sync ?? true });
     } catch (err) {
       throw this.levelError(err);
     }

@@ -6,10 +6,14 @@
 // Format 2: one JSON header line (seq, time, config, each VRF's name and byte length), then each VRF's
 // paths as text (snapshot.ts), raw. Encoding runs in slices between which the event loop turns, so a
 // large RIB never blocks commits (see encodeRibCheckpointSliced).
+//
+// Stored compressed, in chunks (writeStoredCheckpoint): each chunk its own unsynced put, then a small
+// synced manifest naming them, so that no megabyte-sized write sits in LevelDB's write queue ahead of the
+// commits' synced appends, and a checkpoint cut short (a crash between chunks) is never read.
 import { promisify } from 'node:util';
 import { deflate, inflateSync } from 'node:zlib';
 import type { ConfigApplied } from '../../events/index.js';
-import type { Journal } from '../../journal/index.js';
+import type { Journal, MetaWriteOptions } from '../../journal/index.js';
 import { RibjournalError } from '../../shared/index.js';
 import { encodeVrfPaths, pathLine, restoreVrfPaths } from './snapshot.js';
 import type { PathSet } from './rib.js';
@@ -176,12 +180,101 @@ export function decodeRibCheckpoint(stored: Buffer): Rib | undefined {
   }
 }
 
+/** Bytes per chunk of a stored checkpoint (a 100k-path checkpoint is ~1 MiB: 16 chunks). */
+const CHUNK_BYTES = 64 * 1024;
+/** Starts a manifest: its first byte ('R') is neither zlib's (0x78) nor a checkpoint text's ('{'). */
+const MANIFEST_MAGIC = 'RJCHUNKS\n';
+
+interface Manifest {
+  /** Which of two key sets holds the chunks: a new checkpoint is written into the one not in use. */
+  readonly slot: 0 | 1;
+  readonly chunks: number;
+  readonly bytes: number;
+}
+
+const chunkKey = (key: string, slot: number, i: number): string => `${key}/${slot}/${i}`;
+
+/** The manifest stored under a key; undefined when the key holds a single value (or nothing). */
+function parseManifest(value: Buffer | undefined): Manifest | 'damaged' | undefined {
+  if (value === undefined || !value.subarray(0, MANIFEST_MAGIC.length).equals(Buffer.from(MANIFEST_MAGIC)))
+    return undefined;
+  try {
+    const m = JSON.parse(value.toString('utf8', MANIFEST_MAGIC.length)) as Manifest;
+    const sound =
+      (m.slot === 0 || m.slot === 1) && Number.isSafeInteger(m.chunks) && Number.isSafeInteger(m.bytes);
+    return sound ? m : 'damaged';
+  } catch {
+    return 'damaged';
+  }
+}
+
+/** Writes of stored checkpoints, one at a time per journal and key (two would share a slot). */
+const writing = new WeakMap<Journal, Map<string, Promise<unknown>>>();
+
+export interface StoreOptions {
+  /** Bytes per chunk (default 64 KiB); Infinity: one put of the whole value (the previous build's way). */
+  readonly chunkBytes?: number;
+}
+
+/**
+ * Stores `value` under `key` in chunks: each chunk an unsynced put of its own (the event loop and the
+ * commits' synced appends run between them), then the manifest, synced, which makes them durable (LevelDB's
+ * log is written in order) and the new checkpoint the one read. Until then the previous one stays whole.
+ */
+export function writeStoredCheckpoint(
+  journal: Journal,
+  key: string,
+  value: Buffer,
+  o: StoreOptions = {},
+): Promise<void> {
+  const chunkBytes = o.chunkBytes ?? CHUNK_BYTES;
+  let queue = writing.get(journal);
+  if (queue === undefined) writing.set(journal, (queue = new Map()));
+  const write = async (): Promise<void> => {
+    if (!Number.isFinite(chunkBytes)) return journal.putMeta(key, value);
+    const current = parseManifest(await journal.getMeta(key));
+    const slot = typeof current === 'object' && current.slot === 0 ? 1 : 0;
+    const unsynced: MetaWriteOptions = { sync: false };
+    let chunks = 0;
+    for (let at = 0; at < value.length; at += chunkBytes)
+      await journal.putMeta(chunkKey(key, slot, chunks++), value.subarray(at, at + chunkBytes), unsynced);
+    const manifest: Manifest = { slot, chunks, bytes: value.length };
+    await journal.putMeta(key, Buffer.from(MANIFEST_MAGIC + JSON.stringify(manifest)));
+    // Chunks of this slot left from a longer checkpoint before.
+    for (let i = chunks; (await journal.getMeta(chunkKey(key, slot, i))) !== undefined; i++)
+      await journal.deleteMeta(chunkKey(key, slot, i), unsynced);
+  };
+  // After the previous write, whether it failed or not (its caller hears of its failure).
+  const done = (queue.get(key) ?? Promise.resolve()).catch(() => undefined).then(write);
+  queue.set(key, done);
+  return done;
+}
+
+/**
+ * The value stored under `key` by writeStoredCheckpoint (or by an earlier build, in one put); undefined
+ * when there is none, or a chunk is missing or of another length (the checkpoint is then rebuilt).
+ */
+export async function readStoredCheckpoint(journal: Journal, key: string): Promise<Buffer | undefined> {
+  const value = await journal.getMeta(key);
+  const manifest = parseManifest(value);
+  if (manifest === undefined) return value;
+  if (manifest === 'damaged') return undefined;
+  const parts: Buffer[] = [];
+  for (let i = 0; i < manifest.chunks; i++) {
+    const chunk = await journal.getMeta(chunkKey(key, manifest.slot, i));
+    if (chunk === undefined) return undefined;
+    parts.push(chunk);
+  }
+  const whole = Buffer.concat(parts);
+  return whole.length === manifest.bytes ? whole : undefined;
+}
+
 /**
  * The RIB at the journal's checkpoint, if there is a valid one: its seq is within the journal and the
  * event there has the checkpoint's time (so it is this journal's history, not another's).
  */
 export async function loadRibCheckpoint(journal: Journal): Promise<Rib | undefined> {
-  const buf = await journal.getMeta(RIB_CHECKPOINT_KEY);
+  const buf = await readStoredCheckpoint(journal, RIB_CHECKPOINT_KEY);
   const rib = buf !== undefined ? decodeRibCheckpoint(buf) : undefined;
   // After a retention trim past it, the RIB at the horizon will do (stored once: it is as large as the RIB).
   if (rib === undefined || rib.seq > journal.head() || !(await isThisJournals(journal, rib)))
@@ -241,11 +334,15 @@ export async function checkpointForHorizon(journal: Journal, seq: number): Promi
 
 /**
  * Writes a checkpoint of the Rib; the encoding runs in slices, the compression on libuv's thread pool
- * (a 100k-path checkpoint: ~6 MiB of text, ~1 MiB stored, so LevelDB is not flooded). Resolves with its
- * seq (the RIB's when the reading ended).
+ * (a 100k-path checkpoint: ~6 MiB of text, ~1 MiB stored, so LevelDB is not flooded), the write in
+ * chunks (writeStoredCheckpoint). Resolves with its seq (the RIB's when the reading ended).
  */
-export async function saveRibCheckpoint(journal: Journal, rib: Rib, o: EncodeOptions = {}): Promise<number> {
+export async function saveRibCheckpoint(
+  journal: Journal,
+  rib: Rib,
+  o: EncodeOptions & StoreOptions = {},
+): Promise<number> {
   const { buf, seq } = await encodeSliced(rib, o);
-  await journal.putMeta(RIB_CHECKPOINT_KEY, await deflateAsync(buf, { level: 1 }));
+  await writeStoredCheckpoint(journal, RIB_CHECKPOINT_KEY, await deflateAsync(buf, { level: 1 }), o);
   return seq;
 }

@@ -9,7 +9,11 @@ import { parseConfig } from '../../../src/config/index.js';
 import { openLevelJournal } from '../../../src/journal/index.js';
 import { startDaemon } from '../../../src/main.js';
 import type { Daemon } from '../../../src/main.js';
-import { RIB_CHECKPOINT_KEY, loadRibCheckpoint } from '../../../src/projections/index.js';
+import {
+  RIB_CHECKPOINT_KEY,
+  loadRibCheckpoint,
+  readStoredCheckpoint,
+} from '../../../src/projections/index.js';
 import type { Projection } from '../../../src/projections/index.js';
 import { createNetns } from '../../helpers/netns.js';
 import type { Netns } from '../../helpers/netns.js';
@@ -67,7 +71,7 @@ test('a damaged, truncated or stale persisted RIB checkpoint is ignored: the RIB
   ];
   for (const [what, spoil] of damage) {
     const j = await openLevelJournal(dir);
-    good ??= await j.getMeta(RIB_CHECKPOINT_KEY);
+    good ??= await readStoredCheckpoint(j, RIB_CHECKPOINT_KEY);
     assert.ok(good, 'a checkpoint was written at stop');
     await j.putMeta(RIB_CHECKPOINT_KEY, spoil(inflateSync(good)));
     await j.close();

@@ -11,6 +11,7 @@ import {
   encodeRibCheckpointSliced,
   encodeVrfPaths,
   loadRibCheckpoint,
+  readStoredCheckpoint,
   replayAndFollow,
   restoreVrfPaths,
   saveRibCheckpoint,
@@ -109,7 +110,7 @@ test('a checkpoint text without its final newline is read to its end (it used to
 test('a damaged, truncated or stale checkpoint is ignored: start-up replays the journal instead', async () => {
   const { journal, rib, unfollow } = await journalWithRib();
   await saveRibCheckpoint(journal, rib);
-  const stored = (await journal.getMeta(RIB_CHECKPOINT_KEY))!;
+  const stored = (await readStoredCheckpoint(journal, RIB_CHECKPOINT_KEY))!;
   sameRib((await loadRibCheckpoint(journal))!, rib);
   const good = inflateSync(stored); // stored compressed; the plain text is read too
   await journal.putMeta(RIB_CHECKPOINT_KEY, good);
