@@ -4,6 +4,9 @@
 // full-RIB question replays the journal range after the checkpoint. Memory holds the live RIB and two
 // bounded caches (checkpoint heads, VRF texts); nothing grows with the journal. A checkpoint that fails
 // its checks is reported (onDamage) and the answer replays the journal from an earlier point instead.
+// Given the daemon's live RIB (`live`), the timeline keeps no RIB of its own once it has caught up with
+// it: checkpoints are then encoded from the live RIB at the end of a batch (when both are at the same
+// seq). It keeps its own only while replaying a range long enough to owe a checkpoint (a rebuild).
 import type { ConfigApplied, Envelope } from '../../events/index.js';
 import { isRouteEvent } from '../../events/index.js';
 import type { Journal } from '../../journal/index.js';
@@ -31,6 +34,11 @@ export interface TimelineOptions {
   readonly cacheBytes?: number;
   /** Called once per damaged checkpoint found (the owner rebuilds the derived data). */
   readonly onDamage?: (damage: DerivedDamage) => void;
+  /**
+   * The daemon's live RIB, applied before the timeline sees each batch (the projection runner's order).
+   * Shared instead of a second copy once the timeline has caught up with it.
+   */
+  readonly live?: Rib;
 }
 
 /** A checkpoint's head: its seq and time, and which checkpoint holds the text of each VRF with paths. */
@@ -68,7 +76,8 @@ const EMPTY: PathSet = [];
 export class Timeline {
   /** Seq of the last event applied. */
   seq = 0;
-  private rib = new Rib();
+  /** Its own RIB at `seq`, while it cannot share the live one (catching up, or listeners to feed). */
+  private own: Rib | undefined = new Rib();
   private last: CheckpointHead = ORIGIN;
   private readonly dirty = new Set<string>();
   private readonly interval: number;
@@ -79,6 +88,7 @@ export class Timeline {
   private readonly heads = new WeightedLru<number, CheckpointHead>(256, () => 1);
   private written = 0;
   private horizonConfig: Envelope<ConfigApplied> | undefined;
+  private readonly live: Rib | undefined;
 
   constructor(
     private readonly journal: Journal,
@@ -87,25 +97,60 @@ export class Timeline {
   ) {
     this.interval = Math.max(1, options.interval ?? 50_000);
     this.texts = new WeightedLru(options.cacheBytes ?? 32 * 1024 * 1024, (t) => t.length);
+    this.live = options.live;
   }
 
   apply(env: Envelope): void {
     const e = env.event;
     const route = isRouteEvent(e);
-    const hear = route && this.listeners.length > 0 && env.seq > this.quietThrough;
-    const before = hear ? this.rib.lookup(e.vrf, e.prefix).slice() : EMPTY;
-    this.rib.apply(env);
+    const own = this.own;
+    const hear = route && own !== undefined && this.listeners.length > 0 && env.seq > this.quietThrough;
+    const before = hear ? own.lookup(e.vrf, e.prefix).slice() : EMPTY;
+    own?.apply(env);
     this.seq = env.seq;
     if (route) this.dirty.add(e.vrf);
-    if (env.seq - this.last.seq >= this.interval) this.checkpoint(env);
-    if (hear) {
-      const after = this.rib.lookup(e.vrf, e.prefix);
-      for (const l of this.listeners) l(env, before, after, this.rib);
+    if (env.seq - this.last.seq >= this.interval) {
+      // Shared: at the end of the live RIB's batch (a checkpoint is at most one batch late).
+      const rib = this.ribNow();
+      if (rib !== undefined) this.checkpoint(env, rib);
     }
+    if (hear) {
+      const after = own.lookup(e.vrf, e.prefix);
+      for (const l of this.listeners) l(env, before, after, own);
+    }
+    // Caught up with the live RIB: share it and drop the copy.
+    if (own !== undefined && this.live?.seq === env.seq && this.listeners.length === 0) this.own = undefined;
+  }
+
+  /** The RIB at exactly `seq`: its own, or the live one when that is at the same seq. */
+  private ribNow(): Rib | undefined {
+    if (this.own !== undefined) return this.own;
+    return this.live !== undefined && this.live.seq === this.seq ? this.live : undefined;
+  }
+
+  /** Whether it holds a RIB of its own (not sharing the live one), for tests. */
+  holdsOwnRib(): boolean {
+    return this.own !== undefined;
+  }
+
+  /** An own copy of the live RIB at `seq` (a listener came while sharing). */
+  private ownCopy(): Rib {
+    const live = this.ribNow();
+    if (live === undefined)
+      throw new TypeError('timeline: a listener joined while the live RIB is elsewhere');
+    const copy = new Rib();
+    if (live.config !== undefined)
+      copy.apply({ seq: live.seq, time: live.time, version: 1, event: live.config });
+    for (const vrf of live.vrfNames()) copyVrfPaths(live, copy, vrf);
+    copy.seq = live.seq;
+    copy.time = live.time;
+    this.own = copy;
+    return copy;
   }
 
   /** Follows every route event applied from now on; returns the unsubscribe function. */
   onApply(listener: TimelineListener): () => void {
+    if (this.own === undefined) this.ownCopy();
     this.listeners = [...this.listeners, listener];
     return () => {
       this.listeners = this.listeners.filter((l) => l !== listener);
@@ -126,7 +171,7 @@ export class Timeline {
   reset(): void {
     this.quietThrough = Math.max(this.quietThrough, this.seq);
     this.seq = 0;
-    this.rib = new Rib();
+    this.own = new Rib();
     this.last = ORIGIN;
     this.dirty.clear();
     this.texts.clear();
@@ -141,13 +186,25 @@ export class Timeline {
     this.reset();
     this.quietThrough = 0;
     const cp = await this.checkpointAtOrBefore(seq, true);
+    // Sharing the live RIB, and no checkpoint owed before catching up with it: no copy to restore.
+    const live = this.live;
+    if (live !== undefined && this.listeners.length === 0 && cp.seq <= live.seq) {
+      if (live.seq - cp.seq < this.interval) {
+        // Checked as a restore does (damage: rebuild now), not kept.
+        for (const [vrf, holder] of cp.vrfs) await this.vrfText(holder, vrf, false);
+        this.own = undefined;
+        this.seq = cp.seq;
+        this.last = cp;
+        return cp;
+      }
+    }
     const rib = new Rib();
     const config = await this.history.configAt(cp.seq);
     if (config) rib.apply(config);
     for (const [vrf, holder] of cp.vrfs) restoreVrfPaths(rib, vrf, await this.vrfText(holder, vrf));
     rib.seq = cp.seq;
     rib.time = cp.time;
-    this.rib = rib;
+    this.own = rib;
     this.seq = cp.seq;
     this.last = cp;
     return cp;
@@ -179,7 +236,7 @@ export class Timeline {
     }
     copy.seq = rib.seq;
     copy.time = rib.time;
-    this.rib = copy;
+    this.own = copy;
     this.seq = rib.seq;
     this.quietThrough = Math.max(this.quietThrough, rib.seq);
   }
@@ -192,13 +249,14 @@ export class Timeline {
   async ribAt(seq: number, vrfs?: readonly string[]): Promise<Rib> {
     const target = Math.max(0, Math.min(Math.floor(seq), Math.max(this.seq, this.journal.head())));
     const out = new Rib();
-    if (target === this.seq) {
+    const now = this.ribNow();
+    if (target === this.seq && now !== undefined) {
       // The current state: copy it (the caller may mutate the result).
       const config = await this.configAt(target);
       if (config) out.apply(config);
-      for (const vrf of vrfs ?? this.rib.vrfNames()) copyVrfPaths(this.rib, out, vrf);
-      out.seq = this.rib.seq;
-      out.time = this.rib.time;
+      for (const vrf of vrfs ?? now.vrfNames()) copyVrfPaths(now, out, vrf);
+      out.seq = now.seq;
+      out.time = now.time;
       return out;
     }
     let cp = await this.checkpointAtOrBefore(Math.min(target, this.seq), false);
@@ -280,7 +338,7 @@ export class Timeline {
     }
   }
 
-  private async vrfText(holder: number, vrf: string): Promise<string> {
+  private async vrfText(holder: number, vrf: string, cache = true): Promise<string> {
     const id = `${holder}\t${vrf}`;
     const cached = this.texts.get(id);
     if (cached !== undefined) return cached;
@@ -289,21 +347,21 @@ export class Timeline {
     const text = unseal(`checkpoint ${holder} VRF "${vrf}"`, value).toString('utf8');
     if (text.length > 0 && !text.endsWith('\n'))
       throw new DerivedDamage(`checkpoint ${holder} VRF "${vrf}" is truncated`);
-    this.texts.set(id, text);
+    if (cache) this.texts.set(id, text);
     return text;
   }
 
-  private checkpoint(env: Envelope): void {
+  private checkpoint(env: Envelope, rib: Rib): void {
     const vrfs = new Map<string, number>();
     const puts: DerivedEntry[] = [];
-    for (const vrf of this.rib.vrfNames()) {
+    for (const vrf of rib.vrfNames()) {
       const previous = this.last.vrfs.get(vrf);
       if (!this.dirty.has(vrf) && previous !== undefined) {
         // Untouched since the previous checkpoint: point at the text that one uses.
         vrfs.set(vrf, previous);
         continue;
       }
-      const text = encodeVrfPaths(this.rib, vrf);
+      const text = encodeVrfPaths(rib, vrf);
       if (text.length === 0) continue;
       vrfs.set(vrf, env.seq);
       puts.push([vrfPathsKey(env.seq, vrf), sealed(Buffer.from(text, 'utf8'))]);
