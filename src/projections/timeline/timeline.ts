@@ -24,13 +24,18 @@ import type { HistoryIndex } from '../history/index.js';
 import { WeightedLru } from '../history/lru.js';
 import { Rib } from '../rib/index.js';
 import type { PathSet } from '../rib/index.js';
-import { copyVrfPaths, encodeVrfPaths, loadHorizonCheckpoint, restoreVrfPaths } from '../rib/index.js';
+import type { Path } from '../rib/index.js';
+import { copyVrfPaths, encodeVrfPaths, loadHorizonCheckpoint } from '../rib/index.js';
+import { parseVrfPaths } from './paths-text.js';
 import { RibjournalError } from '../../shared/index.js';
 
 export interface TimelineOptions {
-  /** Events between two checkpoints (default 50 000). */
+  /**
+   * Events between two checkpoints (default 25 000: a full-RIB time travel replays fewer than that
+   * after restoring the checkpoint).
+   */
   readonly interval?: number;
-  /** Bound on the cached checkpoint texts, in characters (default 32 Mi). */
+  /** Bound on the cached decoded checkpoint VRFs, in characters of their text (default 16 Mi). */
   readonly cacheBytes?: number;
   /** Called once per damaged checkpoint found (the owner rebuilds the derived data). */
   readonly onDamage?: (damage: DerivedDamage) => void;
@@ -84,19 +89,22 @@ export class Timeline {
   private listeners: readonly TimelineListener[] = [];
   /** Listeners hear only events after this seq (a rebuild replays what they have seen). */
   private quietThrough = 0;
-  private readonly texts: WeightedLru<string, string>;
+  /** Decoded checkpoint VRFs (paths are immutable: every answer restored from one shares them). */
+  private readonly texts: WeightedLru<string, { readonly paths: readonly Path[]; readonly chars: number }>;
   private readonly heads = new WeightedLru<number, CheckpointHead>(256, () => 1);
   private written = 0;
   private horizonConfig: Envelope<ConfigApplied> | undefined;
   private readonly live: Rib | undefined;
+  /** Following the live tail behind the live RIB (see followingLive). */
+  private following = false;
 
   constructor(
     private readonly journal: Journal,
     private readonly history: HistoryIndex,
     private readonly options: TimelineOptions = {},
   ) {
-    this.interval = Math.max(1, options.interval ?? 50_000);
-    this.texts = new WeightedLru(options.cacheBytes ?? 32 * 1024 * 1024, (t) => t.length);
+    this.interval = Math.max(1, options.interval ?? 25_000);
+    this.texts = new WeightedLru(options.cacheBytes ?? 16 * 1024 * 1024, (t) => t.chars);
     this.live = options.live;
   }
 
@@ -119,7 +127,20 @@ export class Timeline {
       for (const l of this.listeners) l(env, before, after, own);
     }
     // Caught up with the live RIB: share it and drop the copy.
-    if (own !== undefined && this.live?.seq === env.seq && this.listeners.length === 0) this.own = undefined;
+    if (own !== undefined && this.following) this.share();
+  }
+
+  /**
+   * Told by its owner once it follows the journal's live tail (after the live RIB, in commit order):
+   * from then on it shares the live RIB as soon as both are at the same seq.
+   */
+  followingLive(): void {
+    this.following = true;
+    this.share();
+  }
+
+  private share(): void {
+    if (this.live?.seq === this.seq && this.listeners.length === 0) this.own = undefined;
   }
 
   /** The RIB at exactly `seq`: its own, or the live one when that is at the same seq. */
@@ -171,6 +192,7 @@ export class Timeline {
   reset(): void {
     this.quietThrough = Math.max(this.quietThrough, this.seq);
     this.seq = 0;
+    this.following = false;
     this.own = new Rib();
     this.last = ORIGIN;
     this.dirty.clear();
@@ -191,7 +213,7 @@ export class Timeline {
     if (live !== undefined && this.listeners.length === 0 && cp.seq <= live.seq) {
       if (live.seq - cp.seq < this.interval) {
         // Checked as a restore does (damage: rebuild now), not kept.
-        for (const [vrf, holder] of cp.vrfs) await this.vrfText(holder, vrf, false);
+        for (const [vrf, holder] of cp.vrfs) await this.vrfText(holder, vrf);
         this.own = undefined;
         this.seq = cp.seq;
         this.last = cp;
@@ -201,7 +223,7 @@ export class Timeline {
     const rib = new Rib();
     const config = await this.history.configAt(cp.seq);
     if (config) rib.apply(config);
-    for (const [vrf, holder] of cp.vrfs) restoreVrfPaths(rib, vrf, await this.vrfText(holder, vrf));
+    for (const [vrf, holder] of cp.vrfs) rib.restorePaths(await this.vrfPaths(holder, vrf));
     rib.seq = cp.seq;
     rib.time = cp.time;
     this.own = rib;
@@ -254,17 +276,17 @@ export class Timeline {
       // The current state: copy it (the caller may mutate the result).
       const config = await this.configAt(target);
       if (config) out.apply(config);
-      for (const vrf of vrfs ?? now.vrfNames()) copyVrfPaths(now, out, vrf);
+      for (const vrf of vrfs ?? now.vrfNames()) out.restorePaths(pathsOf(now, vrf));
       out.seq = now.seq;
       out.time = now.time;
       return out;
     }
     let cp = await this.checkpointAtOrBefore(Math.min(target, this.seq), false);
-    const texts: [string, string][] = [];
+    const texts: (readonly Path[])[] = [];
     try {
       for (const vrf of vrfs ?? [...cp.vrfs.keys()]) {
         const holder = cp.vrfs.get(vrf);
-        if (holder !== undefined) texts.push([vrf, await this.vrfText(holder, vrf)]);
+        if (holder !== undefined) texts.push(await this.vrfPaths(holder, vrf));
       }
     } catch (err) {
       if (!(err instanceof DerivedDamage)) throw err;
@@ -294,7 +316,7 @@ export class Timeline {
     }
     const config = await this.configAt(cp.seq);
     if (config) out.apply(config);
-    for (const [vrf, text] of texts) restoreVrfPaths(out, vrf, text);
+    for (const paths of texts) out.restorePaths(paths);
     if (target > cp.seq) {
       // Beyond what the indexes cover (a rebuild in progress), or the whole RIB: read the journal.
       if (vrfs === undefined || target > this.history.seq) {
@@ -338,16 +360,24 @@ export class Timeline {
     }
   }
 
-  private async vrfText(holder: number, vrf: string, cache = true): Promise<string> {
+  /** One VRF's paths at a checkpoint, decoded once and cached (shared by every answer built on them). */
+  private async vrfPaths(holder: number, vrf: string): Promise<readonly Path[]> {
     const id = `${holder}\t${vrf}`;
     const cached = this.texts.get(id);
-    if (cached !== undefined) return cached;
+    if (cached !== undefined) return cached.paths;
+    const text = await this.vrfText(holder, vrf);
+    const paths = parseVrfPaths(vrf, text, `checkpoint ${holder} VRF "${vrf}"`);
+    this.texts.set(id, { paths, chars: text.length });
+    return paths;
+  }
+
+  /** One VRF's text at a checkpoint, checked (checksum, format, whole). */
+  private async vrfText(holder: number, vrf: string): Promise<string> {
     const value = await this.journal.derived.get(vrfPathsKey(holder, vrf));
     if (value === undefined) throw new DerivedDamage(`checkpoint ${holder} lacks the paths of VRF "${vrf}"`);
     const text = unseal(`checkpoint ${holder} VRF "${vrf}"`, value).toString('utf8');
     if (text.length > 0 && !text.endsWith('\n'))
       throw new DerivedDamage(`checkpoint ${holder} VRF "${vrf}" is truncated`);
-    if (cache) this.texts.set(id, text);
     return text;
   }
 
@@ -373,4 +403,9 @@ export class Timeline {
     this.last = head;
     this.written++;
   }
+}
+
+/** Every path of one VRF of a Rib. */
+function* pathsOf(rib: Rib, vrf: string): IterableIterator<Path> {
+  for (const [, paths] of rib.entries(vrf)) yield* paths;
 }
