@@ -122,7 +122,7 @@ export class HistoryIndex {
       case 'RouteVanished': {
         const order = this.prefixOrder(e.vrf);
         const key = prefixSortKey(e.prefix);
-        if (order.prefixOf(key) === undefined) {
+        if (!order.has(key)) {
           order.add(e.prefix, key);
           this.newOrders.push(orderKey(e.vrf, e.prefix));
         }

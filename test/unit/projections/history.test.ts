@@ -157,3 +157,25 @@ test('a prefix read again answers from its cached list plus what was committed s
   assert.equal((await cachedIx.prefixEvents('red', '10.0.1.0/24', all)).length, 100);
   await journal.close();
 });
+
+test('the prefix order keeps the text of every prefix, IPv4 derived from its key, and knows what it never saw', () => {
+  const o = new PrefixOrder();
+  const texts = [
+    '10.1.0.0/24',
+    '2001:db8::/32',
+    '192.168.7.1/32',
+    '0.0.0.0/0',
+    '2001:db8:0:1::/64',
+    '010.9.0.0/24',
+  ];
+  for (const p of texts.slice(0, 3)) o.add(p);
+  assert.deepEqual(
+    o.keys().map((k) => o.prefixOf(k)),
+    ['10.1.0.0/24', '192.168.7.1/32', '2001:db8::/32'],
+  );
+  for (const p of texts) o.add(p);
+  assert.equal(o.size, 6);
+  for (const p of texts) assert.equal(o.prefixOf(prefixSortKey(p)), p);
+  assert.equal(o.prefixOf(prefixSortKey('10.2.0.0/24')), undefined);
+  assert.equal(o.has(prefixSortKey('10.2.0.0/24')), false);
+});
