@@ -212,8 +212,8 @@ export class Timeline {
     const live = this.live;
     if (live !== undefined && this.listeners.length === 0 && cp.seq <= live.seq) {
       if (live.seq - cp.seq < this.interval) {
-        // Checked as a restore does (damage: rebuild now), not kept.
-        for (const [vrf, holder] of cp.vrfs) await this.vrfText(holder, vrf);
+        // Its VRF texts are checked when a time travel reads them (damage: that answer replays the
+        // journal, and the owner rebuilds), not read here.
         this.own = undefined;
         this.seq = cp.seq;
         this.last = cp;

@@ -93,5 +93,25 @@ test('a checkpoint text with a good checksum but damaged lines changes no answer
     damage.join('; '),
   );
   await ix.stop();
+
+  // A restart beside the live RIB reads no checkpoint text; a time travel that meets the damage
+  // answers from the journal and reports it.
+  const live = await truth(journal.head());
+  damage.length = 0;
+  // (The damage found above was rebuilt: damage the rebuilt checkpoints again.)
+  for (const seq of [100, 200, 300, 400, 500])
+    await journal.derived.write([[vrfPathsKey(seq, 'a'), sealed(Buffer.from('not\ta path\n'))]]);
+  const again = createApiIndexes(journal, {
+    timeline: { interval: 100, live },
+    log: { info: () => undefined, warn: note, error: note },
+  });
+  await again.start();
+  assert.ok(again.readiness().ready, 'ready without reading the damaged texts');
+  assert.deepEqual(dump(await again.timeline.ribAt(550)), dump(await truth(550)));
+  assert.ok(
+    damage.some((m) => m.includes('is not a path')),
+    damage.join('; '),
+  );
+  await again.stop();
   await journal.close();
 });
