@@ -115,7 +115,8 @@ async function bench(root: string, events: number): Promise<{ rss: number }> {
   console.log(`\n### ${events.toLocaleString('en')} events`);
   let t = performance.now();
   const generated = join(root, `j${events}.generated`);
-  if (existsSync(generated)) console.log(`journal reused from ${dir}`);
+  const reused = existsSync(generated);
+  if (reused) console.log(`journal reused from ${dir}`);
   else {
     await rm(dir, { recursive: true, force: true });
     await generate(dir, events);
@@ -140,7 +141,7 @@ async function bench(root: string, events: number): Promise<{ rss: number }> {
   await journal.close();
   const sizeDerived = Number(execFileSync('du', ['-sb', dir], { encoding: 'utf8' }).split('\t')[0]);
   console.log(
-    `derived data built in ${((performance.now() - t) / 1000).toFixed(1)} s (rebuild: no derived data); ` +
+    `derived data built in ${((performance.now() - t) / 1000).toFixed(1)} s (${reused ? 'reused from an earlier run' : 'rebuild: no derived data'}); ` +
       `on disk ${mb(sizeDerived)} with it (+${mb(sizeDerived - sizeGen)})`,
   );
 
