@@ -146,7 +146,7 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
     // background when missing, damaged or another build's) and follow the journal themselves; the
     // route-count series and the events-by-type metric run in the runner from seq 1. Start-up (kernel
     // reconcile, BGP) waits only for the RIB; /readyz waits for all of them and says which is behind.
-    const indexes: ApiIndexes = createApiIndexes(journal, { log: jlog });
+    const indexes: ApiIndexes = createApiIndexes(journal, { log: jlog, timeline: { live: rib } });
     const indexesFollowing = Promise.all([
       indexes.start(),
       runner.add({

@@ -17,7 +17,8 @@ const journal = await openLevelJournal(dir, { create: false, compaction: false }
 const rib = (reference ? undefined : await loadRibCheckpoint(journal)) ?? new Rib();
 const unfollow = await replayAndFollow(journal, [rib]);
 const ribMs = performance.now() - t0;
-const indexes = createApiIndexes(journal);
+// The timeline shares the daemon's live RIB, as src/main.ts wires it.
+const indexes = createApiIndexes(journal, { timeline: { live: rib } });
 if (!reference) await indexes.start();
 const readyMs = performance.now() - t0;
 const ready = indexes.readiness();

@@ -7,8 +7,11 @@
 //   - history of the hot prefix: the index read, and the GraphQL `history` query (p99 target <= 5 ms);
 //   - a full-RIB time travel at a random seq (p99 target <= 100 ms), and one VRF.
 // Run: npm run bench -- durable   (BENCH_SIZES=1000000 for a quick run; BENCH_KEEP=1 keeps the journals)
+// BENCH_DIR=/some/dir keeps the journals there and reuses them in later runs (a 10M-event journal takes
+// minutes to generate); BENCH_GENERATE_ONLY=1 only generates them.
 import { execFileSync } from 'node:child_process';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -19,7 +22,7 @@ import { benchConfig, routeEvent, vrfName } from './route-events.js';
 
 process.env['NODE_ENV'] ??= 'production';
 const { openLevelJournal } = await import('../../src/journal/index.js');
-const { Rib, createApiIndexes, replayAndFollow, saveRibCheckpoint } =
+const { Rib, createApiIndexes, loadRibCheckpoint, replayAndFollow, saveRibCheckpoint } =
   await import('../../src/projections/index.js');
 const { createYoga } = await import('../../src/api/index.js');
 
@@ -111,16 +114,25 @@ async function bench(root: string, events: number): Promise<{ rss: number }> {
   const dir = join(root, `j${events}`);
   console.log(`\n### ${events.toLocaleString('en')} events`);
   let t = performance.now();
-  await generate(dir, events);
+  const generated = join(root, `j${events}.generated`);
+  const reused = existsSync(generated);
+  if (reused) console.log(`journal reused from ${dir}`);
+  else {
+    await rm(dir, { recursive: true, force: true });
+    await generate(dir, events);
+    await writeFile(generated, '');
+  }
   const sizeGen = Number(execFileSync('du', ['-sb', dir], { encoding: 'utf8' }).split('\t')[0]);
   console.log(
     `journal generated in ${((performance.now() - t) / 1000).toFixed(1)} s, ${mb(sizeGen)} on disk`,
   );
+  if (process.env['BENCH_GENERATE_ONLY'] !== undefined) return { rss: 0 };
 
   // The first start after an upgrade: the derived data is built from the journal (in the background).
   t = performance.now();
   let journal = await openLevelJournal(dir, { create: false, compaction: false });
-  const rib = new Rib();
+  // A reused journal (BENCH_DIR) has its RIB checkpoint and derived data already: nothing to build.
+  const rib = (await loadRibCheckpoint(journal)) ?? new Rib();
   const built = createApiIndexes(journal);
   const [unfollow] = await Promise.all([replayAndFollow(journal, [rib]), built.start()]);
   await saveRibCheckpoint(journal, rib); // as a daemon does at stop
@@ -129,7 +141,7 @@ async function bench(root: string, events: number): Promise<{ rss: number }> {
   await journal.close();
   const sizeDerived = Number(execFileSync('du', ['-sb', dir], { encoding: 'utf8' }).split('\t')[0]);
   console.log(
-    `derived data built in ${((performance.now() - t) / 1000).toFixed(1)} s (rebuild: no derived data); ` +
+    `derived data built in ${((performance.now() - t) / 1000).toFixed(1)} s (${reused ? 'reused from an earlier run' : 'rebuild: no derived data'}); ` +
       `on disk ${mb(sizeDerived)} with it (+${mb(sizeDerived - sizeGen)})`,
   );
 
@@ -159,7 +171,7 @@ async function bench(root: string, events: number): Promise<{ rss: number }> {
   journal = await openLevelJournal(dir, { create: false, compaction: false });
   const live = new Rib();
   const unfollowLive = await replayAndFollow(journal, [live]);
-  const indexes = createApiIndexes(journal);
+  const indexes = createApiIndexes(journal, { timeline: { live } });
   await indexes.start();
   const api: ApiContext = { journal, rib: live, indexes, ready: () => true };
   const yoga = createYoga(api);
@@ -214,7 +226,9 @@ async function main(): Promise<void> {
       .map((x) => x.toFixed(2))
       .join(' ')}`,
   );
-  const root = await mkdtemp(join(tmpdir(), 'ribjournal-durable-'));
+  const keepDir = process.env['BENCH_DIR'];
+  if (keepDir !== undefined) await mkdir(keepDir, { recursive: true });
+  const root = keepDir ?? (await mkdtemp(join(tmpdir(), 'ribjournal-durable-')));
   try {
     const rss: number[] = [];
     for (const n of SIZES) rss.push((await bench(root, n)).rss);
@@ -232,7 +246,8 @@ async function main(): Promise<void> {
         .join(' ')}`,
     );
   } finally {
-    if (process.env['BENCH_KEEP'] === undefined) await rm(root, { recursive: true, force: true });
+    if (process.env['BENCH_KEEP'] === undefined && keepDir === undefined)
+      await rm(root, { recursive: true, force: true });
     else console.log(`kept ${root}`);
   }
 }

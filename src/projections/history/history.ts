@@ -26,6 +26,7 @@ import {
   vrfKey,
   vrfRange,
 } from './derived-keys.js';
+import { WeightedLru } from './lru.js';
 import { PrefixOrder, prefixSortKey } from './prefix-order.js';
 
 /** First index in ascending `seqs` whose seq is > `seq`. */
@@ -53,6 +54,17 @@ export interface HistoryIndexOptions {
   readonly onDamage?: (damage: DerivedDamage) => void;
   /** Called when writing derived data fails (it is retried; answers come from memory meanwhile). */
   readonly onWriteError?: (err: unknown) => void;
+  /** Bound on the cached per-prefix event lists, in events (default 20 000; 0: no cache). */
+  readonly prefixCacheEvents?: number;
+}
+
+/** Every event of one prefix with seq <= `through`, oldest first (decoded once, shared by answers). */
+interface CachedPrefix {
+  readonly events: Envelope[];
+  readonly seqs: number[];
+  through: number;
+  /** The retention horizon when it was read: a trim since voids it. */
+  readonly horizon: number;
 }
 
 type Selector = (env: Envelope) => boolean;
@@ -83,12 +95,23 @@ export class HistoryIndex {
   private retry: NodeJS.Timeout | undefined;
   private readonly orders = new Map<string, PrefixOrder>();
   private readonly store: DerivedStore;
+  /** Hot prefixes' event lists: a repeated `history` reads only what was committed since. */
+  private readonly prefixes: WeightedLru<string, CachedPrefix>;
+  /** Bumped by reset(): a read that started before it caches nothing. */
+  private resets = 0;
+  /**
+   * The newest ConfigApplied and lifecycle seq applied (or found at restore()): the config in force
+   * now, and "no lifecycle event in a window after it", answered without reading the disk.
+   */
+  private latestConfig: Envelope<ConfigApplied> | undefined;
+  private latestLifecycle = 0;
 
   constructor(
     private readonly journal: Journal,
     private readonly options: HistoryIndexOptions = {},
   ) {
     this.store = journal.derived;
+    this.prefixes = new WeightedLru(options.prefixCacheEvents ?? 20_000, (c) => c.events.length + 1);
   }
 
   apply(env: Envelope): void {
@@ -99,15 +122,18 @@ export class HistoryIndex {
       case 'RouteVanished': {
         const order = this.prefixOrder(e.vrf);
         const key = prefixSortKey(e.prefix);
-        if (order.prefixOf(key) === undefined) {
+        if (!order.has(key)) {
           order.add(e.prefix, key);
           this.newOrders.push(orderKey(e.vrf, e.prefix));
         }
         break;
       }
       case 'ConfigApplied':
+        this.latestConfig = env as Envelope<ConfigApplied>;
+        break;
       case 'DaemonStarted':
       case 'DaemonStopped':
+        this.latestLifecycle = env.seq;
         break;
       default: {
         const never: never = e;
@@ -200,6 +226,10 @@ export class HistoryIndex {
     this.extraPuts = [];
     this.newOrders = [];
     this.orders.clear();
+    this.prefixes.clear();
+    this.resets++;
+    this.latestConfig = undefined;
+    this.latestLifecycle = 0;
   }
 
   /** Resumes from derived data on disk that covers every event up to `seq`: loads the prefix orders. */
@@ -213,14 +243,52 @@ export class HistoryIndex {
     }
     this.seq = seq;
     this.flushedSeq = seq;
+    this.latestConfig = await this.configAt(seq);
+    this.latestLifecycle =
+      (await this.lifecycleEvents({ after: 0, through: seq, limit: 1, reverse: true }))[0]?.seq ?? 0;
   }
 
   /** Route events of one prefix in one VRF ("" = global) in the window, oldest first. */
-  prefixEvents(vrf: string, prefix: string, w: SeqWindow): Promise<Envelope[]> {
-    const [gte, lt] = prefixRange(vrf, prefix, w.after, w.through);
+  async prefixEvents(vrf: string, prefix: string, w: SeqWindow): Promise<Envelope[]> {
     const e = (env: Envelope): boolean =>
       isRouteEvent(env.event) && env.event.vrf === vrf && env.event.prefix === prefix;
-    return this.query(gte, lt, e, w);
+    const read = (win: SeqWindow): Promise<Envelope[]> => {
+      const [gte, lt] = prefixRange(vrf, prefix, win.after, win.through);
+      return this.query(gte, lt, e, win);
+    };
+    // The cached list covers (0, through] of what the index has applied; extend it by the tail.
+    const upTo = Math.min(w.through, this.journal.head());
+    if (upTo > this.seq) return read(w); // the index is behind: the journal answers the rest
+    const horizon = this.journal.horizon?.()?.seq ?? 0;
+    const id = `${vrf}\t${prefix}`;
+    const resets = this.resets;
+    let cached = this.prefixes.get(id);
+    if (cached !== undefined && cached.horizon !== horizon) cached = undefined;
+    if (cached === undefined) {
+      if (w.after !== 0 || w.limit !== undefined) return read(w);
+      const events = await read({ after: 0, through: upTo });
+      cached = { events, seqs: events.map((x) => x.seq), through: upTo, horizon };
+      if (resets === this.resets) this.prefixes.set(id, cached);
+    } else if (upTo > cached.through) {
+      const tail = await read({ after: cached.through, through: upTo });
+      // Another query may have extended it meanwhile: add only what it lacks.
+      for (const env of tail) {
+        if (env.seq <= cached.through) continue;
+        cached.events.push(env);
+        cached.seqs.push(env.seq);
+      }
+      cached.through = Math.max(cached.through, upTo);
+      if (resets === this.resets) this.prefixes.set(id, cached); // its weight grew
+    }
+    const from = upperBoundSeq(cached.seqs, w.after);
+    const to = upperBoundSeq(cached.seqs, upTo);
+    if (!w.reverse) {
+      const out = cached.events.slice(from, to);
+      if (w.limit !== undefined && out.length > w.limit) out.length = w.limit;
+      return out;
+    }
+    const lo = w.limit === undefined ? from : Math.max(from, to - w.limit);
+    return cached.events.slice(lo, to).reverse();
   }
 
   /** Route events of one VRF in the window, oldest first. */
@@ -242,12 +310,16 @@ export class HistoryIndex {
 
   /** DaemonStarted and DaemonStopped in the window: when the daemon was (not) watching. */
   async lifecycleEvents(w: SeqWindow): Promise<Envelope<LifecycleEvent>[]> {
+    // None applied after the newest one known: no disk read.
+    if (w.after >= this.latestLifecycle && Math.min(w.through, this.journal.head()) <= this.seq) return [];
     const [gte, lt] = lifecycleRange(w.after, w.through);
     return (await this.query(gte, lt, (env) => isLifecycleEvent(env.event), w)) as Envelope<LifecycleEvent>[];
   }
 
   /** The ConfigApplied in force at `seq`, if any. */
   async configAt(seq: number): Promise<Envelope<ConfigApplied> | undefined> {
+    const latest = this.latestConfig;
+    if (latest !== undefined && seq >= latest.seq && seq <= this.seq) return latest;
     return (await this.configEvents({ after: 0, through: seq, limit: 1, reverse: true }))[0];
   }
 

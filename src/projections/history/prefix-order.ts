@@ -66,35 +66,77 @@ export function lowerBound(keys: readonly string[], key: string): number {
   return lo;
 }
 
+function hexByte(key: string, at: number): number {
+  return parseInt(key.slice(at, at + 2), 16);
+}
+
+/** The canonical text of an IPv4 sort key ("40a01000018" -> "10.1.0.0/24"). */
+function ipv4Text(key: string): string {
+  return `${hexByte(key, 1)}.${hexByte(key, 3)}.${hexByte(key, 5)}.${hexByte(key, 7)}/${hexByte(key, 9)}`;
+}
+
+/** Whether `prefix` is IPv4 text as ipv4Text writes it (decimal octets without leading zeros). */
+function isIpv4Text(prefix: string): boolean {
+  let parts = 0;
+  let digits = 0;
+  let value = 0;
+  for (let i = 0; i < prefix.length; i++) {
+    const c = prefix.charCodeAt(i);
+    if (c >= 0x30 && c <= 0x39) {
+      if (digits > 0 && value === 0) return false; // a leading zero
+      value = value * 10 + (c - 0x30);
+      if (++digits > 3 || value > 255) return false;
+      continue;
+    }
+    if (digits === 0 || c !== (parts < 3 ? 0x2e : 0x2f) || parts === 4) return false;
+    parts++;
+    digits = 0;
+    value = 0;
+  }
+  return parts === 4 && digits > 0 && value <= 32;
+}
+
 /**
  * The prefixes a VRF has ever held, in address order. Insertions are batched and merged on the next
- * read, so a bulk import costs one sort instead of one array shift per prefix.
+ * read, so a bulk import costs one sort instead of one array shift per prefix. Compact: one sort key
+ * per prefix; the text of an IPv4 prefix is derived from its key, only other texts are kept.
  */
 export class PrefixOrder {
   private sorted: string[] = [];
-  private pending: string[] = [];
-  private readonly prefixes = new Map<string, string>();
+  /** Keys added since the last keys(), not yet in `sorted`. */
+  private pending = new Set<string>();
+  /** Texts not derived from their key: IPv6 (and any non-canonical IPv4 text). */
+  private readonly texts = new Map<string, string>();
+  private count = 0;
 
-  /** Records a prefix; a known one costs a map lookup. */
+  /** Records a prefix; a known one costs a lookup. */
   add(prefix: string, key = prefixSortKey(prefix)): void {
-    if (this.prefixes.has(key)) return;
-    this.prefixes.set(key, prefix);
-    this.pending.push(key);
+    if (this.has(key)) return;
+    this.pending.add(key);
+    this.count++;
+    if (!isIpv4Text(prefix)) this.texts.set(key, prefix);
+  }
+
+  /** Whether the prefix of this sort key has been recorded. */
+  has(key: string): boolean {
+    if (this.pending.has(key)) return true;
+    const i = lowerBound(this.sorted, key);
+    return i < this.sorted.length && this.sorted[i] === key;
   }
 
   get size(): number {
-    return this.prefixes.size;
+    return this.count;
   }
 
   /** Sort keys in address order. */
   keys(): readonly string[] {
-    if (this.pending.length > 0) {
-      this.pending.sort();
+    if (this.pending.size > 0) {
+      const b = [...this.pending].sort();
+      this.pending = new Set();
       if (this.sorted.length === 0) {
-        this.sorted = this.pending;
+        this.sorted = b;
       } else {
         const a = this.sorted;
-        const b = this.pending;
         const merged = new Array<string>(a.length + b.length);
         let i = 0;
         let j = 0;
@@ -104,13 +146,13 @@ export class PrefixOrder {
         while (j < b.length) merged[k++] = b[j++]!;
         this.sorted = merged;
       }
-      this.pending = [];
     }
     return this.sorted;
   }
 
-  /** The prefix text of a sort key. */
+  /** The prefix text of a sort key; undefined when it was never recorded. */
   prefixOf(key: string): string | undefined {
-    return this.prefixes.get(key);
+    if (!this.has(key)) return undefined;
+    return this.texts.get(key) ?? ipv4Text(key);
   }
 }

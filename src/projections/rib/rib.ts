@@ -40,6 +40,23 @@ function indexOfInterface(paths: readonly Path[], iface: string): number {
   return -1;
 }
 
+/** A RouteDiscovered's effect: the path joins its prefix's set, or replaces its interface's. */
+function addPath(table: Table, path: Path): void {
+  let paths = table.byPrefix.get(path.prefix);
+  if (paths === undefined) {
+    paths = [];
+    table.byPrefix.set(path.prefix, paths);
+  }
+  const at = paths.length === 0 ? -1 : indexOfInterface(paths, path.interface);
+  if (at >= 0) {
+    paths[at] = path;
+  } else {
+    paths.push(path);
+    if (paths.length > 1) paths.sort(comparePaths);
+    table[path.family]++;
+  }
+}
+
 /** Mutable projection state; `apply` is the projection's evolve step and is deterministic. */
 export class Rib {
   private tables = new Map<string, Table>();
@@ -65,12 +82,7 @@ export class Rib {
           table = { byPrefix: new Map(), ipv4: 0, ipv6: 0 };
           this.tables.set(e.vrf, table);
         }
-        let paths = table.byPrefix.get(e.prefix);
-        if (paths === undefined) {
-          paths = [];
-          table.byPrefix.set(e.prefix, paths);
-        }
-        const path: Path = {
+        addPath(table, {
           vrf: e.vrf,
           family: e.family,
           prefix: e.prefix,
@@ -79,15 +91,7 @@ export class Rib {
           address: e.address,
           seq: env.seq,
           time: env.time,
-        };
-        const at = paths.length === 0 ? -1 : indexOfInterface(paths, e.interface);
-        if (at >= 0) {
-          paths[at] = path;
-        } else {
-          paths.push(path);
-          if (paths.length > 1) paths.sort(comparePaths);
-          table[e.family]++;
-        }
+        });
         return;
       }
       case 'RouteVanished': {
@@ -113,6 +117,25 @@ export class Rib {
         const never: never = e;
         throw new TypeError(`unhandled event ${JSON.stringify(never)}`);
       }
+    }
+  }
+
+  /**
+   * Adds paths as the RouteDiscovered each came from would (its vrf, seq and time are the path's),
+   * without building the events: restoring a checkpoint. Paths are immutable and may be shared.
+   */
+  restorePaths(paths: Iterable<Path>): void {
+    let table: Table | undefined;
+    for (const p of paths) {
+      if (table === undefined || this.tables.get(p.vrf) !== table) {
+        table = this.tables.get(p.vrf);
+        if (table === undefined) {
+          table = { byPrefix: new Map(), ipv4: 0, ipv6: 0 };
+          this.tables.set(p.vrf, table);
+        }
+      }
+      addPath(table, p);
+      if (this.trackers.length > 0) for (const t of this.trackers) t.touch(p.vrf, p.prefix);
     }
   }
 

@@ -226,6 +226,7 @@ export class ApiIndexes {
     for (const env of pending) apply(env);
     pending.length = 0;
     live = true;
+    this.timeline.followingLive();
     await this.history.flush();
     if (this.isStopped() || generation !== this.generation) return;
     const rebuilt = this.phase === 'rebuilding';

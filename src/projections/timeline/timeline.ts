@@ -4,6 +4,9 @@
 // full-RIB question replays the journal range after the checkpoint. Memory holds the live RIB and two
 // bounded caches (checkpoint heads, VRF texts); nothing grows with the journal. A checkpoint that fails
 // its checks is reported (onDamage) and the answer replays the journal from an earlier point instead.
+// Given the daemon's live RIB (`live`), the timeline keeps no RIB of its own once it has caught up with
+// it: checkpoints are then encoded from the live RIB at the end of a batch (when both are at the same
+// seq). It keeps its own only while replaying a range long enough to owe a checkpoint (a rebuild).
 import type { ConfigApplied, Envelope } from '../../events/index.js';
 import { isRouteEvent } from '../../events/index.js';
 import type { Journal } from '../../journal/index.js';
@@ -21,16 +24,26 @@ import type { HistoryIndex } from '../history/index.js';
 import { WeightedLru } from '../history/lru.js';
 import { Rib } from '../rib/index.js';
 import type { PathSet } from '../rib/index.js';
-import { copyVrfPaths, encodeVrfPaths, loadHorizonCheckpoint, restoreVrfPaths } from '../rib/index.js';
+import type { Path } from '../rib/index.js';
+import { copyVrfPaths, encodeVrfPaths, loadHorizonCheckpoint } from '../rib/index.js';
+import { parseVrfPaths } from './paths-text.js';
 import { RibjournalError } from '../../shared/index.js';
 
 export interface TimelineOptions {
-  /** Events between two checkpoints (default 50 000). */
+  /**
+   * Events between two checkpoints (default 25 000: a full-RIB time travel replays fewer than that
+   * after restoring the checkpoint).
+   */
   readonly interval?: number;
-  /** Bound on the cached checkpoint texts, in characters (default 32 Mi). */
+  /** Bound on the cached decoded checkpoint VRFs, in characters of their text (default 16 Mi). */
   readonly cacheBytes?: number;
   /** Called once per damaged checkpoint found (the owner rebuilds the derived data). */
   readonly onDamage?: (damage: DerivedDamage) => void;
+  /**
+   * The daemon's live RIB, applied before the timeline sees each batch (the projection runner's order).
+   * Shared instead of a second copy once the timeline has caught up with it.
+   */
+  readonly live?: Rib;
 }
 
 /** A checkpoint's head: its seq and time, and which checkpoint holds the text of each VRF with paths. */
@@ -68,44 +81,97 @@ const EMPTY: PathSet = [];
 export class Timeline {
   /** Seq of the last event applied. */
   seq = 0;
-  private rib = new Rib();
+  /** Its own RIB at `seq`, while it cannot share the live one (catching up, or listeners to feed). */
+  private own: Rib | undefined = new Rib();
   private last: CheckpointHead = ORIGIN;
   private readonly dirty = new Set<string>();
   private readonly interval: number;
   private listeners: readonly TimelineListener[] = [];
   /** Listeners hear only events after this seq (a rebuild replays what they have seen). */
   private quietThrough = 0;
-  private readonly texts: WeightedLru<string, string>;
+  /** Decoded checkpoint VRFs (paths are immutable: every answer restored from one shares them). */
+  private readonly texts: WeightedLru<string, { readonly paths: readonly Path[]; readonly chars: number }>;
   private readonly heads = new WeightedLru<number, CheckpointHead>(256, () => 1);
   private written = 0;
   private horizonConfig: Envelope<ConfigApplied> | undefined;
+  private readonly live: Rib | undefined;
+  /** Following the live tail behind the live RIB (see followingLive). */
+  private following = false;
 
   constructor(
     private readonly journal: Journal,
     private readonly history: HistoryIndex,
     private readonly options: TimelineOptions = {},
   ) {
-    this.interval = Math.max(1, options.interval ?? 50_000);
-    this.texts = new WeightedLru(options.cacheBytes ?? 32 * 1024 * 1024, (t) => t.length);
+    this.interval = Math.max(1, options.interval ?? 25_000);
+    this.texts = new WeightedLru(options.cacheBytes ?? 16 * 1024 * 1024, (t) => t.chars);
+    this.live = options.live;
   }
 
   apply(env: Envelope): void {
     const e = env.event;
     const route = isRouteEvent(e);
-    const hear = route && this.listeners.length > 0 && env.seq > this.quietThrough;
-    const before = hear ? this.rib.lookup(e.vrf, e.prefix).slice() : EMPTY;
-    this.rib.apply(env);
+    const own = this.own;
+    const hear = route && own !== undefined && this.listeners.length > 0 && env.seq > this.quietThrough;
+    const before = hear ? own.lookup(e.vrf, e.prefix).slice() : EMPTY;
+    own?.apply(env);
     this.seq = env.seq;
     if (route) this.dirty.add(e.vrf);
-    if (env.seq - this.last.seq >= this.interval) this.checkpoint(env);
-    if (hear) {
-      const after = this.rib.lookup(e.vrf, e.prefix);
-      for (const l of this.listeners) l(env, before, after, this.rib);
+    if (env.seq - this.last.seq >= this.interval) {
+      // Shared: at the end of the live RIB's batch (a checkpoint is at most one batch late).
+      const rib = this.ribNow();
+      if (rib !== undefined) this.checkpoint(env, rib);
     }
+    if (hear) {
+      const after = own.lookup(e.vrf, e.prefix);
+      for (const l of this.listeners) l(env, before, after, own);
+    }
+    // Caught up with the live RIB: share it and drop the copy.
+    if (own !== undefined && this.following) this.share();
+  }
+
+  /**
+   * Told by its owner once it follows the journal's live tail (after the live RIB, in commit order):
+   * from then on it shares the live RIB as soon as both are at the same seq.
+   */
+  followingLive(): void {
+    this.following = true;
+    this.share();
+  }
+
+  private share(): void {
+    if (this.live?.seq === this.seq && this.listeners.length === 0) this.own = undefined;
+  }
+
+  /** The RIB at exactly `seq`: its own, or the live one when that is at the same seq. */
+  private ribNow(): Rib | undefined {
+    if (this.own !== undefined) return this.own;
+    return this.live !== undefined && this.live.seq === this.seq ? this.live : undefined;
+  }
+
+  /** Whether it holds a RIB of its own (not sharing the live one), for tests. */
+  holdsOwnRib(): boolean {
+    return this.own !== undefined;
+  }
+
+  /** An own copy of the live RIB at `seq` (a listener came while sharing). */
+  private ownCopy(): Rib {
+    const live = this.ribNow();
+    if (live === undefined)
+      throw new TypeError('timeline: a listener joined while the live RIB is elsewhere');
+    const copy = new Rib();
+    if (live.config !== undefined)
+      copy.apply({ seq: live.seq, time: live.time, version: 1, event: live.config });
+    for (const vrf of live.vrfNames()) copyVrfPaths(live, copy, vrf);
+    copy.seq = live.seq;
+    copy.time = live.time;
+    this.own = copy;
+    return copy;
   }
 
   /** Follows every route event applied from now on; returns the unsubscribe function. */
   onApply(listener: TimelineListener): () => void {
+    if (this.own === undefined) this.ownCopy();
     this.listeners = [...this.listeners, listener];
     return () => {
       this.listeners = this.listeners.filter((l) => l !== listener);
@@ -126,7 +192,8 @@ export class Timeline {
   reset(): void {
     this.quietThrough = Math.max(this.quietThrough, this.seq);
     this.seq = 0;
-    this.rib = new Rib();
+    this.following = false;
+    this.own = new Rib();
     this.last = ORIGIN;
     this.dirty.clear();
     this.texts.clear();
@@ -141,13 +208,25 @@ export class Timeline {
     this.reset();
     this.quietThrough = 0;
     const cp = await this.checkpointAtOrBefore(seq, true);
+    // Sharing the live RIB, and no checkpoint owed before catching up with it: no copy to restore.
+    const live = this.live;
+    if (live !== undefined && this.listeners.length === 0 && cp.seq <= live.seq) {
+      if (live.seq - cp.seq < this.interval) {
+        // Its VRF texts are checked when a time travel reads them (damage: that answer replays the
+        // journal, and the owner rebuilds), not read here.
+        this.own = undefined;
+        this.seq = cp.seq;
+        this.last = cp;
+        return cp;
+      }
+    }
     const rib = new Rib();
     const config = await this.history.configAt(cp.seq);
     if (config) rib.apply(config);
-    for (const [vrf, holder] of cp.vrfs) restoreVrfPaths(rib, vrf, await this.vrfText(holder, vrf));
+    for (const [vrf, holder] of cp.vrfs) rib.restorePaths(await this.vrfPaths(holder, vrf));
     rib.seq = cp.seq;
     rib.time = cp.time;
-    this.rib = rib;
+    this.own = rib;
     this.seq = cp.seq;
     this.last = cp;
     return cp;
@@ -179,7 +258,7 @@ export class Timeline {
     }
     copy.seq = rib.seq;
     copy.time = rib.time;
-    this.rib = copy;
+    this.own = copy;
     this.seq = rib.seq;
     this.quietThrough = Math.max(this.quietThrough, rib.seq);
   }
@@ -192,21 +271,22 @@ export class Timeline {
   async ribAt(seq: number, vrfs?: readonly string[]): Promise<Rib> {
     const target = Math.max(0, Math.min(Math.floor(seq), Math.max(this.seq, this.journal.head())));
     const out = new Rib();
-    if (target === this.seq) {
+    const now = this.ribNow();
+    if (target === this.seq && now !== undefined) {
       // The current state: copy it (the caller may mutate the result).
       const config = await this.configAt(target);
       if (config) out.apply(config);
-      for (const vrf of vrfs ?? this.rib.vrfNames()) copyVrfPaths(this.rib, out, vrf);
-      out.seq = this.rib.seq;
-      out.time = this.rib.time;
+      for (const vrf of vrfs ?? now.vrfNames()) out.restorePaths(pathsOf(now, vrf));
+      out.seq = now.seq;
+      out.time = now.time;
       return out;
     }
     let cp = await this.checkpointAtOrBefore(Math.min(target, this.seq), false);
-    const texts: [string, string][] = [];
+    const texts: (readonly Path[])[] = [];
     try {
       for (const vrf of vrfs ?? [...cp.vrfs.keys()]) {
         const holder = cp.vrfs.get(vrf);
-        if (holder !== undefined) texts.push([vrf, await this.vrfText(holder, vrf)]);
+        if (holder !== undefined) texts.push(await this.vrfPaths(holder, vrf));
       }
     } catch (err) {
       if (!(err instanceof DerivedDamage)) throw err;
@@ -236,7 +316,7 @@ export class Timeline {
     }
     const config = await this.configAt(cp.seq);
     if (config) out.apply(config);
-    for (const [vrf, text] of texts) restoreVrfPaths(out, vrf, text);
+    for (const paths of texts) out.restorePaths(paths);
     if (target > cp.seq) {
       // Beyond what the indexes cover (a rebuild in progress), or the whole RIB: read the journal.
       if (vrfs === undefined || target > this.history.seq) {
@@ -280,30 +360,38 @@ export class Timeline {
     }
   }
 
-  private async vrfText(holder: number, vrf: string): Promise<string> {
+  /** One VRF's paths at a checkpoint, decoded once and cached (shared by every answer built on them). */
+  private async vrfPaths(holder: number, vrf: string): Promise<readonly Path[]> {
     const id = `${holder}\t${vrf}`;
     const cached = this.texts.get(id);
-    if (cached !== undefined) return cached;
+    if (cached !== undefined) return cached.paths;
+    const text = await this.vrfText(holder, vrf);
+    const paths = parseVrfPaths(vrf, text, `checkpoint ${holder} VRF "${vrf}"`);
+    this.texts.set(id, { paths, chars: text.length });
+    return paths;
+  }
+
+  /** One VRF's text at a checkpoint, checked (checksum, format, whole). */
+  private async vrfText(holder: number, vrf: string): Promise<string> {
     const value = await this.journal.derived.get(vrfPathsKey(holder, vrf));
     if (value === undefined) throw new DerivedDamage(`checkpoint ${holder} lacks the paths of VRF "${vrf}"`);
     const text = unseal(`checkpoint ${holder} VRF "${vrf}"`, value).toString('utf8');
     if (text.length > 0 && !text.endsWith('\n'))
       throw new DerivedDamage(`checkpoint ${holder} VRF "${vrf}" is truncated`);
-    this.texts.set(id, text);
     return text;
   }
 
-  private checkpoint(env: Envelope): void {
+  private checkpoint(env: Envelope, rib: Rib): void {
     const vrfs = new Map<string, number>();
     const puts: DerivedEntry[] = [];
-    for (const vrf of this.rib.vrfNames()) {
+    for (const vrf of rib.vrfNames()) {
       const previous = this.last.vrfs.get(vrf);
       if (!this.dirty.has(vrf) && previous !== undefined) {
         // Untouched since the previous checkpoint: point at the text that one uses.
         vrfs.set(vrf, previous);
         continue;
       }
-      const text = encodeVrfPaths(this.rib, vrf);
+      const text = encodeVrfPaths(rib, vrf);
       if (text.length === 0) continue;
       vrfs.set(vrf, env.seq);
       puts.push([vrfPathsKey(env.seq, vrf), sealed(Buffer.from(text, 'utf8'))]);
@@ -315,4 +403,9 @@ export class Timeline {
     this.last = head;
     this.written++;
   }
+}
+
+/** Every path of one VRF of a Rib. */
+function* pathsOf(rib: Rib, vrf: string): IterableIterator<Path> {
+  for (const [, paths] of rib.entries(vrf)) yield* paths;
 }

@@ -123,3 +123,59 @@ test('the prefixes containing a prefix are its masks, shortest first', () => {
   assert.equal(c[24], '10.1.2.0/24');
   assert.deepEqual(coveringPrefixes('2001:db8::/33').slice(-2), ['2001:db8::/32', '2001:db8::/33']);
 });
+
+test('a prefix read again answers from its cached list plus what was committed since, exactly', async () => {
+  const journal = new MemoryJournal();
+  const events: JournalEvent[] = [cfg];
+  for (let i = 0; i < 300; i++) {
+    const prefix = `10.0.${i % 3}.0/24`;
+    events.push(i % 2 === 0 ? d('red', prefix, `eth${i % 4}`) : v('red', prefix, `eth${(i - 1) % 4}`));
+  }
+  for (const event of events.slice(0, 200)) await journal.append([event]);
+  const cachedIx = new HistoryIndex(journal);
+  const plain = new HistoryIndex(journal, { prefixCacheEvents: 0 });
+  await replayAndFollow(journal, [cachedIx, plain]);
+  const windows = (head: number) => [
+    { after: 0, through: head },
+    { after: 0, through: Number.MAX_SAFE_INTEGER },
+    { after: 17, through: head - 5 },
+    { after: 0, through: head, limit: 3 },
+    { after: 0, through: head, limit: 2, reverse: true },
+    { after: 50, through: 120, reverse: true },
+  ];
+  const ask = async (ix: HistoryIndex, head: number): Promise<number[][]> => {
+    const out: number[][] = [];
+    for (const w of windows(head))
+      for (const p of ['10.0.0.0/24', '10.0.1.0/24', '10.0.9.0/24'])
+        out.push((await ix.prefixEvents('red', p, w)).map((e) => e.seq));
+    return out;
+  };
+  assert.deepEqual(await ask(cachedIx, journal.head()), await ask(plain, journal.head()));
+  for (const event of events.slice(200)) await journal.append([event]);
+  await cachedIx.flush();
+  assert.deepEqual(await ask(cachedIx, journal.head()), await ask(plain, journal.head()));
+  assert.equal((await cachedIx.prefixEvents('red', '10.0.1.0/24', all)).length, 100);
+  await journal.close();
+});
+
+test('the prefix order keeps the text of every prefix, IPv4 derived from its key, and knows what it never saw', () => {
+  const o = new PrefixOrder();
+  const texts = [
+    '10.1.0.0/24',
+    '2001:db8::/32',
+    '192.168.7.1/32',
+    '0.0.0.0/0',
+    '2001:db8:0:1::/64',
+    '010.9.0.0/24',
+  ];
+  for (const p of texts.slice(0, 3)) o.add(p);
+  assert.deepEqual(
+    o.keys().map((k) => o.prefixOf(k)),
+    ['10.1.0.0/24', '192.168.7.1/32', '2001:db8::/32'],
+  );
+  for (const p of texts) o.add(p);
+  assert.equal(o.size, 6);
+  for (const p of texts) assert.equal(o.prefixOf(prefixSortKey(p)), p);
+  assert.equal(o.prefixOf(prefixSortKey('10.2.0.0/24')), undefined);
+  assert.equal(o.has(prefixSortKey('10.2.0.0/24')), false);
+});

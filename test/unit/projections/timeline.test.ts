@@ -1,8 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import type { JournalEvent } from '../../../src/events/index.js';
+import type { Envelope, JournalEvent } from '../../../src/events/index.js';
 import { MemoryJournal } from '../../../src/journal/index.js';
-import { Rib, createApiIndexes } from '../../../src/projections/index.js';
+import { Rib, createApiIndexes, replayAndFollow } from '../../../src/projections/index.js';
 import type { Timeline } from '../../../src/projections/index.js';
 import type { Clock } from '../../../src/shared/index.js';
 
@@ -184,5 +184,61 @@ test('listeners see each route event with the paths of its prefix before and aft
     },
   ]);
   assert.deepEqual(seen, ['1:>eth2', '2:eth2>eth1+eth2', '3:eth1+eth2>eth2']);
+  await journal.close();
+});
+
+test('sharing the live RIB: no copy once caught up, answers and checkpoints as with its own', async () => {
+  const events = history(3000);
+  const journal = new MemoryJournal(clock());
+  for (let i = 0; i < 2000; i += 7) await journal.append(events.slice(i, Math.min(i + 7, 2000)));
+  const live = new Rib();
+  const unfollow = await replayAndFollow(journal, [live]); // the runner's RIB: applied first
+  const shared = createApiIndexes(journal, { timeline: { interval: 250, live } });
+  await shared.start();
+  // A rebuild from the journal owes checkpoints, so it replays with its own RIB, then drops it.
+  assert.equal(shared.timeline.holdsOwnRib(), false, 'no copy of the RIB once caught up');
+  for (let i = 2000; i < events.length; i += 7) await journal.append(events.slice(i, i + 7));
+  assert.equal(shared.timeline.seq, journal.head());
+  const all: Envelope[] = [];
+  for await (const batch of journal.read()) all.push(...batch);
+  const truth = (seq: number): Rib => {
+    const rib = new Rib();
+    for (const env of all) if (env.seq <= seq) rib.apply(env);
+    return rib;
+  };
+  assert.ok(shared.timeline.checkpointStats().written >= 11, 'checkpoints taken while sharing');
+  // Every seq written while sharing (a checkpoint is never the live RIB a few events on).
+  await shared.history.flush();
+  const running = truth(1999);
+  for (const env of all.filter((x) => x.seq >= 2000)) {
+    running.apply(env);
+    assert.deepEqual(dump(await shared.timeline.ribAt(env.seq)), dump(running), `shared at ${env.seq}`);
+  }
+  // Its own RIB (no live one) in the same store answers the same.
+  const own = createApiIndexes(journal, { timeline: { interval: 250 } });
+  await own.start();
+  for (const seq of [0, 1, 251, 1999, 2000, 2260, 2777, journal.head()]) {
+    assert.deepEqual(dump(await shared.timeline.ribAt(seq)), dump(truth(seq)), `shared at ${seq}`);
+    assert.deepEqual(
+      dump(await own.timeline.ribAt(seq, ['a']), ['a']),
+      dump(truth(seq), ['a']),
+      `own at ${seq}`,
+    );
+  }
+  await shared.stop();
+  await own.stop();
+
+  // A restart from the derived data with the live RIB at the head restores no copy at all.
+  const again = createApiIndexes(journal, { timeline: { interval: 250, live } });
+  await again.start();
+  assert.ok(again.readiness().ready);
+  assert.equal(again.timeline.holdsOwnRib(), false);
+  await journal.append(events.slice(0, 300)); // more checkpoints owed while sharing
+  for await (const batch of journal.read({ after: all.length })) all.push(...batch);
+  assert.ok(again.timeline.checkpointStats().written >= 1, 'a checkpoint taken after the restart');
+  for (const seq of [2999, 3100, journal.head()])
+    assert.deepEqual(dump(await again.timeline.ribAt(seq)), dump(truth(seq)), `after restart at ${seq}`);
+  await again.stop();
+  unfollow();
   await journal.close();
 });

@@ -1,0 +1,117 @@
+// The timeline's checkpoint reader (timeline/paths-text.ts) and the Rib's bulk restore: the same RIB as
+// re-applying each path's RouteDiscovered; a line that is not a path is damage, and a damaged
+// checkpoint text (even with a good checksum) changes no time-travel answer.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { MemoryJournal } from '../../../src/journal/index.js';
+import { DerivedDamage, Rib, createApiIndexes, encodeVrfPaths } from '../../../src/projections/index.js';
+import type { JournalEvent } from '../../../src/events/index.js';
+import { parseVrfPaths } from '../../../src/projections/timeline/paths-text.js';
+import { checkpointRange, sealed, vrfPathsKey } from '../../../src/projections/history/derived-keys.js';
+
+function route(i: number, up: boolean): JournalEvent {
+  const prefix = i % 3 === 0 ? `2001:db8:${i}::/64` : `10.${i % 7}.${i % 50}.0/24`;
+  return up
+    ? {
+        type: 'RouteDiscovered',
+        vrf: i % 2 === 0 ? 'a' : '',
+        family: prefix.includes(':') ? 'ipv6' : 'ipv4',
+        prefix,
+        interface: `eth${i % 4}`,
+        ifindex: 1 + (i % 4),
+        address: prefix.replace(/0?\/\d+$/, '1'),
+      }
+    : {
+        type: 'RouteVanished',
+        vrf: i % 2 === 0 ? 'a' : '',
+        family: prefix.includes(':') ? 'ipv6' : 'ipv4',
+        prefix,
+        interface: `eth${i % 4}`,
+        reason: 'link-down',
+      };
+}
+
+function dump(rib: Rib): unknown {
+  return rib.vrfNames().map((vrf) => ({
+    vrf,
+    counts: rib.countsOf(vrf),
+    paths: [...rib.entries(vrf)].sort(([x], [y]) => (x < y ? -1 : 1)),
+  }));
+}
+
+test('parsed checkpoint paths restore exactly the RIB the events built', () => {
+  const rib = new Rib();
+  for (let i = 0; i < 400; i++)
+    rib.apply({ seq: i + 1, time: 1_700_000_000_000_000 + i, version: 1, event: route(i, i % 5 !== 4) });
+  const restored = new Rib();
+  for (const vrf of rib.vrfNames()) restored.restorePaths(parseVrfPaths(vrf, encodeVrfPaths(rib, vrf), vrf));
+  assert.deepEqual(dump(restored), dump(rib));
+  assert.ok(rib.size() > 100);
+});
+
+test('a line that is not a path is damage', () => {
+  const good = '10.0.0.0/24\teth0\t2\t10.0.0.1\t5\t1700000000000000\n';
+  assert.equal(parseVrfPaths('a', good, 'x').length, 1);
+  for (const bad of [
+    '10.0.0.0/24\teth0\t2\t10.0.0.1\t5\n',
+    '10.0.0.0/24\teth0\tx\t10.0.0.1\t5\t1700000000000000\n',
+    '10.0.0.0/24\teth0\t2\t10.0.0.1\t5\t17e14\n',
+    '10.0.0.0/24\teth0\t2\t10.0.0.1\t5\t1700000000000000\textra\n',
+    good + 'garbage\n',
+  ])
+    assert.throws(() => parseVrfPaths('a', bad, 'x'), DerivedDamage, JSON.stringify(bad));
+});
+
+test('a checkpoint text with a good checksum but damaged lines changes no answer and is reported', async () => {
+  let t = 1_000_000;
+  const journal = new MemoryJournal({ nowMicros: () => (t += 1000) });
+  for (let i = 0; i < 600; i += 5)
+    await journal.append(Array.from({ length: 5 }, (_, j) => route(i + j, (i + j) % 5 !== 4)));
+  const damage: string[] = [];
+  const note = (o: object, msg: string): number => damage.push(`${msg} ${JSON.stringify(o)}`);
+  const ix = createApiIndexes(journal, {
+    timeline: { interval: 100 },
+    log: { info: () => undefined, warn: note, error: note },
+  });
+  await ix.start();
+  await ix.history.flush();
+  const truth = async (seq: number): Promise<Rib> => {
+    const rib = new Rib();
+    for await (const batch of journal.read({ through: seq })) for (const env of batch) rib.apply(env);
+    return rib;
+  };
+  // Every checkpoint's VRF "a" text replaced by a sealed line that is not a path.
+  const [gte, lt] = checkpointRange(0, 1e9);
+  const heads = await journal.derived.range({ gte, lt });
+  assert.ok(heads.length >= 5);
+  for (const seq of [100, 200, 300, 400, 500])
+    await journal.derived.write([[vrfPathsKey(seq, 'a'), sealed(Buffer.from('not\ta path\n'))]]);
+  for (const seq of [150, 333, 599])
+    assert.deepEqual(dump(await ix.timeline.ribAt(seq)), dump(await truth(seq)));
+  assert.ok(
+    damage.some((m) => m.includes('is not a path')),
+    damage.join('; '),
+  );
+  await ix.stop();
+
+  // A restart beside the live RIB reads no checkpoint text; a time travel that meets the damage
+  // answers from the journal and reports it.
+  const live = await truth(journal.head());
+  damage.length = 0;
+  // (The damage found above was rebuilt: damage the rebuilt checkpoints again.)
+  for (const seq of [100, 200, 300, 400, 500])
+    await journal.derived.write([[vrfPathsKey(seq, 'a'), sealed(Buffer.from('not\ta path\n'))]]);
+  const again = createApiIndexes(journal, {
+    timeline: { interval: 100, live },
+    log: { info: () => undefined, warn: note, error: note },
+  });
+  await again.start();
+  assert.ok(again.readiness().ready, 'ready without reading the damaged texts');
+  assert.deepEqual(dump(await again.timeline.ribAt(550)), dump(await truth(550)));
+  assert.ok(
+    damage.some((m) => m.includes('is not a path')),
+    damage.join('; '),
+  );
+  await again.stop();
+  await journal.close();
+});
