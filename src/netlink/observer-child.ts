@@ -1,7 +1,7 @@
 // Entry point of the observer's child process (spawned by observer.ts with an IPC channel, possibly
 // through `ip netns exec`). It owns the rtnetlink sockets so that the package's native abort on receive
 // buffer overflow takes down only this process; the parent restarts it and it resynchronises.
-import { limitHeapGrowth, type Clock } from '../shared/index.js';
+import { tuneProcessMemory, type Clock } from '../shared/index.js';
 import {
   EXIT_BAD_ARGS,
   EXIT_SOCKET_ERROR,
@@ -58,8 +58,8 @@ function main(): void {
     );
     process.exit(EXIT_BAD_ARGS);
   }
-  // Its live heap is small (one dump, the outbox); the garbage of a flood is collected early (issue 10.6).
-  limitHeapGrowth();
+  // Its live heap is small (one dump, the outbox): a flood's garbage is collected and returned early.
+  tuneProcessMemory();
   // The parent is gone (or stopped us): nothing left to report to.
   process.on('disconnect', () => process.exit(0));
 

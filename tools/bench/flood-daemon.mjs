@@ -4,15 +4,16 @@
 // process and of its observer child; on 'stop' it stops and exits. Node flags (heap limit) are the
 // caller's to choose, as for `ribjournal serve`; the heap growth is set as `serve` sets it.
 import { readFileSync } from 'node:fs';
+import { writeHeapSnapshot } from 'node:v8';
 import { pino } from 'pino';
 
 process.env.NODE_ENV ??= 'production';
 const { parseConfig } = await import('../../dist/src/config/index.js');
-const { limitHeapGrowth } = await import('../../dist/src/shared/index.js');
+const { tuneProcessMemory } = await import('../../dist/src/shared/index.js');
 const { startDaemon } = await import('../../dist/src/main.js');
 
-// As `ribjournal serve` does (RIBJOURNAL_HEAP_GROWTH_PERCENT=0: V8's own default, for comparison).
-limitHeapGrowth();
+// As `ribjournal serve` does (RIBJOURNAL_HEAP_GROWTH_PERCENT=0: V8's own heap growth, for comparison).
+tuneProcessMemory();
 const [ns, journalDir] = process.argv.slice(2);
 const { config } = parseConfig('[netlink.import]\nenabled = true\ninterface-list = ["dev*"]\n');
 const daemon = await startDaemon({ config, journalDir, log: pino({ level: 'error' }), netns: ns });
@@ -45,6 +46,8 @@ const report = () => {
 report();
 const timer = setInterval(report, 250);
 process.on('message', (msg) => {
+  // Where the memory is: a heap snapshot (it collects garbage first) to the file named.
+  if (msg?.t === 'snapshot') writeHeapSnapshot(msg.file);
   if (msg?.t !== 'stop') return;
   clearInterval(timer);
   void daemon.stop().then(() => process.exit(0));

@@ -100,6 +100,9 @@ await inChurnLab('flood', DEVICES, async (ns, dir) => {
   }
   await new Promise((r) => setTimeout(r, AFTER_S * 1000));
   const after = last!;
+  // Where the memory is (FLOOD_HEAPSNAPSHOT=file): the daemon's heap at the end.
+  const snapshotTo = process.env['FLOOD_HEAPSNAPSHOT'];
+  if (snapshotTo !== undefined) daemon.send({ t: 'snapshot', file: snapshotTo });
   daemon.send({ t: 'stop' });
   await exited;
   console.log(
