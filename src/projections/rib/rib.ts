@@ -65,7 +65,11 @@ export class Rib {
           table = { byPrefix: new Map(), ipv4: 0, ipv6: 0 };
           this.tables.set(e.vrf, table);
         }
-        const paths = table.byPrefix.get(e.prefix);
+        let paths = table.byPrefix.get(e.prefix);
+        if (paths === undefined) {
+          paths = [];
+          table.byPrefix.set(e.prefix, paths);
+        }
         const path: Path = {
           vrf: e.vrf,
           family: e.family,
@@ -76,13 +80,7 @@ export class Rib {
           seq: env.seq,
           time: env.time,
         };
-        if (paths === undefined) {
-          // A one-element literal: an empty array pushed to reserves 17 slots (~70 B per prefix more).
-          table.byPrefix.set(e.prefix, [path]);
-          table[e.family]++;
-          return;
-        }
-        const at = indexOfInterface(paths, e.interface);
+        const at = paths.length === 0 ? -1 : indexOfInterface(paths, e.interface);
         if (at >= 0) {
           paths[at] = path;
         } else {
