@@ -16,7 +16,7 @@ import { LevelJournal, checkJournalOnStart, openLevelJournal } from '../journal/
 import { startDaemon } from '../main.js';
 import type { Daemon } from '../main.js';
 import { createDaemonMetrics } from '../metrics/index.js';
-import { RibjournalError } from '../shared/index.js';
+import { RibjournalError, tuneProcessMemory } from '../shared/index.js';
 import { chooseLogFormat, createLogger, LOG_FORMATS, LOG_LEVELS } from './log.js';
 import { interfaceReport, listInterfaces, logStartupReport, missingWarning } from './startup-report.js';
 
@@ -152,6 +152,7 @@ export function registerServe(program: Command): void {
       `GraphQL API listen address (default: [api] listen, else ${DEFAULT_API_LISTEN})`,
     )
     .action(async (opts: ServeOptions) => {
+      tuneProcessMemory(); // issue 10.6: collect early, return freed memory (src/shared/heap.ts)
       const log = createLogger(opts.logLevel, chooseLogFormat(opts.logFormat, process.stdout.isTTY === true));
       const report = (loaded: LoadedConfig): void => {
         for (const w of loaded.warnings) {

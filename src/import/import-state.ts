@@ -25,8 +25,13 @@ export interface ImportedPath {
   readonly address: string;
 }
 
+/**
+ * The key of (vrf, prefix) in an interface's paths. In the global table (the usual case) it is the
+ * prefix itself, the string the path already holds: a built key is a concatenated string of its own
+ * (~12 MB per 100k paths). No VRF name or prefix contains NUL, so the two forms cannot collide.
+ */
 function pathKey(vrf: string, prefix: string): string {
-  return `${vrf}\u0000${prefix}`;
+  return vrf === '' ? prefix : `${vrf}\u0000${prefix}`;
 }
 
 function addressKey(a: Address): string {

@@ -1,7 +1,7 @@
 // Entry point of the observer's child process (spawned by observer.ts with an IPC channel, possibly
 // through `ip netns exec`). It owns the rtnetlink sockets so that the package's native abort on receive
 // buffer overflow takes down only this process; the parent restarts it and it resynchronises.
-import type { Clock } from '../shared/index.js';
+import { tuneProcessMemory, type Clock } from '../shared/index.js';
 import {
   EXIT_BAD_ARGS,
   EXIT_SOCKET_ERROR,
@@ -10,6 +10,7 @@ import {
   type ChildMessage,
   type LogLevel,
 } from './protocol.js';
+import { Outbox } from './outbox.js';
 import { RtnlSession } from './rtnl-session.js';
 
 /**
@@ -21,19 +22,12 @@ const preciseClock: Clock = {
   nowMicros: () => Math.round((performance.timeOrigin + performance.now()) * 1000),
 };
 
-/** Messages handed to the IPC channel and not yet written to it (the parent is not reading). */
-let unsent = 0;
-
 function send(msg: ChildMessage, done?: () => void): void {
   if (process.send === undefined || !process.connected) {
     done?.();
     return;
   }
-  unsent++;
-  process.send(msg, undefined, undefined, () => {
-    unsent--;
-    done?.();
-  });
+  process.send(msg, undefined, undefined, () => done?.());
 }
 
 function log(level: LogLevel, msg: string, data?: Record<string, unknown>): void {
@@ -64,6 +58,8 @@ function main(): void {
     );
     process.exit(EXIT_BAD_ARGS);
   }
+  // Its live heap is small (one dump, the outbox): a flood's garbage is collected and returned early.
+  tuneProcessMemory();
   // The parent is gone (or stopped us): nothing left to report to.
   process.on('disconnect', () => process.exit(0));
 
@@ -78,12 +74,19 @@ function main(): void {
       process.exit(EXIT_SOCKET_ERROR);
     });
   };
-  const session = new RtnlSession({
+  // Batches wait in the outbox while the parent has not read the previous one (backpressure, bounded).
+  const outbox: Outbox = new Outbox({
+    send: (batch, written) =>
+      send({ t: 'batch', receivedAt: batch.receivedAt, changes: toWire(batch.changes) }, written),
+    resync: () => session.scan(),
+    warn: (msg, data) => log('warn', msg, data),
+  });
+  const session: RtnlSession = new RtnlSession({
     scanIntervalMs,
     clock: preciseClock,
     hooks: {
-      batch: (batch) => send({ t: 'batch', receivedAt: batch.receivedAt, changes: toWire(batch.changes) }),
-      backlogged: () => unsent > 0,
+      batch: (batch) => outbox.offer(batch),
+      backlogged: () => outbox.backlogged,
       log,
       fatal,
     },

@@ -26,6 +26,8 @@ const STOP_GRACE_MS = 2000;
 /** A child silent for this many scan intervals is hung (or stopped): kill it, the restart resyncs. */
 const WATCHDOG_INTERVALS = 4;
 const WATCHDOG_MIN_MS = 20_000;
+/** V8's young generation of the child: 2 MB semi-spaces instead of up to 16 MB. */
+const CHILD_SEMI_SPACE = '--max-semi-space-size=2';
 
 /** Creates the observer; nothing runs until start(). */
 export function createKernelObserver(opts: ObserverOptions): KernelObserver {
@@ -49,7 +51,9 @@ export function childCommand(opts: Pick<ObserverOptions, 'netns' | 'scanInterval
   // Inherit loaders (--import tsx) and memory flags only: not a debugger port nor test-runner flags,
   // some of which take their value as the next argument (`--test-name-pattern X`).
   const execArgv = inheritedExecArgv(process.execArgv);
-  const nodeArgs = [...execArgv, script, `--scan-interval-ms=${opts.scanIntervalMs}`];
+  // A small young generation: the child's garbage is dumps and messages, short-lived and promoted
+  // into the old space anyway under a flood (issue 10.6); after the inherited flags, so it wins.
+  const nodeArgs = [...execArgv, CHILD_SEMI_SPACE, script, `--scan-interval-ms=${opts.scanIntervalMs}`];
   if (opts.netns !== undefined) {
     // `ip netns exec` execs node in place: same pid, and the IPC fd (no close-on-exec) survives.
     return { command: 'ip', args: ['netns', 'exec', opts.netns, process.execPath, ...nodeArgs] };

@@ -4,3 +4,4 @@ export * from './clock.js';
 export * from './crc32c.js';
 export * from './rd.js';
 export * from './time-arg.js';
+export * from './heap.js';

@@ -1,14 +1,12 @@
 // Issue 10.6: memory and convergence under a flood of address changes. 100 veths; as fast as iproute2
 // goes: 100k addresses added (1000 per veth, round robin), all removed, added again, then 85k removed,
-// leaving 15k. Figures: peak RSS of the daemon's process and of its observer child, RSS one minute after
-// the flood, time from the last operation until the RIB equals the kernel, observer restarts.
-// Run: node --import tsx --expose-gc tools/bench/flood.bench.ts   (as root; FLOOD_AFTER_S=60)
-import { execFile } from 'node:child_process';
-import { promisify } from 'node:util';
-import { writeHeapSnapshot } from 'node:v8';
-import { pino } from 'pino';
-import { parseConfig } from '../../src/config/index.js';
-import { startDaemon } from '../../src/main.js';
+// leaving 15k. Figures: peak RSS of the daemon's process and of its observer child (and of both at
+// once), RSS one minute after the flood, time from the last operation until the RIB equals the kernel,
+// observer restarts. The daemon runs as deployed: compiled (dist/, `npm run build` first), in a process
+// of its own without tsx (flood-daemon.mjs), with the node flags in FLOOD_NODE_FLAGS (default none).
+// Run: npm run build && node --import tsx tools/bench/flood.bench.ts   (as root; FLOOD_AFTER_S=60)
+import { fork } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { churnDevice } from '../../test/helpers/churn.js';
 import { inChurnLab } from './churn-lab.js';
 
@@ -16,43 +14,51 @@ const DEVICES = 100;
 const PER_DEVICE = Number(process.env['FLOOD_PER_DEVICE'] ?? '1000');
 const KEEP = Math.round(DEVICES * PER_DEVICE * 0.15);
 const AFTER_S = Number(process.env['FLOOD_AFTER_S'] ?? '60');
+const NODE_FLAGS = (process.env['FLOOD_NODE_FLAGS'] ?? '').split(' ').filter((f) => f !== '');
 const mb = (n: number): string => `${(n / 2 ** 20).toFixed(0)} MB`;
 
-async function childRss(pid: number | undefined): Promise<number> {
-  if (pid === undefined) return 0;
-  try {
-    const { stdout } = await promisify(execFile)('ps', ['-o', 'rss=', '-p', String(pid)]);
-    return Number(stdout.trim()) * 1024;
-  } catch {
-    return 0;
-  }
+interface Sample {
+  readonly rss: number;
+  readonly heapUsed: number;
+  readonly heapTotal: number;
+  readonly external: number;
+  readonly childRss: number;
+  readonly paths: number;
+  readonly seq: number;
+  readonly restarts: number;
 }
 
+if (!existsSync(new URL('../../dist/src/main.js', import.meta.url)))
+  throw new Error('flood.bench runs the compiled daemon: run "npm run build" first');
+
 await inChurnLab('flood', DEVICES, async (ns, dir) => {
-  const { config } = parseConfig('[netlink.import]\nenabled = true\ninterface-list = ["dev*"]\n');
-  const daemon = await startDaemon({
-    config,
-    journalDir: dir,
-    log: pino({ level: 'silent' }),
-    netns: ns.name,
+  const daemon = fork(new URL('./flood-daemon.mjs', import.meta.url), [ns.name, dir], {
+    execArgv: NODE_FLAGS,
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
   });
+  let last: Sample | undefined;
   let peak = 0;
   let peakChild = 0;
+  let peakSum = 0;
   let samples = 0;
-  const sample = async (): Promise<void> => {
-    const m = process.memoryUsage();
-    const child = await childRss(daemon.observer.pid);
-    peak = Math.max(peak, m.rss);
-    peakChild = Math.max(peakChild, child);
-    // Where the memory is, every 5 s, on stderr (FLOOD_TRACE=1).
-    if (process.env['FLOOD_TRACE'] !== undefined && ++samples % 10 === 0)
-      console.error(
-        `rss ${mb(m.rss)} heap ${mb(m.heapUsed)} external ${mb(m.external)} buffers ${mb(m.arrayBuffers)} child ${mb(child)} seq ${daemon.journal.head()} rib ${daemon.rib.size()} restarts ${daemon.observer.restarts}`,
-      );
-  };
-  const sampler = setInterval(() => void sample(), 500);
-  const rssBefore = process.memoryUsage.rss();
-
+  const firstSample = new Promise<void>((resolve) => {
+    daemon.on('message', (msg: Sample & { t: string }) => {
+      if (msg.t !== 'sample') return;
+      last = msg;
+      peak = Math.max(peak, msg.rss);
+      peakChild = Math.max(peakChild, msg.childRss);
+      peakSum = Math.max(peakSum, msg.rss + msg.childRss);
+      // Where the memory is, every 5 s, on stderr (FLOOD_TRACE=1).
+      if (process.env['FLOOD_TRACE'] !== undefined && samples++ % 20 === 0)
+        console.error(
+          `rss ${mb(msg.rss)} heap ${mb(msg.heapUsed)}/${mb(msg.heapTotal)} external ${mb(msg.external)} child ${mb(msg.childRss)} seq ${msg.seq} rib ${msg.paths} restarts ${msg.restarts}`,
+        );
+      resolve();
+    });
+  });
+  const exited = new Promise<void>((resolve) => daemon.once('exit', () => resolve()));
+  await firstSample;
+  const before = last!;
   const prefix = (d: number, k: number): string => `10.${d}.${k >> 8}.${k & 255}/32`;
   const lines = (op: 'add' | 'del', count: number): string[] => {
     const out: string[] = [];
@@ -86,32 +92,29 @@ await inChurnLab('flood', DEVICES, async (ns, dir) => {
   const ended = performance.now();
   let convergedS = Number.NaN;
   while (performance.now() - ended < 120_000) {
-    if (daemon.rib.size() === KEEP) {
+    if (last!.paths === KEEP) {
       convergedS = (performance.now() - ended) / 1000;
       break;
     }
     await new Promise((r) => setTimeout(r, 50));
   }
-  // Where the memory is (FLOOD_HEAPSNAPSHOT=file): a heap snapshot right after the flood.
-  const snapshotTo = process.env['FLOOD_HEAPSNAPSHOT'];
-  if (snapshotTo !== undefined) writeHeapSnapshot(snapshotTo);
   await new Promise((r) => setTimeout(r, AFTER_S * 1000));
-  const rssAfter = process.memoryUsage.rss();
-  const childAfter = await childRss(daemon.observer.pid);
-  const restarts = daemon.observer.restarts;
-  clearInterval(sampler);
-  const head = daemon.journal.head();
-  await daemon.stop();
+  const after = last!;
+  // Where the memory is (FLOOD_HEAPSNAPSHOT=file): the daemon's heap at the end.
+  const snapshotTo = process.env['FLOOD_HEAPSNAPSHOT'];
+  if (snapshotTo !== undefined) daemon.send({ t: 'snapshot', file: snapshotTo });
+  daemon.send({ t: 'stop' });
+  await exited;
   console.log(
-    `flood of ${ops} address operations on ${DEVICES} veths in ${floodS.toFixed(1)} s (${(ops / floodS).toFixed(0)}/s), ${head} events journaled:`,
+    `flood of ${ops} address operations on ${DEVICES} veths in ${floodS.toFixed(1)} s (${(ops / floodS).toFixed(0)}/s), ${after.seq} events journaled; daemon node flags: ${NODE_FLAGS.join(' ') || '(none)'}`,
   );
   console.log(
-    `  peak RSS: daemon process ${mb(peak)} (before the flood ${mb(rssBefore)}), observer child ${mb(peakChild)} (target ≤ 300 MB)`,
+    `  peak RSS: daemon process ${mb(peak)} (before the flood ${mb(before.rss)}), observer child ${mb(peakChild)} (before ${mb(before.childRss)}), both at once ${mb(peakSum)} (target ≤ 300 MB)`,
   );
   console.log(
-    `  RSS ${AFTER_S} s after the flood: daemon process ${mb(rssAfter)}, observer child ${mb(childAfter)}`,
+    `  RSS ${AFTER_S} s after the flood: daemon process ${mb(after.rss)} (heap used ${mb(after.heapUsed)}), observer child ${mb(after.childRss)}, both ${mb(after.rss + after.childRss)}`,
   );
   console.log(
-    `  RIB = kernel (${KEEP} paths) ${convergedS.toFixed(1)} s after the last operation (target ≤ 10 s); observer restarts ${restarts}`,
+    `  RIB = kernel (${KEEP} paths) ${convergedS.toFixed(1)} s after the last operation (target ≤ 10 s); observer restarts ${after.restarts}`,
   );
 });
