@@ -3,3 +3,4 @@ export { startFleetPublisher } from './publisher.js';
 export type { FleetPublisher } from './publisher.js';
 export { FleetCollector } from './collector.js';
 export { DEFAULT_COLLECTOR_LISTEN, startCollectorServer } from './server.js';
+export { fleetSchema } from './schema.js';

@@ -2,7 +2,7 @@
 // replicas 3), nodes as in-process daemons in network namespaces or as publishers over a real journal,
 // and a collector. Each test uses its own stream, so they share the cluster.
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { promisify } from 'node:util';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -18,7 +18,7 @@ import { FleetCollector } from '../../../src/fleet/collector.js';
 import { FLEET_CURSOR_KEY, startFleetPublisher } from '../../../src/fleet/publisher.js';
 import type { FleetPublisher } from '../../../src/fleet/publisher.js';
 import { LAST_SEQ_HEADER, decodeEvents, nodeSubject } from '../../../src/fleet/protocol.js';
-import { fleetVrfs, whereIs } from '../../../src/fleet/queries.js';
+import { whereIs } from '../../../src/fleet/queries.js';
 import { startCollectorServer } from '../../../src/fleet/server.js';
 import { openLevelJournal } from '../../../src/journal/index.js';
 import type { Journal } from '../../../src/journal/index.js';
@@ -155,9 +155,8 @@ void describe('fleet on a three-server JetStream cluster', () => {
       async () => (await whereIs(collector, '203.0.113.10/32', '', undefined)).length === 3,
       'the three nodes holding 203.0.113.10/32 in the collector',
     );
-    const vrfs = fleetVrfs(collector, undefined).filter((v) => v.name === 'customer-a');
     assert.deepEqual(
-      vrfs.map((v) => [v.node, v.ipv4]),
+      collector.nodes().map((n) => [n.name, n.rib.countsOf('customer-a').ipv4]),
       [
         ['edge-a', 1],
         ['edge-b', 1],
@@ -213,13 +212,13 @@ void describe('fleet on a three-server JetStream cluster', () => {
       { name: 'edge-c', lag: 0 },
     ]);
     assert.equal((data['whereIs'] as unknown[]).length, 3);
-    // A node client's `diff` against the collector: one answer per node; edge-a's shows its withdrawal.
+    // `fleetDiff`: a node's `diff` on every node; edge-a's shows its withdrawal.
     const diffs = (
       await post(
         server.url,
-        `{ diff(vrf: "global", from: "${new Date(before / 1000).toISOString()}") { node removed { prefix } } }`,
+        `{ fleetDiff(vrf: "global", from: "${new Date(before / 1000).toISOString()}") { node removed { prefix } } }`,
       )
-    )['diff'] as { node: string; removed: { prefix: string }[] }[];
+    )['fleetDiff'] as { node: string; removed: { prefix: string }[] }[];
     assert.deepEqual(
       diffs.map((d) => [d.node, d.removed.map((p) => p.prefix)]),
       [
@@ -275,11 +274,65 @@ void describe('fleet on a three-server JetStream cluster', () => {
         ['edge-c', 0],
       ],
     );
-    // What `--node edge-b` on a client command asks.
+    // What `--node edge-b` on a client command asks; and the node schema with `node` at /graphql answers the same.
     const viaCli = await clientFor({ api: new URL(server.url).host, node: 'edge-b' }).query<unknown>(
       '{ vrfs { name } }',
     );
     assert.deepEqual(viaCli, nodeData);
+    assert.deepEqual(await post(server.url, '{ vrfs(node: "edge-b") { name } }'), nodeData);
+    // The client commands with --node against the collector.
+    const cli = async (...args: string[]): Promise<string> =>
+      (
+        await execFileAsync(process.execPath, [
+          '--import',
+          'tsx',
+          'src/cli/run.ts',
+          ...args,
+          '--api',
+          new URL(server.url).host,
+        ])
+      ).stdout;
+    const monitorOut = (async () => {
+      const child = spawn(
+        process.execPath,
+        [
+          '--import',
+          'tsx',
+          'src/cli/run.ts',
+          'monitor',
+          'global',
+          'rib',
+          '--after',
+          '0',
+          '--node',
+          'edge-a',
+        ].concat(['--api', new URL(server.url).host]),
+        { stdio: ['ignore', 'pipe', 'inherit'] },
+      );
+      let out = '';
+      child.stdout.on('data', (b: Buffer) => (out += b.toString()));
+      await waitFor(
+        () => out.includes('DELROUTE'),
+        'monitor --node edge-a printing its withdrawal',
+        scaled(15_000),
+      );
+      child.kill();
+      return out;
+    })();
+    const [globalRib, vrfRib, history, events, monitored] = await Promise.all([
+      cli('global', 'rib', '--node', 'edge-b'),
+      cli('vrf', 'customer-a', 'rib', '--node', 'edge-b'),
+      cli('history', 'global', '203.0.113.10/32', '--node', 'edge-a'),
+      cli('events', '--node', 'edge-c', '--vrf', 'customer-a'),
+      monitorOut,
+    ]);
+    assert.match(globalRib, /203\.0\.113\.10\/32/);
+    assert.match(vrfRib, /10\.1\.1\.0\/24/);
+    assert.doesNotMatch(vrfRib, /10\.1\.[02]\.0\/24/, "only edge-b's VRF");
+    assert.match(history, /RouteDiscovered[\s\S]*RouteVanished/, history);
+    assert.match(events, /10\.1\.2\.0\/24/);
+    assert.doesNotMatch(events, /10\.1\.[01]\.0\/24/, "only edge-c's events");
+    assert.match(monitored, /\[ROUTE\][\s\S]*203\.0\.113\.10\/32[\s\S]*\[DELROUTE\]/);
     // Each node's stream holds its journal once, in order.
     for (const { d } of daemons) {
       await d.daemon.flush();
@@ -376,7 +429,7 @@ void describe('fleet on a three-server JetStream cluster', () => {
     }
     const answers = async (c: FleetCollector): Promise<string> =>
       JSON.stringify({
-        vrfs: fleetVrfs(c, undefined),
+        vrfs: c.nodes().map((n) => [n.name, n.rib.vrfNames(), n.rib.countsOf('customer-a')]),
         a: await whereIs(c, '10.0.0.150/32', 'customer-a', undefined),
         b: await whereIs(c, '10.0.1.44/32', undefined, undefined),
         at: await whereIs(c, '10.0.0.150/32', 'customer-a', { seq: 200 }),
