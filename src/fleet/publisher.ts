@@ -25,7 +25,7 @@ import type { Registry } from 'prom-client';
 import type { FleetConfig } from '../config/index.js';
 import { BlockWriter, isRouteEvent } from '../events/index.js';
 import type { Envelope } from '../events/index.js';
-import type { Journal } from '../journal/index.js';
+import type { Journal, RetentionHold } from '../journal/index.js';
 import {
   LAST_SEQ_HEADER,
   MAX_MESSAGE_BYTES,
@@ -78,12 +78,16 @@ export class FleetPublisher {
   private running: Promise<void> | undefined;
   private cursorWrite: Promise<void> = Promise.resolve();
   private savedCursor = 0;
+  /** The cursor as stored in the journal (what a restart resumes from). */
+  private durableCursor = 0;
+  private readonly cursorRead: Promise<number>;
   private lastLagLog = 0;
   private behindLogged = false;
   private readonly stopSignal = new AbortController();
 
   constructor(private readonly opts: FleetPublisherOptions) {
     this.subject = nodeSubject(opts.fleet.node);
+    this.cursorRead = this.readCursor().then((seq) => (this.durableCursor = seq));
     const window = opts.window ?? 10_000;
     this.unfollow = opts.journal.onCommit((batch) => {
       for (const env of batch) this.tail.push(env);
@@ -122,6 +126,20 @@ export class FleetPublisher {
     return Math.max(0, this.opts.journal.head() - this.publishedSeq);
   }
 
+  /**
+   * What journal retention must keep: every event after the durable cursor (a node cut off from NATS for
+   * hours would otherwise lose them for the fleet).
+   */
+  retentionHold(): RetentionHold {
+    return {
+      name: 'the fleet publisher',
+      seq: async () => {
+        await this.cursorRead;
+        return this.durableCursor;
+      },
+    };
+  }
+
   /** Starts the background loop (returns at once; NATS may be unreachable for as long as it likes). */
   start(): void {
     this.running ??= this.run();
@@ -140,7 +158,7 @@ export class FleetPublisher {
 
   private async run(): Promise<void> {
     const log = this.opts.log;
-    this.publishedSeq = await this.readCursor();
+    this.publishedSeq = await this.cursorRead;
     this.savedCursor = this.publishedSeq;
     let backoff = 250;
     while (!this.stopping) {
@@ -295,6 +313,9 @@ export class FleetPublisher {
     this.savedCursor = seq;
     this.cursorWrite = this.cursorWrite
       .then(() => this.opts.journal.putMeta(FLEET_CURSOR_KEY, Buffer.from(JSON.stringify({ seq }))))
+      .then(() => {
+        this.durableCursor = seq;
+      })
       .catch((err: unknown) => this.opts.log.warn({ err }, 'fleet cursor not saved'));
   }
 

@@ -26,4 +26,10 @@ export {
   previousStopClean,
 } from './lifecycle.js';
 export { trimJournal, startRetention, retentionTarget, RETENTION_INTERVAL_MS } from './retention.js';
-export type { RetentionPolicy, RetentionTimerOptions, TrimOptions, TrimResult } from './retention.js';
+export type {
+  RetentionHold,
+  RetentionPolicy,
+  RetentionTimerOptions,
+  TrimOptions,
+  TrimResult,
+} from './retention.js';

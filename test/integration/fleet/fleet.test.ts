@@ -20,7 +20,8 @@ import type { FleetPublisher } from '../../../src/fleet/publisher.js';
 import { LAST_SEQ_HEADER, decodeEvents, nodeSubject } from '../../../src/fleet/protocol.js';
 import { whereIs } from '../../../src/fleet/queries.js';
 import { startCollectorServer } from '../../../src/fleet/server.js';
-import { openLevelJournal } from '../../../src/journal/index.js';
+import { openLevelJournal, startRetention } from '../../../src/journal/index.js';
+import { checkpointForHorizon } from '../../../src/projections/index.js';
 import type { Journal } from '../../../src/journal/index.js';
 import { kubelbConfig } from '../../helpers/configs.js';
 import { runDaemon } from '../../helpers/daemon.js';
@@ -383,9 +384,33 @@ void describe('fleet on a three-server JetStream cluster', () => {
     await proxy.cut();
     await appending;
     assert.ok(p.lag() > 1000, `lag ${p.lag()} while cut off`);
+    // Journal retention wanting nearly everything gone keeps what the publisher has not durably published.
+    const held: string[] = [];
+    const retention = startRetention(journal, {
+      policy: { maxSizeBytes: 1 },
+      checkpoint: (seq) => checkpointForHorizon(journal, seq),
+      holds: [p.retentionHold()],
+      log: { info: () => undefined, warn: (_o, m) => held.push(m), error: (_o, m) => held.push(m) },
+    });
+    t.after(() => retention.stop());
+    const cursor = await p.retentionHold().seq();
+    assert.ok(cursor <= p.published && cursor < journal.head() - 1000, `durable cursor ${cursor}`);
+    await retention.check();
+    assert.ok(journal.horizon().seq <= cursor, `horizon ${journal.horizon().seq} within cursor ${cursor}`);
+    assert.match(
+      held.join('\n'),
+      /retention held back: the fleet publisher has not yet taken events after seq/,
+    );
     await proxy.mend();
     await publishedThrough(p, journal.head(), 'catching up after the outage', 30_000);
     assertConsecutive(await streamSeqs(stream, 'far'), journal.head(), 'far');
+    // Once published (and the cursor stored), retention goes on.
+    await waitFor(async () => (await p.retentionHold().seq()) === journal.head(), 'the cursor stored');
+    await retention.check();
+    assert.ok(
+      journal.horizon().seq > cursor,
+      `horizon ${journal.horizon().seq} past the old cursor ${cursor}`,
+    );
   });
 
   void it('a node restarted mid-publish, or with a stale cursor, publishes nothing twice', async (t) => {
