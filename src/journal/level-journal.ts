@@ -103,6 +103,11 @@ export interface LevelJournalOptions {
   readonly maxQueuedEvents?: number;
   /** Wraps the opened database (tests: a spy that sees every write and its options). */
   readonly wrapDb?: (db: Db) => Db;
+  /**
+   * Sync every append to disk before it commits (default true). Only derived data that is rebuilt from
+   * elsewhere turns it off (the fleet collector's replicas, which sync before recording their resume point).
+   */
+  readonly sync?: boolean;
 }
 
 /** How failed writes are retried: the same batch, after a growing delay, on a reopened LevelDB. */
@@ -157,6 +162,7 @@ export class LevelJournal implements Journal {
   // Failed writes (a full disk): retried with backoff until they go through (issue 10.3).
   private readonly retry: Required<WriteRetryOptions>;
   private readonly wrapDb: ((db: Db) => Db) | undefined;
+  private readonly syncWrites: boolean;
   private writeFailReason: string | undefined;
   private wakeRetry: (() => void) | undefined;
   private readonly recoveryListeners = new Set<(info: WriteRecovery) => void>();
@@ -208,6 +214,7 @@ export class LevelJournal implements Journal {
       },
       options.headMarker ?? {},
     );
+    this.syncWrites = options.sync ?? true;
     this.compactionEnabled = options.compaction ?? true;
     this.onCompactionError =
       options.onCompactionError ??
@@ -262,7 +269,7 @@ export class LevelJournal implements Journal {
       batch.put(eventKey(b.firstSeq), encodeStoredBlock(b.bytes, b.count, b.lastTime));
       batch.put(timeKey(b.firstTime, b.firstSeq), timeValue(b.count));
     }
-    await batch.write({ sync: true });
+    await batch.write({ sync: this.syncWrites });
     const last = blocks[blocks.length - 1];
     if (last !== undefined) this.marker.note({ head: last.firstSeq + last.count - 1, time: last.lastTime });
     this.firstTime ??= blocks[0]?.firstTime;

@@ -3,8 +3,10 @@
 // and a collector. Each test uses its own stream, so they share the cluster.
 import assert from 'node:assert/strict';
 import { execFile, spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import type { ChildProcess } from 'node:child_process';
 import { promisify } from 'node:util';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, afterEach, before, describe, it } from 'node:test';
@@ -410,6 +412,99 @@ void describe('fleet on a three-server JetStream cluster', () => {
     assert.ok(
       journal.horizon().seq > cursor,
       `horizon ${journal.horizon().seq} past the old cursor ${cursor}`,
+    );
+  });
+
+  void it('a collector killed (SIGKILL) mid-ingest resumes with every event once, in order', async (t) => {
+    const stream = useStream(t, 'T_CKILL');
+    const journal = await openLevelJournal(await tempDir());
+    t.after(() => journal.close());
+    const p = startFleetPublisher({ journal, fleet: fleet(stream, 'k1'), log });
+    t.after(() => p.stop());
+    await appendRoutes(journal, 0, 100, 10);
+    const dir = await tempDir();
+    const conf = join(dir, 'collector.toml');
+    await writeFile(
+      conf,
+      `[fleet]\nservers = ${JSON.stringify(cluster.urls)}\nnode = "ck"\nstream = "${stream}"\nreplicas = 3\n`,
+    );
+    const data = join(dir, 'data');
+    const collect = (): { child: ChildProcess; url: Promise<string> } => {
+      const child = spawn(
+        process.execPath,
+        [
+          '--import',
+          'tsx',
+          'src/cli/run.ts',
+          'collect',
+          '-f',
+          conf,
+          '--journal',
+          data,
+          '--api',
+          '127.0.0.1:0',
+        ],
+        { stdio: ['ignore', 'pipe', 'inherit'] },
+      );
+      t.after(() => child.kill('SIGKILL'));
+      const url = new Promise<string>((resolve, reject) => {
+        let out = '';
+        child.stdout.on('data', (b: Buffer) => {
+          out += b.toString();
+          const m = /"url":"([^"]+)"/.exec(out);
+          if (m !== null) resolve(m[1]!);
+        });
+        child.once('exit', () => reject(new Error(`collect exited before listening: ${out}`)));
+      });
+      return { child, url };
+    };
+    const headOf = async (url: string): Promise<number> => {
+      const r = await fetch(url, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ query: '{ nodes { name headSeq } }' }),
+      });
+      const body = (await r.json()) as { data?: { nodes: { headSeq: string }[] } };
+      return Number(body.data?.nodes[0]?.headSeq ?? 0);
+    };
+    const first = collect();
+    const firstUrl = await first.url;
+    // The node goes on committing while the collector receives, and the collector is killed meanwhile.
+    let killed = false;
+    const appending = (async () => {
+      let i = 100;
+      for (; !killed; i += 20) await appendRoutes(journal, i, 20, 20);
+      await appendRoutes(journal, i, 2000, 20);
+    })();
+    // Killed after it recorded a resume position (every second) and went on receiving.
+    await waitFor(
+      async () => existsSync(join(data, 'position.json')) && (await headOf(firstUrl)) > 2000,
+      'the first collector receiving and recording its position',
+    );
+    first.child.kill('SIGKILL');
+    killed = true;
+    await new Promise((r) => first.child.once('exit', r));
+    await appending;
+    const second = collect();
+    const secondUrl = await second.url;
+    await waitFor(
+      async () => (await headOf(secondUrl)) === journal.head(),
+      'the second collector caught up',
+      30_000,
+    );
+    second.child.kill('SIGTERM');
+    await new Promise((r) => second.child.once('exit', r));
+    // The replica holds the node's events once each, in order, with the node's seqs and times.
+    const replica = await openLevelJournal(join(data, 'nodes', 'k1'), { create: false });
+    t.after(() => replica.close());
+    const want: string[] = [];
+    for await (const b of journal.read()) for (const e of b) want.push(JSON.stringify(e));
+    const got: string[] = [];
+    for await (const b of replica.read()) for (const e of b) got.push(JSON.stringify(e));
+    assert.equal(got.length, want.length);
+    assert.ok(
+      got.every((g, i) => g === want[i]),
+      'the replica equals the node journal',
     );
   });
 
