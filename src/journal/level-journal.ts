@@ -163,6 +163,8 @@ export class LevelJournal implements Journal {
   private readonly retry: Required<WriteRetryOptions>;
   private readonly wrapDb: ((db: Db) => Db) | undefined;
   private readonly syncWrites: boolean;
+  /** Without `sync`: the last block written, which the head marker names once a synced write follows. */
+  private unsyncedMark: { head: number; time: number } | undefined;
   private writeFailReason: string | undefined;
   private wakeRetry: (() => void) | undefined;
   private readonly recoveryListeners = new Set<(info: WriteRecovery) => void>();
@@ -271,7 +273,12 @@ export class LevelJournal implements Journal {
     }
     await batch.write({ sync: this.syncWrites });
     const last = blocks[blocks.length - 1];
-    if (last !== undefined) this.marker.note({ head: last.firstSeq + last.count - 1, time: last.lastTime });
+    if (last !== undefined) {
+      const mark = { head: last.firstSeq + last.count - 1, time: last.lastTime };
+      // The marker may only name durable events: unsynced ones become durable with the next synced write.
+      if (this.syncWrites) this.marker.note(mark);
+      else this.unsyncedMark = mark;
+    }
     this.firstTime ??= blocks[0]?.firstTime;
     for (const b of blocks) this.noteBlock(b.firstSeq, b.count);
     this.maybeCompact();
@@ -437,11 +444,14 @@ export class LevelJournal implements Journal {
 
   async putMeta(key: string, value: Buffer): Promise<void> {
     this.assertOpen();
+    // LevelDB's log is written in order: this synced write makes every earlier (unsynced) one durable.
+    const durable = this.unsyncedMark;
     try {
       await this.db.put(metaKey(key), value, { sync: true });
     } catch (err) {
       throw this.levelError(err);
     }
+    if (durable !== undefined) this.marker.note(durable);
   }
 
   async deleteMeta(key: string): Promise<void> {
