@@ -5,6 +5,7 @@
 import { createServer } from 'node:http';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { EnvelopArmorPlugin } from '@escape.tech/graphql-armor';
 import { createYoga as createYogaServer } from 'graphql-yoga';
 import { Gauge, Registry } from 'prom-client';
 import { ApiAccess, createYoga, isLoopbackHost, parseListen } from '../api/index.js';
@@ -64,6 +65,17 @@ export async function startCollectorServer(
       };
     },
     graphiql: { title: 'ribjournal fleet' },
+    // The node API's default limits: a fleet query fans out to every node, so it needs them at least as much.
+    plugins: [
+      EnvelopArmorPlugin({
+        maxDepth: { n: 10 },
+        costLimit: { maxCost: 300_000 },
+        maxTokens: { n: 2000 },
+        maxAliases: { n: 15 },
+        maxDirectives: { n: 20 },
+        blockFieldSuggestion: { enabled: false },
+      }),
+    ],
   });
   const perNode = new Map<string, ApiYoga>();
   const nodeYoga = (name: string): ApiYoga | undefined => {

@@ -255,6 +255,14 @@ void describe('fleet on a three-server JetStream cluster', () => {
     assert.match(text, /"node":"edge-a","changes":\[.*"type":"DISCOVERED","path":\{"node":"edge-a"/);
     const nodeData = await post(server.nodeUrl('edge-b'), '{ vrfs { name } }');
     assert.ok(JSON.stringify(nodeData).includes('customer-a'), JSON.stringify(nodeData));
+    // The node API's limits hold at the collector too (a fleet query fans out to every node).
+    const aliases = Array.from({ length: 16 }, (_, i) => `a${i}: nodes { name }`).join(' ');
+    const tooMany = await fetch(server.url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ query: `{ ${aliases} }` }),
+    });
+    assert.match(JSON.stringify(await tooMany.json()), /aliases/i, 'more than 15 aliases refused');
     const ready = await fetch(server.url.replace(/\/graphql$/, '/readyz'));
     assert.equal(ready.status, 200, 'the collector is ready while it consumes');
     // `ribjournal fleet status` against the collector.
