@@ -59,6 +59,26 @@ export interface FleetPublisherOptions {
 
 const MAX_BACKOFF_MS = 5000;
 
+/**
+ * The publisher's durable cursor as stored in a journal (0 when it never published): the events after it
+ * are not known to be in the stream yet.
+ */
+export async function readFleetCursor(journal: Pick<Journal, 'getMeta'>): Promise<number> {
+  const raw = await journal.getMeta(FLEET_CURSOR_KEY).catch(() => undefined);
+  if (raw === undefined) return 0;
+  try {
+    const seq = (JSON.parse(raw.toString('utf8')) as { seq?: unknown }).seq;
+    return typeof seq === 'number' && Number.isSafeInteger(seq) && seq >= 0 ? seq : 0;
+  } catch {
+    return 0;
+  }
+}
+
+/** Whether a journal has ever been published to a fleet stream (it holds a publisher's cursor). */
+export async function hasFleetCursor(journal: Pick<Journal, 'getMeta'>): Promise<boolean> {
+  return (await journal.getMeta(FLEET_CURSOR_KEY).catch(() => undefined)) !== undefined;
+}
+
 /** Publishes the journal to the fleet stream in the background. Create with startFleetPublisher. */
 export class FleetPublisher {
   private nc: NatsConnection | undefined;
@@ -87,7 +107,7 @@ export class FleetPublisher {
 
   constructor(private readonly opts: FleetPublisherOptions) {
     this.subject = nodeSubject(opts.fleet.node);
-    this.cursorRead = this.readCursor().then((seq) => (this.durableCursor = seq));
+    this.cursorRead = readFleetCursor(opts.journal).then((seq) => (this.durableCursor = seq));
     const window = opts.window ?? 10_000;
     this.unfollow = opts.journal.onCommit((batch) => {
       for (const env of batch) this.tail.push(env);
@@ -317,17 +337,6 @@ export class FleetPublisher {
         this.durableCursor = seq;
       })
       .catch((err: unknown) => this.opts.log.warn({ err }, 'fleet cursor not saved'));
-  }
-
-  private async readCursor(): Promise<number> {
-    const raw = await this.opts.journal.getMeta(FLEET_CURSOR_KEY).catch(() => undefined);
-    if (raw === undefined) return 0;
-    try {
-      const seq = (JSON.parse(raw.toString('utf8')) as { seq?: unknown }).seq;
-      return typeof seq === 'number' && Number.isSafeInteger(seq) && seq >= 0 ? seq : 0;
-    } catch {
-      return 0;
-    }
   }
 
   private logLag(): void {

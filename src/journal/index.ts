@@ -25,7 +25,13 @@ export {
   journalStopped,
   previousStopClean,
 } from './lifecycle.js';
-export { trimJournal, startRetention, retentionTarget, RETENTION_INTERVAL_MS } from './retention.js';
+export {
+  heldTarget,
+  trimJournal,
+  startRetention,
+  retentionTarget,
+  RETENTION_INTERVAL_MS,
+} from './retention.js';
 export type {
   RetentionHold,
   RetentionPolicy,
