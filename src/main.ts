@@ -140,7 +140,14 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
         registry: metrics.registry,
       });
     jlog.info({ seq: rib.seq, paths: rib.size(), ms: Date.now() - started }, 'journal replayed');
-    retention = startDaemonRetention(journal, opts.config.journal, jlog); // [journal] retention (issue 9.5)
+    // [journal] retention (issue 9.5), held at the fleet publisher's durable cursor (issue 11)
+    retention = startDaemonRetention(
+      journal,
+      opts.config.journal,
+      jlog,
+      undefined,
+      publisher && [publisher.retentionHold()],
+    );
 
     // The API's history and timeline indexes start from their derived data on disk (rebuilt in the
     // background when missing, damaged or another build's) and follow the journal themselves; the

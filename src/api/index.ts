@@ -18,7 +18,7 @@ export type { Access, AccessConfig, Refusal } from './auth.js';
 export { ApiAccess, bearerToken, isLoopbackHost, isLoopbackIp } from './auth.js';
 export { liveChangesOf } from './context.js';
 // What the fleet collector (src/fleet/) builds its own schema from: the node API's parts, shared.
-export type { ApiScalars } from './builder.js';
+export type { ApiScalars, RequestContext } from './builder.js';
 export type { PathView } from './views.js';
 export { pathViews, vrfExists } from './views.js';
 export type { Point } from './points.js';

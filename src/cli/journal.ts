@@ -22,7 +22,7 @@ import {
 import type { JournalStatistics, LevelJournal, MigrationEvent, VerifyReport } from '../journal/index.js';
 import { exportMrt } from '../mrt/index.js';
 import { Rib, checkpointForHorizon, loadHorizonCheckpoint } from '../projections/index.js';
-import { trimJournal } from '../journal/index.js';
+import { heldTarget, trimJournal } from '../journal/index.js';
 import {
   RibjournalError,
   formatMicros,
@@ -550,45 +550,67 @@ export function registerJournalCommands(program: Command): void {
       '--archive-dir <dir>',
       'first write the removed events there (gzip JSON lines, one file per range)',
     )
+    .option(
+      '--past-fleet-cursor',
+      'also remove events the fleet publisher has not published yet (kept by default: issue 11)',
+    )
     .option('-j, --json', 'print JSON')
-    .action(async (dir: string, opts: { before: string; archiveDir?: string; json?: boolean }) => {
-      tolerateEpipe();
-      const j = await openOffline(dir, 'the daemon trims by itself with [journal] retention / max-size');
-      try {
-        const point = parseTimeArg(opts.before, { option: '--before' });
-        const through = point.kind === 'seq' ? point.seq - 1 : await j.seqAtTime(point.time - 1);
-        const r = await trimJournal(j, through, {
-          archiveDir: opts.archiveDir !== undefined ? resolve(opts.archiveDir) : undefined,
-          checkpoint: (seq) => checkpointForHorizon(j, seq),
-        });
-        const h = j.horizon();
-        if (opts.json) {
-          await writeOut(
-            JSON.stringify({
-              location: j.location,
-              removed: r?.removed ?? 0,
-              horizon: horizonJson(h),
-              archive: r?.archive ?? null,
-              sizeBefore: r?.sizeBefore ?? null,
-              sizeAfter: r?.sizeAfter ?? null,
-            }) + '\n',
-          );
-        } else if (r === undefined) {
-          await writeOut(
-            `nothing to remove: no whole block ends before ${opts.before} after the horizon (seq ${h.seq})\n`,
-          );
-        } else {
-          await writeOut(
-            `removed ${n(r.removed)} events (seqs ${r.firstSeq}..${r.horizon.seq}); the journal keeps seq ` +
-              `${r.horizon.seq + 1} onwards; ${formatBytes(r.sizeBefore)} -> ${formatBytes(r.sizeAfter)} on disk` +
-              (r.archive !== undefined ? `; archived to ${r.archive}` : '') +
-              '\n',
-          );
+    .action(
+      async (
+        dir: string,
+        opts: { before: string; archiveDir?: string; json?: boolean; pastFleetCursor?: boolean },
+      ) => {
+        tolerateEpipe();
+        const j = await openOffline(dir, 'the daemon trims by itself with [journal] retention / max-size');
+        try {
+          const point = parseTimeArg(opts.before, { option: '--before' });
+          const wanted = point.kind === 'seq' ? point.seq - 1 : await j.seqAtTime(point.time - 1);
+          // As the daemon's retention: events the fleet publisher has not published stay. (Loaded here: the
+          // fleet module brings the NATS client, which no other journal command needs.)
+          const { hasFleetCursor, readFleetCursor } = await import('../fleet/index.js');
+          const holds =
+            opts.pastFleetCursor !== true && (await hasFleetCursor(j))
+              ? [{ name: 'the fleet publisher', seq: () => readFleetCursor(j) }]
+              : [];
+          const { through, heldBy } = await heldTarget(wanted, holds);
+          if (heldBy !== undefined)
+            process.stderr.write(
+              `held back at seq ${through}: ${heldBy} has not published the events after it ` +
+                '(--past-fleet-cursor removes them anyway)\n',
+            );
+          const r = await trimJournal(j, through, {
+            archiveDir: opts.archiveDir !== undefined ? resolve(opts.archiveDir) : undefined,
+            checkpoint: (seq) => checkpointForHorizon(j, seq),
+          });
+          const h = j.horizon();
+          if (opts.json) {
+            await writeOut(
+              JSON.stringify({
+                location: j.location,
+                removed: r?.removed ?? 0,
+                horizon: horizonJson(h),
+                archive: r?.archive ?? null,
+                sizeBefore: r?.sizeBefore ?? null,
+                sizeAfter: r?.sizeAfter ?? null,
+              }) + '\n',
+            );
+          } else if (r === undefined) {
+            await writeOut(
+              `nothing to remove: no whole block ends before ${opts.before} after the horizon (seq ${h.seq})\n`,
+            );
+          } else {
+            await writeOut(
+              `removed ${n(r.removed)} events (seqs ${r.firstSeq}..${r.horizon.seq}); the journal keeps seq ` +
+                `${r.horizon.seq + 1} onwards; ${formatBytes(r.sizeBefore)} -> ${formatBytes(r.sizeAfter)} on disk` +
+                (r.archive !== undefined ? `; archived to ${r.archive}` : '') +
+                '\n',
+            );
+          }
+        } finally {
+          await j.close();
         }
-      } finally {
-        await j.close();
-      }
-    });
+      },
+    );
 
   journal
     .command('export')

@@ -25,7 +25,7 @@ import type { Registry } from 'prom-client';
 import type { FleetConfig } from '../config/index.js';
 import { BlockWriter, isRouteEvent } from '../events/index.js';
 import type { Envelope } from '../events/index.js';
-import type { Journal } from '../journal/index.js';
+import type { Journal, RetentionHold } from '../journal/index.js';
 import {
   LAST_SEQ_HEADER,
   MAX_MESSAGE_BYTES,
@@ -59,6 +59,26 @@ export interface FleetPublisherOptions {
 
 const MAX_BACKOFF_MS = 5000;
 
+/**
+ * The publisher's durable cursor as stored in a journal (0 when it never published): the events after it
+ * are not known to be in the stream yet.
+ */
+export async function readFleetCursor(journal: Pick<Journal, 'getMeta'>): Promise<number> {
+  const raw = await journal.getMeta(FLEET_CURSOR_KEY).catch(() => undefined);
+  if (raw === undefined) return 0;
+  try {
+    const seq = (JSON.parse(raw.toString('utf8')) as { seq?: unknown }).seq;
+    return typeof seq === 'number' && Number.isSafeInteger(seq) && seq >= 0 ? seq : 0;
+  } catch {
+    return 0;
+  }
+}
+
+/** Whether a journal has ever been published to a fleet stream (it holds a publisher's cursor). */
+export async function hasFleetCursor(journal: Pick<Journal, 'getMeta'>): Promise<boolean> {
+  return (await journal.getMeta(FLEET_CURSOR_KEY).catch(() => undefined)) !== undefined;
+}
+
 /** Publishes the journal to the fleet stream in the background. Create with startFleetPublisher. */
 export class FleetPublisher {
   private nc: NatsConnection | undefined;
@@ -78,12 +98,16 @@ export class FleetPublisher {
   private running: Promise<void> | undefined;
   private cursorWrite: Promise<void> = Promise.resolve();
   private savedCursor = 0;
+  /** The cursor as stored in the journal (what a restart resumes from). */
+  private durableCursor = 0;
+  private readonly cursorRead: Promise<number>;
   private lastLagLog = 0;
   private behindLogged = false;
   private readonly stopSignal = new AbortController();
 
   constructor(private readonly opts: FleetPublisherOptions) {
     this.subject = nodeSubject(opts.fleet.node);
+    this.cursorRead = readFleetCursor(opts.journal).then((seq) => (this.durableCursor = seq));
     const window = opts.window ?? 10_000;
     this.unfollow = opts.journal.onCommit((batch) => {
       for (const env of batch) this.tail.push(env);
@@ -122,6 +146,20 @@ export class FleetPublisher {
     return Math.max(0, this.opts.journal.head() - this.publishedSeq);
   }
 
+  /**
+   * What journal retention must keep: every event after the durable cursor (a node cut off from NATS for
+   * hours would otherwise lose them for the fleet).
+   */
+  retentionHold(): RetentionHold {
+    return {
+      name: 'the fleet publisher',
+      seq: async () => {
+        await this.cursorRead;
+        return this.durableCursor;
+      },
+    };
+  }
+
   /** Starts the background loop (returns at once; NATS may be unreachable for as long as it likes). */
   start(): void {
     this.running ??= this.run();
@@ -140,7 +178,7 @@ export class FleetPublisher {
 
   private async run(): Promise<void> {
     const log = this.opts.log;
-    this.publishedSeq = await this.readCursor();
+    this.publishedSeq = await this.cursorRead;
     this.savedCursor = this.publishedSeq;
     let backoff = 250;
     while (!this.stopping) {
@@ -295,18 +333,10 @@ export class FleetPublisher {
     this.savedCursor = seq;
     this.cursorWrite = this.cursorWrite
       .then(() => this.opts.journal.putMeta(FLEET_CURSOR_KEY, Buffer.from(JSON.stringify({ seq }))))
+      .then(() => {
+        this.durableCursor = seq;
+      })
       .catch((err: unknown) => this.opts.log.warn({ err }, 'fleet cursor not saved'));
-  }
-
-  private async readCursor(): Promise<number> {
-    const raw = await this.opts.journal.getMeta(FLEET_CURSOR_KEY).catch(() => undefined);
-    if (raw === undefined) return 0;
-    try {
-      const seq = (JSON.parse(raw.toString('utf8')) as { seq?: unknown }).seq;
-      return typeof seq === 'number' && Number.isSafeInteger(seq) && seq >= 0 ? seq : 0;
-    } catch {
-      return 0;
-    }
   }
 
   private logLag(): void {

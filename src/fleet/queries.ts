@@ -1,12 +1,11 @@
-// Fleet-wide answers as folds over the nodes' replicas: each node's part is answered by the same
-// projections and views a node's own API uses; these functions only choose nodes and tag results.
+// Fleet-only answers as folds over the nodes' replicas (node status, whereIs, the fleet event feed); what
+// a node answers itself is answered by the node schema's own resolvers per node (schema.ts).
 import type { PathView } from '../api/index.js';
-import { pathViews, vrfExists } from '../api/index.js';
+import { pathViews } from '../api/index.js';
 import { resolvePoint } from '../api/index.js';
 import type { Point } from '../api/index.js';
 import { apiError } from '../api/index.js';
 import type { Envelope } from '../events/index.js';
-import { vrfDisplayName } from '../events/index.js';
 import type { Rib } from '../projections/index.js';
 import type { NodeReplica, ReplicaListener } from './collector.js';
 
@@ -32,11 +31,6 @@ export interface NodeStatus {
 }
 
 export type FleetPath = PathView & { readonly node: string };
-
-export interface FleetEvent {
-  readonly node: string;
-  readonly env: Envelope;
-}
 
 /** The nodes a `node` argument selects: that one (NOT_FOUND when unknown) or, absent, every node. */
 export function selectNodes(src: FleetSource, node: string | null | undefined): NodeReplica[] {
@@ -88,111 +82,6 @@ export async function whereIs(
       const paths = rib.lookup(v, prefix);
       if (paths.length === 0) continue;
       for (const p of pathViews(paths, rib.vrfConfig(v))) out.push({ ...p, node: n.name });
-    }
-  }
-  return out;
-}
-
-/** Every path of one VRF on the selected nodes at a point, at most `limit`. */
-export async function fleetRib(
-  src: FleetSource,
-  vrf: string,
-  at: Point | null | undefined,
-  node: string | null | undefined,
-  limit: number,
-): Promise<FleetPath[]> {
-  const out: FleetPath[] = [];
-  for (const n of selectNodes(src, node)) {
-    const rib = await ribAt(n, at, [vrf]);
-    for (const [, paths] of rib.entries(vrf)) {
-      for (const p of pathViews(paths, rib.vrfConfig(vrf))) {
-        if (out.length >= limit) return out;
-        out.push({ ...p, node: n.name });
-      }
-    }
-  }
-  return out;
-}
-
-export interface FleetVrf {
-  readonly node: string;
-  readonly name: string;
-  readonly rd: string | null;
-  readonly ipv4: number;
-  readonly ipv6: number;
-}
-
-function vrfOf(node: string, rib: Pick<Rib, 'countsOf' | 'vrfConfig'>, v: string): FleetVrf {
-  const c = rib.countsOf(v);
-  return {
-    node,
-    name: vrfDisplayName(v),
-    rd: v === '' ? null : (rib.vrfConfig(v)?.rd ?? null),
-    ipv4: c.ipv4,
-    ipv6: c.ipv6,
-  };
-}
-
-export function fleetVrfs(src: FleetSource, node: string | null | undefined): FleetVrf[] {
-  const out: FleetVrf[] = [];
-  for (const n of selectNodes(src, node)) {
-    for (const v of new Set(['', ...n.rib.vrfNames()])) out.push(vrfOf(n.name, n.rib, v));
-  }
-  return out;
-}
-
-/**
- * One VRF (internal name) on every node holding it at `at` (now when absent), or on `node` (NOT_FOUND
- * there when it does not hold it, as a node's own `vrf` answers).
- */
-export async function fleetVrf(
-  src: FleetSource,
-  vrf: string,
-  name: string,
-  at: Point | null | undefined,
-  node: string | null | undefined,
-): Promise<FleetVrf[]> {
-  const out: FleetVrf[] = [];
-  for (const n of selectNodes(src, node)) {
-    const rib = await ribAt(n, at, [vrf]);
-    if (vrfExists(rib, vrf)) out.push(vrfOf(n.name, rib, vrf));
-    else if (node !== null && node !== undefined)
-      throw apiError('NOT_FOUND', `VRF "${name}" not found on node ${n.name}`, { vrf: name, node: n.name });
-  }
-  return out;
-}
-
-/** Events of the selected nodes after `after` (per node), at most `first` per node, node by node. */
-export async function fleetEvents(
-  src: FleetSource,
-  node: string | null | undefined,
-  after: number,
-  first: number,
-): Promise<FleetEvent[]> {
-  const out: FleetEvent[] = [];
-  for (const n of selectNodes(src, node)) {
-    const through = Math.min(n.journal.head(), after + first);
-    for await (const batch of n.journal.read({ after, through }))
-      for (const env of batch) out.push({ node: n.name, env });
-  }
-  return out;
-}
-
-/** Every event that touched `prefix` in `vrf` on the selected nodes, oldest first per node. */
-export async function fleetHistory(
-  src: FleetSource,
-  prefix: string,
-  vrf: string,
-  node: string | null | undefined,
-): Promise<FleetEvent[]> {
-  const out: FleetEvent[] = [];
-  for (const n of selectNodes(src, node)) {
-    const through = n.journal.head();
-    for (let after = 0; ;) {
-      const page = await n.indexes.history.prefixEvents(vrf, prefix, { after, through, limit: 1000 });
-      for (const env of page) out.push({ node: n.name, env });
-      if (page.length < 1000) break;
-      after = page[page.length - 1]!.seq;
     }
   }
   return out;

@@ -1,403 +1,453 @@
-// The collector's fleet-wide GraphQL schema (served at /graphql of the collector): the nodes and their
-// lag, whereIs, and the RIB / VRFs / events / history / live changes of every node or of one (`node`).
-// Each node's own, complete node schema is served beside it at /nodes/<name>/graphql.
-import SchemaBuilder from '@pothos/core';
-import type { GraphQLSchema, ValueNode } from 'graphql';
-import { Kind } from 'graphql';
-import type { ApiScalars } from '../api/index.js';
-import { apiError } from '../api/index.js';
-import { parsePoint, parseSeq } from '../api/index.js';
-import { checkFirst, prefixArg, vrfArg } from '../api/index.js';
-import type { PathView } from '../api/index.js';
-import { vrfExists } from '../api/index.js';
-import { ribDiff } from '../api/index.js';
-import type { RibDiff } from '../api/index.js';
-import type { ChangeFeed, RouteChange, RouteChangeBatch } from '../api/index.js';
-import { envelopeToJson, isRouteEvent, vrfDisplayName } from '../events/index.js';
-import { formatMicros } from '../shared/index.js';
-import type { NodeReplica } from './collector.js';
-import type { FleetBatch, FleetEvent, FleetPath, FleetSource, FleetVrf, NodeStatus } from './queries.js';
+// The collector's GraphQL schema (served at /graphql of the collector): the node schema itself — its
+// queries, types and resolvers, run against one node's replica — with an optional `node` argument on
+// every query and on `routeChanges`, a `node` field on every object it returns, and the fleet-only fields
+// (`nodes`, `whereIs`, `fleetEvents`, and a `fleet<Query>` twin of each one-object query answering every
+// node as a list).
+//
+// No query logic is written twice: the schema is derived from the node schema. Each object an answer
+// holds travels with the node it is about (`InNode`), and every field resolver of the node schema is
+// wrapped to run with that node's request context (the very context the node's own endpoint,
+// /nodes/<name>/graphql, gives the request).
 import {
-  fleetEvents,
-  fleetFeed,
-  fleetHistory,
-  fleetRib,
-  fleetVrf,
-  fleetVrfs,
-  nodeStatuses,
-  selectNodes,
-  whereIs,
-} from './queries.js';
+  GraphQLInputObjectType,
+  GraphQLInt,
+  GraphQLList,
+  GraphQLNonNull,
+  GraphQLObjectType,
+  GraphQLSchema,
+  GraphQLString,
+  defaultFieldResolver,
+  getNamedType,
+  getNullableType,
+  isListType,
+  isNonNullType,
+  isObjectType,
+  lexicographicSortSchema,
+} from 'graphql';
+import type {
+  GraphQLFieldConfig,
+  GraphQLFieldConfigArgumentMap,
+  GraphQLFieldConfigMap,
+  GraphQLFieldResolver,
+  GraphQLNamedType,
+  GraphQLOutputType,
+  GraphQLResolveInfo,
+  GraphQLScalarType,
+} from 'graphql';
+import type { ChangeFeed, RequestContext } from '../api/index.js';
+import { apiError, prefixArg, toSchema, vrfArg, vrfExists } from '../api/index.js';
+import type { Point } from '../api/index.js';
+import type { NodeReplica } from './collector.js';
+import type { FleetBatch, FleetSource, NodeStatus } from './queries.js';
+import { fleetFeed, nodeStatuses, selectNodes, whereIs } from './queries.js';
 import { fleetRouteChanges } from './route-changes.js';
 import type { FleetFeedItem } from './route-changes.js';
 
+/** What the fleet schema's resolvers receive (one per request). */
 export interface FleetContext {
   readonly fleet: FleetSource;
+  /** The request context a node's own endpoint gives this request, over that node's replica. */
+  readonly contextOf: (node: NodeReplica) => RequestContext;
   /** A node's route-change feed over its replica (the one its own endpoint serves). */
   readonly feedOf: (node: NodeReplica) => ChangeFeed;
 }
 
-const builder = new SchemaBuilder<{
-  Context: FleetContext;
-  Scalars: ApiScalars;
-  DefaultFieldNullability: false;
-}>({ defaultFieldNullability: false });
+const SCOPE = Symbol('node');
 
-function literal(node: ValueNode): unknown {
-  if (node.kind === Kind.INT) return Number(node.value);
-  if (node.kind === Kind.STRING) return node.value;
-  throw apiError('BAD_ARGUMENT', `expected a string or an integer, got ${node.kind}`);
+/** A value of the node schema with the node it is about and that node's request context. */
+interface InNode {
+  readonly [SCOPE]: { readonly node: NodeReplica; readonly ctx: RequestContext };
+  readonly value: unknown;
+}
+type Scope = InNode[typeof SCOPE];
+
+/** Tags a resolver's result (a value, a list of them, a promise of either) with its node. */
+function inNode(scope: Scope, out: unknown): unknown {
+  if (out === null || out === undefined) return out;
+  if (out instanceof Promise) return out.then((v: unknown) => inNode(scope, v));
+  if (Array.isArray(out)) return out.map((v: unknown) => inNode(scope, v));
+  return { [SCOPE]: scope, value: out } satisfies InNode;
 }
 
-builder.scalarType('Seq', {
-  description: 'A node journal sequence number, serialised as a decimal string.',
-  serialize: (n) => String(n),
-  parseValue: (v) => parseSeq(v),
-  parseLiteral: (node) => parseSeq(literal(node)),
-});
-builder.scalarType('Timestamp', {
-  description: 'RFC 3339, UTC, with microseconds.',
-  serialize: (micros) => formatMicros(micros),
-  parseValue: () => {
-    throw apiError('BAD_ARGUMENT', 'Timestamp is an output type here');
-  },
-});
-builder.scalarType('SeqOrTime', {
+function scopeOf(ctx: FleetContext, node: NodeReplica): Scope {
+  return { node, ctx: ctx.contextOf(node) };
+}
+
+const isList = (t: GraphQLOutputType): boolean => isListType(getNullableType(t));
+const holdsObjects = (t: GraphQLOutputType): boolean => isObjectType(getNamedType(t));
+
+/** Queries whose one-object answer gets a `fleet<Name>` twin answering a list, one per node. */
+const TWINS = ['vrf', 'rib', 'history', 'diff', 'events', 'journal', 'routeCounts'];
+
+const NODE_ARG = {
+  type: GraphQLString,
+  description: 'Only this node (NOT_FOUND when the collector does not know it); absent: every node.',
+};
+const ONE_NODE_ARG = {
+  type: GraphQLString,
   description:
-    'A point in history: an RFC 3339 time with zone, a time relative to now ("-15m"), or a seq (per node).',
-  serialize: () => {
-    throw apiError('INTERNAL', 'SeqOrTime is an input type');
-  },
-  parseValue: (v) => parsePoint(v, () => Date.now() * 1000),
-  parseLiteral: (node) => parsePoint(literal(node), () => Date.now() * 1000),
-});
-builder.scalarType('JSON', { description: 'A JSON value.', serialize: (v) => v, parseValue: (v) => v });
+    'The node asked (NOT_FOUND when the collector does not know it); may be left out only while the collector holds one node.',
+};
 
-const NodeRef = builder.objectRef<NodeStatus>('FleetNode').implement({
-  description: 'A node publishing its journal to the fleet stream, as this collector holds it.',
-  fields: (t) => ({
-    name: t.exposeString('name'),
-    headSeq: t.field({
-      type: 'Seq',
-      description: 'Last seq of the node held here.',
-      resolve: (n) => n.headSeq,
-    }),
-    lastEventTime: t.field({ type: 'Timestamp', nullable: true, resolve: (n) => n.lastEventTime ?? null }),
-    lag: t.int({
-      description: 'Events of the node already in the stream but not yet applied here.',
-      resolve: (n) => n.lag,
-    }),
-    paths: t.int({ resolve: (n) => n.paths }),
-    gapAt: t.field({
-      type: 'Seq',
-      nullable: true,
-      description: 'Set when the stream no longer held events this collector lacked (retention).',
-      resolve: (n) => n.gapAt ?? null,
-    }),
-  }),
-});
+/** Whether an error is a node's NOT_FOUND (a VRF it does not hold): a fleet twin leaves that node out. */
+function notFound(err: unknown): boolean {
+  return (err as { extensions?: { code?: unknown } }).extensions?.code === 'NOT_FOUND';
+}
 
-const PathRef = builder.objectRef<FleetPath>('FleetPath').implement({
-  fields: (t) => ({
-    node: t.exposeString('node'),
-    vrf: t.exposeString('vrf'),
-    family: t.exposeString('family'),
-    prefix: t.exposeString('prefix'),
-    interface: t.exposeString('interface'),
-    ifindex: t.exposeInt('ifindex'),
-    address: t.exposeString('address'),
-    nlri: t.exposeString('nlri'),
-    rd: t.string({ nullable: true, resolve: (p) => p.rd }),
-    best: t.exposeBoolean('best'),
-    seq: t.field({ type: 'Seq', resolve: (p) => p.seq }),
-    time: t.field({ type: 'Timestamp', resolve: (p) => p.time }),
-  }),
-});
+class FleetSchemaBuilder {
+  private readonly objects = new Map<string, GraphQLObjectType>();
 
-const VrfRef = builder.objectRef<FleetVrf>('FleetVrf').implement({
-  fields: (t) => ({
-    node: t.exposeString('node'),
-    name: t.exposeString('name'),
-    rd: t.string({ nullable: true, resolve: (v) => v.rd }),
-    ipv4: t.exposeInt('ipv4'),
-    ipv6: t.exposeInt('ipv6'),
-  }),
-});
+  constructor(private readonly node: GraphQLSchema) {}
 
-const EventRef = builder.objectRef<FleetEvent>('FleetEvent').implement({
-  fields: (t) => ({
-    node: t.exposeString('node'),
-    seq: t.field({ type: 'Seq', resolve: (e) => e.env.seq }),
-    time: t.field({ type: 'Timestamp', resolve: (e) => e.env.time }),
-    type: t.string({ resolve: (e) => e.env.event.type }),
-    vrf: t.string({
-      nullable: true,
-      resolve: (e) => (isRouteEvent(e.env.event) ? vrfDisplayName(e.env.event.vrf) : null),
-    }),
-    prefix: t.string({
-      nullable: true,
-      resolve: (e) => (isRouteEvent(e.env.event) ? e.env.event.prefix : null),
-    }),
-    json: t.field({
-      type: 'JSON',
-      description: 'The event as `journal dump --json` shows it.',
-      resolve: (e) => envelopeToJson(e.env),
-    }),
-  }),
-});
+  /** The fleet's version of a node schema type: object types re-made with wrapped resolvers. */
+  type<T extends GraphQLOutputType>(t: T): GraphQLOutputType {
+    if (isNonNullType(t)) return new GraphQLNonNull(this.type(t.ofType) as GraphQLObjectType);
+    if (isListType(t)) return new GraphQLList(this.type(t.ofType));
+    return isObjectType(t) ? this.object(t) : t;
+  }
 
-const BatchRef = builder.objectRef<FleetBatch>('FleetEventBatch').implement({
-  description: "One node's events in seq order; resume with `after: [{node, seq: throughSeq}, ...]`.",
-  fields: (t) => ({
-    node: t.exposeString('node'),
-    throughSeq: t.field({ type: 'Seq', resolve: (b) => b.throughSeq }),
-    events: t.field({
-      type: [EventRef],
-      resolve: (b) => b.events.map((env) => ({ node: b.node, env })),
-    }),
-  }),
-});
+  named(name: string): GraphQLNamedType {
+    const t = this.node.getType(name);
+    if (t === undefined || t === null) throw new Error(`the node schema has no type ${name}`);
+    return isObjectType(t) ? this.object(t) : t;
+  }
 
-const CursorInput = builder.inputType('NodeCursor', {
-  description: "A node's resume point: every event with seq <= `seq` was received.",
-  fields: (t) => ({
-    node: t.string({ required: true }),
-    seq: t.field({ type: 'Seq', required: true }),
-  }),
-});
-
-const tagged = (node: string, p: PathView): FleetPath => ({ ...p, node });
-
-const RibDiffRef = builder.objectRef<{ node: string; d: RibDiff }>('RibDiff').implement({
-  description: "One node's diff, as a node's own `diff` answers it, with the node.",
-  fields: (t) => ({
-    node: t.string({ resolve: (x) => x.node }),
-    vrf: t.string({ resolve: (x) => vrfDisplayName(x.d.vrf) }),
-    from: t.field({ type: 'Seq', resolve: (x) => x.d.from.seq }),
-    to: t.field({ type: 'Seq', resolve: (x) => x.d.to.seq }),
-    fromTime: t.field({ type: 'Timestamp', nullable: true, resolve: (x) => x.d.from.time || null }),
-    toTime: t.field({ type: 'Timestamp', nullable: true, resolve: (x) => x.d.to.time || null }),
-    added: t.field({ type: [PathRef], resolve: (x) => x.d.added.map((p) => tagged(x.node, p)) }),
-    removed: t.field({ type: [PathRef], resolve: (x) => x.d.removed.map((p) => tagged(x.node, p)) }),
-    addedCount: t.int({ resolve: (x) => x.d.addedCount }),
-    removedCount: t.int({ resolve: (x) => x.d.removedCount }),
-  }),
-});
-
-const RouteChangeTypeEnum = builder.enumType('RouteChangeType', {
-  values: { DISCOVERED: {}, VANISHED: {} } as const,
-});
-
-const RouteChangeRef = builder.objectRef<{ node: string; c: RouteChange }>('RouteChange').implement({
-  fields: (t) => ({
-    node: t.string({ resolve: (x) => x.node }),
-    seq: t.field({ type: 'Seq', resolve: (x) => x.c.seq }),
-    time: t.field({ type: 'Timestamp', resolve: (x) => x.c.time }),
-    type: t.field({ type: RouteChangeTypeEnum, resolve: (x) => x.c.type }),
-    withdrawn: t.boolean({ resolve: (x) => x.c.type === 'VANISHED' }),
-    vrf: t.string({ resolve: (x) => x.c.vrf }),
-    reason: t.string({ nullable: true, resolve: (x) => x.c.reason }),
-    path: t.field({ type: PathRef, resolve: (x) => tagged(x.node, x.c.path) }),
-  }),
-});
-
-const RouteChangeBatchRef = builder
-  .objectRef<{ node: string; b: RouteChangeBatch }>('RouteChangeBatch')
-  .implement({
-    description:
-      "One node's route changes as its own `routeChanges` sends them; resume with `cursors: [{node, seq: throughSeq}, ...]` (or `node` and `after`).",
-    fields: (t) => ({
-      node: t.string({ resolve: (x) => x.node }),
-      changes: t.field({
-        type: [RouteChangeRef],
-        resolve: (x) => x.b.changes.map((c) => ({ node: x.node, c })),
-      }),
-      throughSeq: t.field({ type: 'Seq', resolve: (x) => x.b.throughSeq }),
-      headSeq: t.field({ type: 'Seq', resolve: (x) => x.b.headSeq }),
-      heartbeat: t.boolean({ resolve: (x) => x.b.heartbeat }),
-      time: t.field({ type: 'Timestamp', resolve: (x) => x.b.time }),
-    }),
-  });
-
-const optVrf = (v: string | null | undefined): string | undefined =>
-  v === null || v === undefined ? undefined : vrfArg(v);
-
-builder.queryType({
-  description: 'Fleet-wide views over every node this collector receives (`node` narrows to one).',
-  fields: (t) => ({
-    nodes: t.field({
-      type: [NodeRef],
-      resolve: (_r, _a, ctx) => nodeStatuses(ctx.fleet),
-    }),
-    whereIs: t.field({
-      type: [PathRef],
-      description:
-        'The nodes that held `prefix` at `at` (now when absent), with their paths, in `vrf` or in any.',
-      args: {
-        prefix: t.arg.string({ required: true }),
-        vrf: t.arg.string(),
-        at: t.arg({ type: 'SeqOrTime' }),
-        node: t.arg.string(),
+  private object(t: GraphQLObjectType): GraphQLObjectType {
+    const made = this.objects.get(t.name);
+    if (made !== undefined) return made;
+    const cfg = t.toConfig();
+    const o = new GraphQLObjectType<InNode, FleetContext>({
+      ...cfg,
+      isTypeOf: undefined,
+      fields: () => {
+        const fields: GraphQLFieldConfigMap<InNode, FleetContext> = {};
+        if (cfg.fields['node'] === undefined)
+          fields['node'] = {
+            type: new GraphQLNonNull(GraphQLString),
+            description: 'The node this is about.',
+            resolve: (src) => src[SCOPE].node.name,
+          };
+        for (const [name, f] of Object.entries(cfg.fields)) fields[name] = this.field(f);
+        return fields;
       },
-      resolve: (_r, a, ctx) => whereIs(ctx.fleet, prefixArg(a.prefix), optVrf(a.vrf), a.at, a.node),
-    }),
-    vrfs: t.field({
-      type: [VrfRef],
-      args: { node: t.arg.string() },
-      resolve: (_r, a, ctx) => fleetVrfs(ctx.fleet, a.node),
-    }),
-    vrf: t.field({
-      type: [VrfRef],
-      description:
-        'One VRF ("global" for the global table) on every node holding it, now or `at`; with `node` NOT_FOUND when that node does not.',
-      args: {
-        name: t.arg.string({ required: true }),
-        node: t.arg.string(),
-        at: t.arg({ type: 'SeqOrTime' }),
+    });
+    this.objects.set(t.name, o);
+    return o;
+  }
+
+  /** A field of a node type, resolved by the node's resolver in its node's context. */
+  private field(f: GraphQLFieldConfig<unknown, unknown>): GraphQLFieldConfig<InNode, FleetContext> {
+    const resolve: GraphQLFieldResolver<unknown, unknown> = f.resolve ?? defaultFieldResolver;
+    const tag = holdsObjects(f.type);
+    return {
+      ...f,
+      type: this.type(f.type),
+      resolve: (src, args, _ctx, info) => {
+        const scope = src[SCOPE];
+        const out = resolve(src.value, args, scope.ctx, info);
+        return tag ? inNode(scope, out) : out;
       },
-      resolve: (_r, a, ctx) => fleetVrf(ctx.fleet, vrfArg(a.name), a.name, a.at, a.node),
-    }),
-    rib: t.field({
-      type: [PathRef],
-      description:
-        'Paths of a VRF on every node (or `node`), now or `at`; at most `first` (default 1000, max 10000).',
-      args: {
-        vrf: t.arg.string({ required: true }),
-        node: t.arg.string(),
-        at: t.arg({ type: 'SeqOrTime' }),
-        first: t.arg.int(),
+    };
+  }
+
+  /** A root query of the node schema with `node`; absent, a list query spans every node. */
+  query(name: string, f: GraphQLFieldConfig<unknown, unknown>): GraphQLFieldConfig<unknown, FleetContext> {
+    const resolve = f.resolve ?? defaultFieldResolver;
+    const list = isList(f.type);
+    return {
+      ...f,
+      description: `${f.description ?? ''}${list ? ' On every node, or on `node`.' : ' On `node` (may be left out when the collector holds one node; `fleet' + capital(name) + '` answers every node).'}`,
+      type: this.type(f.type),
+      args: { ...f.args, node: list ? NODE_ARG : ONE_NODE_ARG },
+      resolve: async (root, { node, ...args }: Record<string, unknown>, ctx, info) => {
+        const nodes = selectNodes(ctx.fleet, node as string | null | undefined);
+        if (list) {
+          const parts = await Promise.all(
+            nodes.map((n) => {
+              const scope = scopeOf(ctx, n);
+              return inNode(scope, resolve(root, args, scope.ctx, info));
+            }),
+          );
+          return (parts as unknown[][]).flat();
+        }
+        if (nodes.length !== 1)
+          throw apiError(
+            'BAD_ARGUMENT',
+            `${name} answers about one node: give node (one of ${nodes.map((n) => n.name).join(', ') || 'none yet'}), or ask fleet${capital(name)} for every node`,
+            { nodes: nodes.map((n) => n.name) },
+          );
+        const scope = scopeOf(ctx, nodes[0]!);
+        return inNode(scope, resolve(root, args, scope.ctx, info));
       },
-      resolve: (_r, a, ctx) =>
-        fleetRib(ctx.fleet, vrfArg(a.vrf), a.at, a.node, checkFirst(a.first, 1000, 10_000)),
-    }),
-    events: t.field({
-      type: [EventRef],
-      description: 'Events after `after` (per node), at most `first` per node (default 100, max 1000).',
-      args: { node: t.arg.string(), after: t.arg({ type: 'Seq' }), first: t.arg.int() },
-      resolve: (_r, a, ctx) => fleetEvents(ctx.fleet, a.node, a.after ?? 0, checkFirst(a.first, 100)),
-    }),
-    diff: t.field({
-      type: [RibDiffRef],
-      description:
-        "Paths added and removed in a VRF between two points, the window (from, to], per node (the node's own `diff`); every node holding the VRF at either point, or `node`.",
-      args: {
-        vrf: t.arg.string({ required: true }),
-        from: t.arg({ type: 'SeqOrTime', required: true }),
-        to: t.arg({ type: 'SeqOrTime' }),
-        node: t.arg.string(),
-        first: t.arg.int({ description: 'At most this many of each list per node, 1..1000 (default 1000).' }),
-      },
-      resolve: async (_r, a, ctx) => {
-        const req = {
-          vrf: vrfArg(a.vrf),
-          vrfName: a.vrf,
-          from: a.from,
-          to: a.to,
-          first: checkFirst(a.first, 1000),
-        };
-        const single = a.node !== null && a.node !== undefined;
-        const out: { node: string; d: RibDiff }[] = [];
-        for (const n of selectNodes(ctx.fleet, a.node)) {
-          const d = await ribDiff(n.api, req, !single);
-          if (d !== undefined) out.push({ node: n.name, d });
+    };
+  }
+
+  /** `fleet<Name>`: a one-object query answered on every node (or `node`) as a list; nodes where it is NOT_FOUND are left out. */
+  twin(name: string, f: GraphQLFieldConfig<unknown, unknown>): GraphQLFieldConfig<unknown, FleetContext> {
+    const resolve = f.resolve ?? defaultFieldResolver;
+    const item = this.type(getNullableType(f.type));
+    return {
+      description: `\`${name}\` on every node (or on \`node\`), one answer per node that has one.`,
+      type: new GraphQLNonNull(new GraphQLList(new GraphQLNonNull(item))),
+      args: { ...f.args, node: NODE_ARG },
+      resolve: async (root, { node, ...args }: Record<string, unknown>, ctx, info) => {
+        const out: unknown[] = [];
+        for (const n of selectNodes(ctx.fleet, node as string | null | undefined)) {
+          const scope = scopeOf(ctx, n);
+          try {
+            const v: unknown = await resolve(root, args, scope.ctx, info);
+            if (v !== null && v !== undefined) out.push(inNode(scope, v));
+          } catch (err) {
+            if (!notFound(err) || (node !== null && node !== undefined)) throw err;
+          }
         }
         return out;
       },
-    }),
-    history: t.field({
-      type: [EventRef],
-      description: 'Every event of `prefix` in `vrf` (default global) on every node (or `node`).',
-      args: { prefix: t.arg.string({ required: true }), vrf: t.arg.string(), node: t.arg.string() },
-      resolve: (_r, a, ctx) => fleetHistory(ctx.fleet, prefixArg(a.prefix), optVrf(a.vrf) ?? '', a.node),
-    }),
-  }),
-});
+    };
+  }
+}
 
-builder.subscriptionType({
-  fields: (t) => ({
-    fleetEvents: t.field({
-      type: BatchRef,
+const capital = (s: string): string => s.charAt(0).toUpperCase() + s.slice(1);
+
+function fleetOnlyTypes(b: FleetSchemaBuilder): {
+  node: GraphQLObjectType<NodeStatus>;
+  batch: GraphQLObjectType<FleetBatch, FleetContext>;
+  cursor: GraphQLInputObjectType;
+} {
+  const seq = b.named('Seq') as GraphQLScalarType;
+  const timestamp = b.named('Timestamp') as GraphQLScalarType;
+  const node = new GraphQLObjectType<NodeStatus>({
+    name: 'FleetNode',
+    description: 'A node publishing its journal to the fleet stream, as this collector holds it.',
+    fields: {
+      name: { type: new GraphQLNonNull(GraphQLString) },
+      headSeq: { type: new GraphQLNonNull(seq), description: 'Last seq of the node held here.' },
+      lastEventTime: { type: timestamp },
+      lag: {
+        type: new GraphQLNonNull(GraphQLInt),
+        description: 'Events of the node already in the stream but not yet applied here.',
+      },
+      paths: { type: new GraphQLNonNull(GraphQLInt) },
+      gapAt: {
+        type: seq,
+        description: 'Set when the stream no longer held events this collector lacked (retention).',
+      },
+    },
+  });
+  const event = b.named('Event') as GraphQLObjectType;
+  const batch = new GraphQLObjectType<FleetBatch, FleetContext>({
+    name: 'FleetEventBatch',
+    description: "One node's events in seq order; resume with `after: [{node, seq: throughSeq}, ...]`.",
+    fields: {
+      node: { type: new GraphQLNonNull(GraphQLString) },
+      throughSeq: { type: new GraphQLNonNull(seq) },
+      events: {
+        type: new GraphQLNonNull(new GraphQLList(new GraphQLNonNull(event))),
+        resolve: (bt, _a, ctx) => {
+          const n = ctx.fleet.node(bt.node);
+          return n === undefined ? [] : inNode(scopeOf(ctx, n), bt.events);
+        },
+      },
+    },
+  });
+  const cursor = new GraphQLInputObjectType({
+    name: 'NodeCursor',
+    description: "A node's resume point: every event with seq <= `seq` was received.",
+    fields: {
+      node: { type: new GraphQLNonNull(GraphQLString) },
+      seq: { type: new GraphQLNonNull(seq) },
+    },
+  });
+  return { node, batch, cursor };
+}
+
+interface RouteChangeArgs {
+  node?: string | null;
+  vrf?: string | null;
+  prefix?: string | null;
+  moreSpecific?: boolean | null;
+  after?: number | null;
+  cursors?: readonly { node: string; seq: number }[] | null;
+  heartbeatSeconds?: number | null;
+}
+
+/** A subscription's items tagged with their node's scope (returning it ends the source too). */
+async function* tagItems<T>(
+  items: AsyncIterable<T>,
+  scopeFor: (item: T) => Scope,
+  valueOf: (item: T) => unknown = (x) => x,
+): AsyncGenerator<InNode> {
+  for await (const item of items) yield { [SCOPE]: scopeFor(item), value: valueOf(item) };
+}
+
+/** `routeChanges` on `node` (the node's own subscription), or merged over every node from per-node cursors. */
+function routeChanges(
+  b: FleetSchemaBuilder,
+  f: GraphQLFieldConfig<unknown, unknown>,
+  cursor: GraphQLInputObjectType,
+): GraphQLFieldConfig<unknown, FleetContext> {
+  const subscribe = f.subscribe!;
+  const resolve = f.resolve ?? defaultFieldResolver;
+  return {
+    ...f,
+    description: `${f.description ?? ''} On \`node\`, or on every node (resume with \`cursors\`, one per node; a node without one starts now, a node first seen later at seq 1).`,
+    type: b.type(f.type),
+    args: {
+      ...f.args,
+      node: NODE_ARG,
+      cursors: {
+        type: new GraphQLList(new GraphQLNonNull(cursor)),
+        description: 'Per-node resume points (with `after` and `node`: that node from `after`).',
+      },
+    } satisfies GraphQLFieldConfigArgumentMap,
+    subscribe: async (root, a: RouteChangeArgs, ctx, info: GraphQLResolveInfo) => {
+      const { node, cursors, ...args } = a;
+      if (node !== null && node !== undefined && (cursors ?? []).length === 0) {
+        // One node: its own subscription, as its endpoint serves it (its checks throw here).
+        const scope = scopeOf(ctx, selectNodes(ctx.fleet, node)[0]!);
+        const items = (await subscribe(root, args, scope.ctx, info)) as AsyncIterable<unknown>;
+        return tagItems(items, () => scope);
+      }
+      const after = new Map<string, number>();
+      for (const c of cursors ?? []) after.set(c.node, c.seq);
+      if (a.after !== null && a.after !== undefined) {
+        if (node === null || node === undefined)
+          throw apiError('BAD_ARGUMENT', 'after needs node; across the fleet resume with cursors');
+        after.set(node, a.after);
+      }
+      const hb = a.heartbeatSeconds;
+      if (hb !== null && hb !== undefined && !(hb >= 0.05 && hb <= 3600))
+        throw apiError('BAD_ARGUMENT', `heartbeatSeconds must be between 0.05 and 3600, got ${hb}`);
+      const vrf = a.vrf ? vrfArg(a.vrf) : undefined;
+      for (const n of selectNodes(ctx.fleet, node)) {
+        const seq = after.get(n.name);
+        if (seq !== undefined && seq > n.journal.head())
+          throw apiError(
+            'BAD_ARGUMENT',
+            `after (${seq}) is beyond node ${n.name}'s head (${n.journal.head()})`,
+            {
+              node: n.name,
+            },
+          );
+        if (node && vrf !== undefined && !vrfExists(n.rib, vrf))
+          throw apiError('NOT_FOUND', `VRF "${a.vrf}" not found on node ${n.name}`, {
+            vrf: a.vrf,
+            node: n.name,
+          });
+      }
+      const scopes = new Map<string, Scope>();
+      const merged = fleetRouteChanges(ctx.fleet, ctx.feedOf, {
+        filter: {
+          vrf,
+          prefix: a.prefix ? prefixArg(a.prefix) : undefined,
+          moreSpecific: a.moreSpecific ?? false,
+        },
+        node,
+        after,
+        heartbeatMs: hb === null || hb === undefined ? undefined : hb * 1000,
+      });
+      return tagItems(
+        merged,
+        (x: FleetFeedItem) => {
+          let scope = scopes.get(x.node);
+          if (scope === undefined) {
+            scope = scopeOf(ctx, ctx.fleet.node(x.node)!);
+            scopes.set(x.node, scope);
+          }
+          return scope;
+        },
+        (x: FleetFeedItem) => x.item,
+      );
+    },
+    resolve: (src, args, _ctx, info) => {
+      const { [SCOPE]: scope, value } = src as InNode;
+      // The node's resolver turns an error item into the node's GraphQL error; the fleet adds the node.
+      try {
+        return inNode(scope, resolve(value, args, scope.ctx, info));
+      } catch (err) {
+        const e = err as { extensions?: Record<string, unknown>; message?: string };
+        const code = e.extensions?.['code'];
+        if (typeof code !== 'string') throw err;
+        throw apiError(code as Parameters<typeof apiError>[0], e.message ?? String(err), {
+          ...e.extensions,
+          node: scope.node.name,
+        });
+      }
+    },
+  };
+}
+
+function build(): GraphQLSchema {
+  const nodeSchema = toSchema();
+  const b = new FleetSchemaBuilder(nodeSchema);
+  const { node: nodeType, batch, cursor } = fleetOnlyTypes(b);
+  const queries = nodeSchema.getQueryType()!.toConfig().fields;
+  const query: GraphQLFieldConfigMap<unknown, FleetContext> = {
+    nodes: {
+      type: new GraphQLNonNull(new GraphQLList(new GraphQLNonNull(nodeType))),
+      description: 'The nodes this collector receives, with their lag.',
+      args: { node: NODE_ARG },
+      resolve: (_r, a: { node?: string | null }, ctx) => nodeStatuses(ctx.fleet, a.node),
+    },
+    whereIs: {
+      type: new GraphQLNonNull(new GraphQLList(new GraphQLNonNull(b.named('Path') as GraphQLObjectType))),
+      description:
+        'The nodes that held `prefix` at `at` (now when absent), with their paths, in `vrf` or in any VRF.',
+      args: {
+        prefix: { type: new GraphQLNonNull(GraphQLString) },
+        vrf: { type: GraphQLString, description: '"global" for the global table; absent: every VRF.' },
+        at: { type: b.named('SeqOrTime') as GraphQLScalarType },
+        node: NODE_ARG,
+      },
+      resolve: async (
+        _r,
+        a: { prefix: string; vrf?: string | null; at?: Point | null; node?: string | null },
+        ctx,
+      ) => {
+        const vrf = a.vrf === null || a.vrf === undefined ? undefined : vrfArg(a.vrf);
+        const paths = await whereIs(ctx.fleet, prefixArg(a.prefix), vrf, a.at, a.node);
+        return paths.map(({ node, ...p }) => inNode(scopeOf(ctx, ctx.fleet.node(node)!), p));
+      },
+    },
+  };
+  for (const [name, f] of Object.entries(queries)) {
+    query[name] = b.query(name, f);
+    if (TWINS.includes(name)) query[`fleet${capital(name)}`] = b.twin(name, f);
+  }
+  const subs = nodeSchema.getSubscriptionType()!.toConfig().fields;
+  const subscription: GraphQLFieldConfigMap<unknown, FleetContext> = {
+    routeChanges: routeChanges(b, subs['routeChanges']!, cursor),
+    fleetEvents: {
+      type: new GraphQLNonNull(batch),
       description:
         'Every committed event of every node (or `node`), per node in seq order, resumable without gap or duplicate from a per-node cursor; nodes without a cursor start now, nodes first seen later from seq 1.',
-      args: { node: t.arg.string(), after: t.arg({ type: [CursorInput] }) },
-      subscribe: (_r, a, ctx) => {
+      args: { node: NODE_ARG, after: { type: new GraphQLList(new GraphQLNonNull(cursor)) } },
+      subscribe: (
+        _r,
+        a: { node?: string | null; after?: readonly { node: string; seq: number }[] | null },
+        ctx,
+      ) => {
         const after = new Map<string, number>();
         for (const c of a.after ?? []) after.set(c.node, c.seq);
         return fleetFeed(ctx.fleet, after, a.node);
       },
-      resolve: (b) => b,
-    }),
-    routeChanges: t.field({
-      type: RouteChangeBatchRef,
+      resolve: (x) => x,
+    },
+  };
+  return lexicographicSortSchema(
+    new GraphQLSchema({
       description:
-        "Route changes of every node (or `node`), each node's as its own `routeChanges` sends them. Resume with `cursors` (per node), or with `node` and `after`; without a cursor a node starts now, a node first seen later at seq 1.",
-      args: {
-        node: t.arg.string(),
-        vrf: t.arg.string({ description: 'Only this VRF ("global" for the global table).' }),
-        prefix: t.arg.string(),
-        moreSpecific: t.arg.boolean({ defaultValue: false }),
-        after: t.arg({
-          type: 'Seq',
-          description: "With `node`: replay that node's journal after this seq first.",
-        }),
-        cursors: t.arg({ type: [CursorInput] }),
-        heartbeatSeconds: t.arg.float({
-          description: 'Heartbeat period per node, 0.05..3600 s (default 15).',
-        }),
-      },
-      subscribe: (_r, a, ctx) => {
-        const vrf = a.vrf ? vrfArg(a.vrf) : undefined;
-        const prefix = a.prefix ? prefixArg(a.prefix) : undefined;
-        const hb = a.heartbeatSeconds;
-        if (hb !== null && hb !== undefined && !(hb >= 0.05 && hb <= 3600)) {
-          throw apiError('BAD_ARGUMENT', `heartbeatSeconds must be between 0.05 and 3600, got ${hb}`);
-        }
-        const after = new Map<string, number>();
-        for (const c of a.cursors ?? []) after.set(c.node, c.seq);
-        const nodes = selectNodes(ctx.fleet, a.node);
-        if (a.after !== null && a.after !== undefined) {
-          if (a.node === null || a.node === undefined)
-            throw apiError('BAD_ARGUMENT', 'after needs node; across the fleet resume with cursors');
-          after.set(a.node, a.after);
-        }
-        for (const n of nodes) {
-          const seq = after.get(n.name);
-          if (seq !== undefined && seq > n.journal.head())
-            throw apiError(
-              'BAD_ARGUMENT',
-              `after (${seq}) is beyond node ${n.name}'s head (${n.journal.head()})`,
-              {
-                node: n.name,
-              },
-            );
-          if (a.node && vrf !== undefined && !vrfExists(n.rib, vrf))
-            throw apiError('NOT_FOUND', `VRF "${a.vrf}" not found on node ${n.name}`, {
-              vrf: a.vrf,
-              node: n.name,
-            });
-        }
-        return fleetRouteChanges(ctx.fleet, ctx.feedOf, {
-          filter: { vrf, prefix, moreSpecific: a.moreSpecific ?? false },
-          node: a.node,
-          after,
-          heartbeatMs: hb === null || hb === undefined ? undefined : hb * 1000,
-        });
-      },
-      resolve: (x: FleetFeedItem) => {
-        if ('error' in x.item) {
-          const e = x.item.error;
-          throw apiError(e.code, e.message, { ...(e.details ?? {}), node: x.node });
-        }
-        return { node: x.node, b: x.item };
-      },
+        "A ribjournal collector: every node's journal as the node serves it (`node` argument), and the fleet.",
+      query: new GraphQLObjectType({ name: 'Query', fields: query }),
+      subscription: new GraphQLObjectType({ name: 'Subscription', fields: subscription }),
     }),
-  }),
-});
+  );
+}
 
 let schema: GraphQLSchema | undefined;
 
-/** The fleet schema (built once). */
+/** The collector's schema (built once). */
 export function fleetSchema(): GraphQLSchema {
-  schema ??= builder.toSchema({ sortSchema: true });
+  schema ??= build();
   return schema;
 }

@@ -1,16 +1,17 @@
-// The collector on the network: /graphql serves the fleet schema (nodes, whereIs, fleet-wide RIB,
-// events, history, subscriptions over SSE); /nodes/<name>/graphql serves that node's replica with the
-// very schema and code a node serves itself (so every client command works against one node with
-// `--node`); /healthz, /readyz and /metrics as on a node. The same access policy as a node's API.
+// The collector on the network: /graphql serves the fleet schema (the node schema with a `node`
+// argument, plus nodes, whereIs, fleet<Query> twins and fleetEvents; subscriptions over SSE);
+// /nodes/<name>/graphql serves that node's replica with the very schema and code a node serves itself
+// (where client commands with `--node` go); /healthz, /readyz and /metrics as on a node. The same access policy as a node's API.
 import { createServer } from 'node:http';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { EnvelopArmorPlugin } from '@escape.tech/graphql-armor';
 import { createYoga as createYogaServer } from 'graphql-yoga';
 import { Gauge, Registry } from 'prom-client';
 import { ApiAccess, createYoga, isLoopbackHost, parseListen } from '../api/index.js';
-import type { AccessConfig, ApiYoga } from '../api/index.js';
+import type { Access, AccessConfig, ApiYoga, ChangeFeed, Refusal, RequestContext } from '../api/index.js';
 import { refusalResponse } from '../api/index.js';
-import type { FleetCollector } from './collector.js';
+import type { FleetCollector, NodeReplica } from './collector.js';
 import { nodeStatuses } from './queries.js';
 import type { FleetContext } from './schema.js';
 import { fleetSchema } from './schema.js';
@@ -22,6 +23,12 @@ export interface CollectorServer {
   nodeUrl(node: string): string;
   close(): Promise<void>;
 }
+
+const READ_ONLY: Refusal = {
+  code: 'FORBIDDEN',
+  status: 403,
+  message: 'a collector holds derived data only: it changes no node',
+};
 
 /** Where a collector listens unless configured otherwise (a node uses 8179). */
 export const DEFAULT_COLLECTOR_LISTEN = '127.0.0.1:8180';
@@ -37,8 +44,38 @@ export async function startCollectorServer(
     graphqlEndpoint: '/graphql',
     landingPage: false,
     logging: false,
-    context: () => ({ fleet: collector, feedOf: (n) => nodeYoga(n.name)!.feed }),
+    context: (initial) => {
+      // The front door (handle) decided the request's access; each node's part runs as that node's own
+      // endpoint would run it for this request (state changes: none, the collector holds derived data).
+      const access = (initial as { access?: Access }).access;
+      const contexts = new Map<string, RequestContext>();
+      const feedOf = (n: NodeReplica): ChangeFeed => nodeYoga(n.name)!.feed;
+      return {
+        fleet: collector,
+        feedOf,
+        contextOf: (n) => {
+          let c = contexts.get(n.name);
+          if (c === undefined) {
+            const feed = feedOf(n);
+            c = { api: n.api, feed, access, nowMicros: feed.nowMicros, refuseChange: () => READ_ONLY };
+            contexts.set(n.name, c);
+          }
+          return c;
+        },
+      };
+    },
     graphiql: { title: 'ribjournal fleet' },
+    // The node API's default limits: a fleet query fans out to every node, so it needs them at least as much.
+    plugins: [
+      EnvelopArmorPlugin({
+        maxDepth: { n: 10 },
+        costLimit: { maxCost: 300_000 },
+        maxTokens: { n: 2000 },
+        maxAliases: { n: 15 },
+        maxDirectives: { n: 20 },
+        blockFieldSuggestion: { enabled: false },
+      }),
+    ],
   });
   const perNode = new Map<string, ApiYoga>();
   const nodeYoga = (name: string): ApiYoga | undefined => {
@@ -115,7 +152,7 @@ export async function startCollectorServer(
       void y(req, res);
       return;
     }
-    void fleet(req, res);
+    void fleet(req, res, { access: decision });
   };
   const server = createServer(handle);
   await new Promise<void>((resolve, reject) => {

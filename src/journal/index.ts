@@ -25,5 +25,17 @@ export {
   journalStopped,
   previousStopClean,
 } from './lifecycle.js';
-export { trimJournal, startRetention, retentionTarget, RETENTION_INTERVAL_MS } from './retention.js';
-export type { RetentionPolicy, RetentionTimerOptions, TrimOptions, TrimResult } from './retention.js';
+export {
+  heldTarget,
+  trimJournal,
+  startRetention,
+  retentionTarget,
+  RETENTION_INTERVAL_MS,
+} from './retention.js';
+export type {
+  RetentionHold,
+  RetentionPolicy,
+  RetentionTimerOptions,
+  TrimOptions,
+  TrimResult,
+} from './retention.js';

@@ -110,6 +110,11 @@ export interface LevelJournalOptions {
   readonly maxQueuedEvents?: number;
   /** Wraps the opened database (tests: a spy that sees every write and its options). */
   readonly wrapDb?: (db: Db) => Db;
+  /**
+   * Sync every append to disk before it commits (default true). Only derived data that is rebuilt from
+   * elsewhere turns it off (the fleet collector's replicas, which sync before recording their resume point).
+   */
+  readonly sync?: boolean;
 }
 
 /** How failed writes are retried: the same batch, after a growing delay, on a reopened LevelDB. */
@@ -164,6 +169,9 @@ export class LevelJournal implements Journal {
   // Failed writes (a full disk): retried with backoff until they go through (issue 10.3).
   private readonly retry: Required<WriteRetryOptions>;
   private readonly wrapDb: ((db: Db) => Db) | undefined;
+  private readonly syncWrites: boolean;
+  /** Without `sync`: the last block written, which the head marker names once a synced write follows. */
+  private unsyncedMark: { head: number; time: number } | undefined;
   private writeFailReason: string | undefined;
   private wakeRetry: (() => void) | undefined;
   private readonly recoveryListeners = new Set<(info: WriteRecovery) => void>();
@@ -215,6 +223,7 @@ export class LevelJournal implements Journal {
       },
       options.headMarker ?? {},
     );
+    this.syncWrites = options.sync ?? true;
     this.compactionEnabled = options.compaction ?? true;
     this.onCompactionError =
       options.onCompactionError ??
@@ -269,9 +278,14 @@ export class LevelJournal implements Journal {
       batch.put(eventKey(b.firstSeq), encodeStoredBlock(b.bytes, b.count, b.lastTime));
       batch.put(timeKey(b.firstTime, b.firstSeq), timeValue(b.count));
     }
-    await batch.write({ sync: true });
+    await batch.write({ sync: this.syncWrites });
     const last = blocks[blocks.length - 1];
-    if (last !== undefined) this.marker.note({ head: last.firstSeq + last.count - 1, time: last.lastTime });
+    if (last !== undefined) {
+      const mark = { head: last.firstSeq + last.count - 1, time: last.lastTime };
+      // The marker may only name durable events: unsynced ones become durable with the next synced write.
+      if (this.syncWrites) this.marker.note(mark);
+      else this.unsyncedMark = mark;
+    }
     this.firstTime ??= blocks[0]?.firstTime;
     for (const b of blocks) this.noteBlock(b.firstSeq, b.count);
     this.maybeCompact();
@@ -437,11 +451,14 @@ export class LevelJournal implements Journal {
 
   async putMeta(key: string, value: Buffer, options: MetaWriteOptions = {}): Promise<void> {
     this.assertOpen();
+    // LevelDB's log is written in order: this synced write makes every earlier (unsynced) one durable.
+    const durable = this.unsyncedMark;
     try {
       await this.db.put(metaKey(key), value, { sync: options.sync ?? true });
     } catch (err) {
       throw this.levelError(err);
     }
+    if (durable !== undefined) this.marker.note(durable);
   }
 
   async deleteMeta(key: string, options: MetaWriteOptions = {}): Promise<void> {

@@ -168,14 +168,44 @@ async function writeArchive(
   }
 }
 
+/**
+ * A reader that must still see events after `seq` (e.g. the fleet publisher's durable cursor): retention
+ * removes nothing after it, whatever the policy wants.
+ */
+export interface RetentionHold {
+  readonly name: string;
+  /** The last seq the holder no longer needs (durably so). */
+  seq(): Promise<number>;
+}
+
+/** The policy's target held back at the lowest hold: what may go, and which hold (if any) held it. */
+export async function heldTarget(
+  target: number,
+  holds: readonly RetentionHold[],
+): Promise<{ through: number; heldBy?: string }> {
+  let through = target;
+  let heldBy: string | undefined;
+  for (const h of holds) {
+    const seq = await h.seq();
+    if (seq < through) {
+      through = seq;
+      heldBy = h.name;
+    }
+  }
+  return heldBy === undefined ? { through } : { through, heldBy };
+}
+
 /** What the daemon needs to apply `[journal] retention` / `max-size` by itself. */
 export interface RetentionTimerOptions extends TrimOptions {
   readonly policy: RetentionPolicy;
   /** Pino-like logger (a child with the journal's topic). */
   readonly log: {
     info(obj: object, msg: string): void;
+    warn?(obj: object, msg: string): void;
     error(obj: object, msg: string): void;
   };
+  /** Readers whose unread events are kept (the fleet publisher). */
+  readonly holds?: readonly RetentionHold[];
   /** How often the policy is checked (default hourly; the first check one interval after start). */
   readonly intervalMs?: number;
   readonly nowMicros?: () => number;
@@ -201,7 +231,14 @@ export function startRetention(
       try {
         if (stopped) return undefined;
         const now = o.nowMicros?.() ?? Date.now() * 1000;
-        const through = await retentionTarget(journal, o.policy, now);
+        const wanted = await retentionTarget(journal, o.policy, now);
+        const { through, heldBy } = await heldTarget(wanted, o.holds ?? []);
+        if (heldBy !== undefined && wanted > journal.horizon().seq)
+          (o.log.warn ?? o.log.info).call(
+            o.log,
+            { wanted, heldAt: through, heldBy },
+            `journal retention held back: ${heldBy} has not yet taken events after seq ${through}`,
+          );
         const r = through > journal.horizon().seq ? await trimJournal(journal, through, o) : undefined;
         if (r !== undefined)
           o.log.info(

@@ -3,7 +3,7 @@
 import type { JournalConfig } from '../config/index.js';
 import { LevelJournal } from '../journal/index.js';
 import { startRetention } from '../journal/index.js';
-import type { RetentionTimerOptions } from '../journal/index.js';
+import type { RetentionHold, RetentionTimerOptions } from '../journal/index.js';
 import { checkpointForHorizon } from './rib/checkpoint.js';
 
 /** Starts the background trims `[journal]` asks for; undefined when it asks for none. */
@@ -12,6 +12,7 @@ export function startDaemonRetention(
   config: JournalConfig | undefined,
   log: RetentionTimerOptions['log'],
   intervalMs?: number,
+  holds?: readonly RetentionHold[],
 ): { stop(): Promise<void> } | undefined {
   if (config === undefined || !(journal instanceof LevelJournal)) return undefined;
   if (config.retentionSeconds === undefined && config.maxSizeBytes === undefined) return undefined;
@@ -21,5 +22,6 @@ export function startDaemonRetention(
     checkpoint: (seq) => checkpointForHorizon(journal, seq),
     log,
     ...(intervalMs !== undefined ? { intervalMs } : {}),
+    ...(holds !== undefined ? { holds } : {}),
   });
 }

@@ -2,9 +2,11 @@
 // replicas 3), nodes as in-process daemons in network namespaces or as publishers over a real journal,
 // and a collector. Each test uses its own stream, so they share the cluster.
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import type { ChildProcess } from 'node:child_process';
 import { promisify } from 'node:util';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, afterEach, before, describe, it } from 'node:test';
@@ -18,9 +20,10 @@ import { FleetCollector } from '../../../src/fleet/collector.js';
 import { FLEET_CURSOR_KEY, startFleetPublisher } from '../../../src/fleet/publisher.js';
 import type { FleetPublisher } from '../../../src/fleet/publisher.js';
 import { LAST_SEQ_HEADER, decodeEvents, nodeSubject } from '../../../src/fleet/protocol.js';
-import { fleetVrfs, whereIs } from '../../../src/fleet/queries.js';
+import { whereIs } from '../../../src/fleet/queries.js';
 import { startCollectorServer } from '../../../src/fleet/server.js';
-import { openLevelJournal } from '../../../src/journal/index.js';
+import { openLevelJournal, startRetention } from '../../../src/journal/index.js';
+import { checkpointForHorizon } from '../../../src/projections/index.js';
 import type { Journal } from '../../../src/journal/index.js';
 import { kubelbConfig } from '../../helpers/configs.js';
 import { runDaemon } from '../../helpers/daemon.js';
@@ -155,9 +158,8 @@ void describe('fleet on a three-server JetStream cluster', () => {
       async () => (await whereIs(collector, '203.0.113.10/32', '', undefined)).length === 3,
       'the three nodes holding 203.0.113.10/32 in the collector',
     );
-    const vrfs = fleetVrfs(collector, undefined).filter((v) => v.name === 'customer-a');
     assert.deepEqual(
-      vrfs.map((v) => [v.node, v.ipv4]),
+      collector.nodes().map((n) => [n.name, n.rib.countsOf('customer-a').ipv4]),
       [
         ['edge-a', 1],
         ['edge-b', 1],
@@ -213,13 +215,13 @@ void describe('fleet on a three-server JetStream cluster', () => {
       { name: 'edge-c', lag: 0 },
     ]);
     assert.equal((data['whereIs'] as unknown[]).length, 3);
-    // A node client's `diff` against the collector: one answer per node; edge-a's shows its withdrawal.
+    // `fleetDiff`: a node's `diff` on every node; edge-a's shows its withdrawal.
     const diffs = (
       await post(
         server.url,
-        `{ diff(vrf: "global", from: "${new Date(before / 1000).toISOString()}") { node removed { prefix } } }`,
+        `{ fleetDiff(vrf: "global", from: "${new Date(before / 1000).toISOString()}") { node removed { prefix } } }`,
       )
-    )['diff'] as { node: string; removed: { prefix: string }[] }[];
+    )['fleetDiff'] as { node: string; removed: { prefix: string }[] }[];
     assert.deepEqual(
       diffs.map((d) => [d.node, d.removed.map((p) => p.prefix)]),
       [
@@ -253,6 +255,14 @@ void describe('fleet on a three-server JetStream cluster', () => {
     assert.match(text, /"node":"edge-a","changes":\[.*"type":"DISCOVERED","path":\{"node":"edge-a"/);
     const nodeData = await post(server.nodeUrl('edge-b'), '{ vrfs { name } }');
     assert.ok(JSON.stringify(nodeData).includes('customer-a'), JSON.stringify(nodeData));
+    // The node API's limits hold at the collector too (a fleet query fans out to every node).
+    const aliases = Array.from({ length: 16 }, (_, i) => `a${i}: nodes { name }`).join(' ');
+    const tooMany = await fetch(server.url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ query: `{ ${aliases} }` }),
+    });
+    assert.match(JSON.stringify(await tooMany.json()), /aliases/i, 'more than 15 aliases refused');
     const ready = await fetch(server.url.replace(/\/graphql$/, '/readyz'));
     assert.equal(ready.status, 200, 'the collector is ready while it consumes');
     // `ribjournal fleet status` against the collector.
@@ -275,11 +285,65 @@ void describe('fleet on a three-server JetStream cluster', () => {
         ['edge-c', 0],
       ],
     );
-    // What `--node edge-b` on a client command asks.
+    // What `--node edge-b` on a client command asks; and the node schema with `node` at /graphql answers the same.
     const viaCli = await clientFor({ api: new URL(server.url).host, node: 'edge-b' }).query<unknown>(
       '{ vrfs { name } }',
     );
     assert.deepEqual(viaCli, nodeData);
+    assert.deepEqual(await post(server.url, '{ vrfs(node: "edge-b") { name } }'), nodeData);
+    // The client commands with --node against the collector.
+    const cli = async (...args: string[]): Promise<string> =>
+      (
+        await execFileAsync(process.execPath, [
+          '--import',
+          'tsx',
+          'src/cli/run.ts',
+          ...args,
+          '--api',
+          new URL(server.url).host,
+        ])
+      ).stdout;
+    const monitorOut = (async () => {
+      const child = spawn(
+        process.execPath,
+        [
+          '--import',
+          'tsx',
+          'src/cli/run.ts',
+          'monitor',
+          'global',
+          'rib',
+          '--after',
+          '0',
+          '--node',
+          'edge-a',
+        ].concat(['--api', new URL(server.url).host]),
+        { stdio: ['ignore', 'pipe', 'inherit'] },
+      );
+      let out = '';
+      child.stdout.on('data', (b: Buffer) => (out += b.toString()));
+      await waitFor(
+        () => out.includes('DELROUTE'),
+        'monitor --node edge-a printing its withdrawal',
+        scaled(15_000),
+      );
+      child.kill();
+      return out;
+    })();
+    const [globalRib, vrfRib, history, events, monitored] = await Promise.all([
+      cli('global', 'rib', '--node', 'edge-b'),
+      cli('vrf', 'customer-a', 'rib', '--node', 'edge-b'),
+      cli('history', 'global', '203.0.113.10/32', '--node', 'edge-a'),
+      cli('events', '--node', 'edge-c', '--vrf', 'customer-a'),
+      monitorOut,
+    ]);
+    assert.match(globalRib, /203\.0\.113\.10\/32/);
+    assert.match(vrfRib, /10\.1\.1\.0\/24/);
+    assert.doesNotMatch(vrfRib, /10\.1\.[02]\.0\/24/, "only edge-b's VRF");
+    assert.match(history, /RouteDiscovered[\s\S]*RouteVanished/, history);
+    assert.match(events, /10\.1\.2\.0\/24/);
+    assert.doesNotMatch(events, /10\.1\.[01]\.0\/24/, "only edge-c's events");
+    assert.match(monitored, /\[ROUTE\][\s\S]*203\.0\.113\.10\/32[\s\S]*\[DELROUTE\]/);
     // Each node's stream holds its journal once, in order.
     for (const { d } of daemons) {
       await d.daemon.flush();
@@ -330,9 +394,126 @@ void describe('fleet on a three-server JetStream cluster', () => {
     await proxy.cut();
     await appending;
     assert.ok(p.lag() > 1000, `lag ${p.lag()} while cut off`);
+    // Journal retention wanting nearly everything gone keeps what the publisher has not durably published.
+    const held: string[] = [];
+    const retention = startRetention(journal, {
+      policy: { maxSizeBytes: 1 },
+      checkpoint: (seq) => checkpointForHorizon(journal, seq),
+      holds: [p.retentionHold()],
+      log: { info: () => undefined, warn: (_o, m) => held.push(m), error: (_o, m) => held.push(m) },
+    });
+    t.after(() => retention.stop());
+    const cursor = await p.retentionHold().seq();
+    assert.ok(cursor <= p.published && cursor < journal.head() - 1000, `durable cursor ${cursor}`);
+    await retention.check();
+    assert.ok(journal.horizon().seq <= cursor, `horizon ${journal.horizon().seq} within cursor ${cursor}`);
+    assert.match(
+      held.join('\n'),
+      /retention held back: the fleet publisher has not yet taken events after seq/,
+    );
     await proxy.mend();
     await publishedThrough(p, journal.head(), 'catching up after the outage', 30_000);
     assertConsecutive(await streamSeqs(stream, 'far'), journal.head(), 'far');
+    // Once published (and the cursor stored), retention goes on.
+    await waitFor(async () => (await p.retentionHold().seq()) === journal.head(), 'the cursor stored');
+    await retention.check();
+    assert.ok(
+      journal.horizon().seq > cursor,
+      `horizon ${journal.horizon().seq} past the old cursor ${cursor}`,
+    );
+  });
+
+  void it('a collector killed (SIGKILL) mid-ingest resumes with every event once, in order', async (t) => {
+    const stream = useStream(t, 'T_CKILL');
+    const journal = await openLevelJournal(await tempDir());
+    t.after(() => journal.close());
+    const p = startFleetPublisher({ journal, fleet: fleet(stream, 'k1'), log });
+    t.after(() => p.stop());
+    await appendRoutes(journal, 0, 100, 10);
+    const dir = await tempDir();
+    const conf = join(dir, 'collector.toml');
+    await writeFile(
+      conf,
+      `[fleet]\nservers = ${JSON.stringify(cluster.urls)}\nnode = "ck"\nstream = "${stream}"\nreplicas = 3\n`,
+    );
+    const data = join(dir, 'data');
+    const collect = (): { child: ChildProcess; url: Promise<string> } => {
+      const child = spawn(
+        process.execPath,
+        [
+          '--import',
+          'tsx',
+          'src/cli/run.ts',
+          'collect',
+          '-f',
+          conf,
+          '--journal',
+          data,
+          '--api',
+          '127.0.0.1:0',
+        ],
+        { stdio: ['ignore', 'pipe', 'inherit'] },
+      );
+      t.after(() => child.kill('SIGKILL'));
+      const url = new Promise<string>((resolve, reject) => {
+        let out = '';
+        child.stdout.on('data', (b: Buffer) => {
+          out += b.toString();
+          const m = /"url":"([^"]+)"/.exec(out);
+          if (m !== null) resolve(m[1]!);
+        });
+        child.once('exit', () => reject(new Error(`collect exited before listening: ${out}`)));
+      });
+      return { child, url };
+    };
+    const headOf = async (url: string): Promise<number> => {
+      const r = await fetch(url, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ query: '{ nodes { name headSeq } }' }),
+      });
+      const body = (await r.json()) as { data?: { nodes: { headSeq: string }[] } };
+      return Number(body.data?.nodes[0]?.headSeq ?? 0);
+    };
+    const first = collect();
+    const firstUrl = await first.url;
+    // The node goes on committing while the collector receives, and the collector is killed meanwhile.
+    let killed = false;
+    const appending = (async () => {
+      let i = 100;
+      for (; !killed; i += 20) await appendRoutes(journal, i, 20, 20);
+      await appendRoutes(journal, i, 2000, 20);
+    })();
+    // Killed after it recorded a resume position (every second) and went on receiving.
+    await waitFor(
+      async () => existsSync(join(data, 'position.json')) && (await headOf(firstUrl)) > 2000,
+      'the first collector receiving and recording its position',
+    );
+    first.child.kill('SIGKILL');
+    killed = true;
+    await new Promise((r) => first.child.once('exit', r));
+    await appending;
+    const second = collect();
+    const secondUrl = await second.url;
+    await waitFor(
+      async () => (await headOf(secondUrl)) === journal.head(),
+      'the second collector caught up',
+      30_000,
+    );
+    second.child.kill('SIGTERM');
+    await new Promise((r) => second.child.once('exit', r));
+    // The replica holds the node's events once each, in order, with the node's seqs and times.
+    const replica = await openLevelJournal(join(data, 'nodes', 'k1'), { create: false });
+    t.after(() => replica.close());
+    const want: string[] = [];
+    for await (const b of journal.read()) for (const e of b) want.push(JSON.stringify(e));
+    const got: string[] = [];
+    for await (const b of replica.read()) for (const e of b) got.push(JSON.stringify(e));
+    assert.equal(got.length, want.length);
+    assert.ok(
+      got.every((g, i) => g === want[i]),
+      'the replica equals the node journal',
+    );
   });
 
   void it('a node restarted mid-publish, or with a stale cursor, publishes nothing twice', async (t) => {
@@ -376,7 +557,7 @@ void describe('fleet on a three-server JetStream cluster', () => {
     }
     const answers = async (c: FleetCollector): Promise<string> =>
       JSON.stringify({
-        vrfs: fleetVrfs(c, undefined),
+        vrfs: c.nodes().map((n) => [n.name, n.rib.vrfNames(), n.rib.countsOf('customer-a')]),
         a: await whereIs(c, '10.0.0.150/32', 'customer-a', undefined),
         b: await whereIs(c, '10.0.1.44/32', undefined, undefined),
         at: await whereIs(c, '10.0.0.150/32', 'customer-a', { seq: 200 }),

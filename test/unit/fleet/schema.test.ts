@@ -62,7 +62,14 @@ async function fleet(): Promise<{
     return f;
   };
   return {
-    ctx: { fleet: src, feedOf },
+    ctx: {
+      fleet: src,
+      feedOf,
+      contextOf: (n) => {
+        const feed = feedOf(n);
+        return { api: n.api, feed, access: 'read', nowMicros: feed.nowMicros, refuseChange: () => undefined };
+      },
+    },
     async add(name) {
       const journal = new MemoryJournal(new TestClock());
       const rib = new Rib();
@@ -99,9 +106,9 @@ void describe('fleet schema: diff and routeChanges as on a node, per node', () =
     await a.journal.append([found(7), gone(1)]);
     await a.journal.append([found(8)]);
     const selection = 'vrf from to added { prefix best } removed { prefix } addedCount removedCount';
-    const res = await ask(f.ctx, `{ diff(vrf: "customer-a", from: 3) { node ${selection} } }`);
+    const res = await ask(f.ctx, `{ fleetDiff(vrf: "customer-a", from: 3) { node ${selection} } }`);
     assert.equal(res.errors, undefined, JSON.stringify(res.errors));
-    const diffs = (JSON.parse(JSON.stringify(res.data)) as { diff: { node: string }[] }).diff;
+    const diffs = (JSON.parse(JSON.stringify(res.data)) as { fleetDiff: { node: string }[] }).fleetDiff;
     assert.deepEqual(
       diffs.map((d) => d.node),
       ['a', 'b'],
@@ -128,27 +135,81 @@ void describe('fleet schema: diff and routeChanges as on a node, per node', () =
       addedCount: 0,
       removedCount: 0,
     });
-    const one = await ask(f.ctx, '{ diff(vrf: "customer-a", from: 3, node: "c") { node } }');
+    const one = await ask(f.ctx, '{ fleetDiff(vrf: "customer-a", from: 3, node: "c") { node } }');
     assert.equal(one.errors?.[0]?.extensions['code'], 'NOT_FOUND', 'a named node without the VRF');
-    // `vrf` likewise: the nodes holding it (now or at a point of each node's history), or NOT_FOUND on one.
+    // `fleetVrf` likewise: the nodes holding it (now or at a point of each node's history).
     const vrf = await ask(
       f.ctx,
-      '{ now: vrf(name: "customer-a") { node ipv4 } then: vrf(name: "customer-a", at: 1) { node ipv4 } }',
+      '{ now: fleetVrf(name: "customer-a") { node routeCounts { ipv4 } } then: fleetVrf(name: "customer-a", at: 1) { node routeCounts { ipv4 } } }',
     );
+    assert.equal(vrf.errors, undefined, JSON.stringify(vrf.errors));
     assert.deepEqual(JSON.parse(JSON.stringify(vrf.data)), {
       now: [
-        { node: 'a', ipv4: 4 },
-        { node: 'b', ipv4: 3 },
+        { node: 'a', routeCounts: { ipv4: 4 } },
+        { node: 'b', routeCounts: { ipv4: 3 } },
       ],
       then: [
-        { node: 'a', ipv4: 1 },
-        { node: 'b', ipv4: 1 },
+        { node: 'a', routeCounts: { ipv4: 1 } },
+        { node: 'b', routeCounts: { ipv4: 1 } },
       ],
     });
+    // A one-object query without `node` while the collector holds several: which node is asked is unclear.
+    const which = await ask(f.ctx, '{ diff(vrf: "customer-a", from: 3) { addedCount } }');
+    assert.equal(which.errors?.[0]?.extensions['code'], 'BAD_ARGUMENT');
+    assert.match(which.errors?.[0]?.message ?? '', /give node \(one of a, b, c\).*fleetDiff/);
     const noVrf = await ask(f.ctx, '{ vrf(name: "customer-a", node: "c") { node } }');
     assert.equal(noVrf.errors?.[0]?.extensions['code'], 'NOT_FOUND');
     const unknown = await ask(f.ctx, '{ diff(vrf: "global", from: 1, node: "zz") { node } }');
     assert.equal(unknown.errors?.[0]?.extensions['code'], 'NOT_FOUND');
+    f.close();
+  });
+
+  void it('every node query with `node` answers what that node’s own API answers, objects tagged with the node', async () => {
+    const f = await fleet();
+    const a = await f.add('a');
+    const b = await f.add('b');
+    for (const i of [1, 2, 3]) await a.journal.append([found(i)]);
+    await a.journal.append([gone(2)]);
+    await b.journal.append([found(5), found(6, '')]);
+    const queries = [
+      '{ vrfs { name rd routeCounts { ipv4 total } rib(first: 10) { edges { node { prefix } } } } }',
+      '{ vrf(name: "customer-a", at: 2) { name seq routeCounts { ipv4 } } }',
+      '{ rib(vrf: "customer-a", first: 2) { totalCount edges { cursor node { prefix interface nlri seq } } pageInfo { hasNextPage endCursor } } }',
+      '{ rib(vrf: "customer-a", at: 3, prefix: "10.0.0.0/8", match: LONGER) { edges { node { prefix } } } }',
+      '{ events(after: 1, first: 2) { edges { cursor node { seq type vrf prefix } } pageInfo { hasNextPage } } }',
+      '{ history(vrf: "customer-a", prefix: "10.0.0.2/32") { entries { seq type } } }',
+      '{ journal { headSeq events } }',
+    ];
+    const strip = (v: unknown): unknown =>
+      JSON.parse(
+        JSON.stringify(v, (k, x: unknown) => (k === 'node' && typeof x === 'string' ? undefined : x)),
+      );
+    for (const q of queries) {
+      const own = await createYoga(a.api).fetch('http://node.test/graphql', {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ query: q }),
+      });
+      const ownBody = (await own.json()) as { data?: unknown; errors?: unknown };
+      assert.equal(ownBody.errors, undefined, `${q}: ${JSON.stringify(ownBody.errors)}`);
+      const withNode = q.replace(/^\{ (\w+)(\(([^)]*)\))?/, (_m, f: string, _p, args: string | undefined) =>
+        args === undefined ? `{ ${f}(node: "a")` : `{ ${f}(node: "a", ${args})`,
+      );
+      const res = await ask(f.ctx, withNode);
+      assert.equal(res.errors, undefined, `${withNode}: ${JSON.stringify(res.errors)}`);
+      assert.deepEqual(strip(res.data), JSON.parse(JSON.stringify(ownBody.data)), withNode);
+    }
+    // Objects carry their node; a list query without `node` spans every node.
+    const tagged = await ask(f.ctx, '{ vrfs { node name rib { edges { node { node prefix } } } } }');
+    assert.equal(tagged.errors, undefined, JSON.stringify(tagged.errors));
+    const vrfs = (
+      tagged.data as { vrfs: { node: string; name: string; rib: { edges: { node: { node: string } }[] } }[] }
+    ).vrfs;
+    assert.deepEqual(
+      vrfs.map((v) => `${v.node}:${v.name}`),
+      ['a:customer-a', 'a:global', 'b:customer-a', 'b:global'],
+    );
+    for (const v of vrfs) for (const e of v.rib.edges) assert.equal(e.node.node, v.node);
     f.close();
   });
 
