@@ -9,42 +9,15 @@ import { createNetns } from '../../helpers/netns.js';
 import { runDaemon } from '../../helpers/daemon.js';
 import { Gobgpd, createPeerLink, waitFor } from './harness.js';
 import { cli } from './lab-tools.js';
+import { labConfig } from './lab-config.js';
 
 function toml(peer: string, rt: string, withNeighbor = true): string {
-  return `
-[global.config]
-  as = 65001
-  router-id = "192.0.2.1"
-  port = -1
-[netlink.import]
-  enabled = true
-  interface-list = ["kubelb0"]
-[[vrfs]]
-  [vrfs.config]
-    name = "a"
-    rd = "64551:100"
-    import-rt-list = ["64551:100"]
-    export-rt-list = ["${rt}"]
-  [vrfs.netlink-import]
-    enabled = true
-    interface-list = ["eth1"]
-${
-  withNeighbor
-    ? `[[neighbors]]
-  [neighbors.config]
-    neighbor-address = "${peer}"
-    peer-as = 65002
-  [neighbors.timers.config]
-    connect-retry = 0.5
-  [[neighbors.afi-safis]]
-    [neighbors.afi-safis.config]
-      afi-safi-name = "ipv4-unicast"
-  [[neighbors.afi-safis]]
-    [neighbors.afi-safis.config]
-      afi-safi-name = "l3vpn-ipv4-unicast"`
-    : ''
-}
-`;
+  return labConfig({
+    vrfA: { import: '64551:100', export: rt },
+    ...(withNeighbor ? { neighbor: peer } : {}),
+    connectRetry: 0.5,
+    families: ['ipv4-unicast', 'l3vpn-ipv4-unicast'],
+  });
 }
 
 test('neighbors in GraphQL and `ribjournal neighbor`; a reload re-advertises changed RTs and drops/adds the neighbor', async (t) => {

@@ -11,6 +11,7 @@ import { createNetns, type AfterHook } from '../../helpers/netns.js';
 import { runDaemon } from '../../helpers/daemon.js';
 import { Gobgpd, createPeerLink, waitFor } from './harness.js';
 import { freePort } from './scripted-peer.js';
+import { labConfig } from './lab-config.js';
 
 interface BmpLog {
   readonly dir: string;
@@ -75,49 +76,24 @@ test('BMP to pmbmpd: Peer Up, Adj-RIB-Out post-policy with the policy community,
   });
   const port = await freePort();
   const collector = await pmbmpd(t, port);
-  const toml = `
-[global.config]
-  as = 65001
-  router-id = "192.0.2.1"
-  port = -1
-[global.apply-policy.config]
-  export-policy-list = ["tag"]
-[netlink.import]
-  enabled = true
-  interface-list = ["kubelb0"]
-[[vrfs]]
-  [vrfs.config]
-    name = "a"
-    rd = "64551:100"
-    both-rt-list = ["64551:100"]
-  [vrfs.netlink-import]
-    enabled = true
-    interface-list = ["eth1"]
-[[bmp-servers]]
+  const toml = labConfig({
+    globalExtra: '[global.apply-policy.config]\n  export-policy-list = ["tag"]',
+    vrfA: { both: '64551:100' },
+    neighbor: link.peer4,
+    families: ['ipv4-unicast', 'l3vpn-ipv4-unicast'],
+    extra: `[[bmp-servers]]
   [bmp-servers.config]
     address = "127.0.0.1"
     port = ${port}
     route-monitoring-policy = "all"
-[[neighbors]]
-  [neighbors.config]
-    neighbor-address = "${link.peer4}"
-    peer-as = 65002
-  [neighbors.timers.config]
-    connect-retry = 1
-  [[neighbors.afi-safis]]
-    [neighbors.afi-safis.config]
-      afi-safi-name = "ipv4-unicast"
-  [[neighbors.afi-safis]]
-    [neighbors.afi-safis.config]
-      afi-safi-name = "l3vpn-ipv4-unicast"
 [[policy-definitions]]
   name = "tag"
   [[policy-definitions.statements]]
     [policy-definitions.statements.actions.bgp-actions.set-community]
       options = "add"
       [policy-definitions.statements.actions.bgp-actions.set-community.set-community-method]
-        communities-list = ["65001:7"]
-`;
+        communities-list = ["65001:7"]`,
+  });
   await runDaemon(t, kernel, toml);
 
   const has = (rows: Record<string, unknown>[], pred: (r: Record<string, unknown>) => boolean) =>

@@ -8,24 +8,17 @@ import { createNetns } from '../../helpers/netns.js';
 import { runDaemon } from '../../helpers/daemon.js';
 import { Gobgpd, createPeerLink, waitFor } from './harness.js';
 import { kernelCounter } from './lab-tools.js';
+import { labConfig } from './lab-config.js';
 import { freePort } from './scripted-peer.js';
 
 function toml(o: { neighbor: string; password?: string; passive?: boolean; port?: number }): string {
-  return `
-[global.config]
-  as = 65001
-  router-id = "192.0.2.1"
-  port = ${o.port ?? -1}
-[[neighbors]]
-  [neighbors.config]
-    neighbor-address = "${o.neighbor}"
-    peer-as = 65002
-${o.password !== undefined ? `    auth-password = "${o.password}"` : ''}
-  [neighbors.transport.config]
-    passive-mode = ${o.passive ?? false}
-  [neighbors.timers.config]
-    connect-retry = 1
-`;
+  return labConfig({
+    ...(o.port !== undefined ? { port: o.port } : {}),
+    importKubelb: false,
+    neighbor: o.neighbor,
+    ...(o.password !== undefined ? { neighborConfig: `    auth-password = "${o.password}"` } : {}),
+    neighborExtra: `  [neighbors.transport.config]\n    passive-mode = ${o.passive ?? false}`,
+  });
 }
 
 test('TCP-MD5, we connect: the right password establishes; a wrong or missing one is dropped by the peer', async (t) => {

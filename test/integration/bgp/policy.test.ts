@@ -9,6 +9,7 @@ import { createNetns, type AfterHook, type Netns } from '../../helpers/netns.js'
 import { runDaemon } from '../../helpers/daemon.js';
 import { Gobgpd, createPeerLink, waitFor } from './harness.js';
 import { apiFor, cli } from './lab-tools.js';
+import { labConfig } from './lab-config.js';
 
 interface RawAttr {
   type: number;
@@ -247,24 +248,15 @@ test('iBGP: set-local-pref from the neighbor apply-policy; default-export-policy
     routerId: link.peer4,
     neighbors: [{ address: link.local4, peerAs: 65001, families: ['ipv4-unicast'] }],
   });
-  const toml = `
-[global.config]
-  as = 65001
-  router-id = "192.0.2.1"
-  port = -1
-[netlink.import]
-  enabled = true
-  interface-list = ["kubelb0"]
-[[neighbors]]
-  [neighbors.config]
-    neighbor-address = "${link.peer4}"
-    peer-as = 65001
-  [neighbors.timers.config]
-    connect-retry = 1
-  [neighbors.apply-policy.config]
-    export-policy-list = ["pref"]
-    default-export-policy = "reject-route"
-[[defined-sets.prefix-sets]]
+  const toml = labConfig({
+    neighbor: link.peer4,
+    peerAs: 65001,
+    neighborExtra: [
+      '  [neighbors.apply-policy.config]',
+      '    export-policy-list = ["pref"]',
+      '    default-export-policy = "reject-route"',
+    ].join('\n'),
+    extra: `[[defined-sets.prefix-sets]]
   prefix-set-name = "p"
   [[defined-sets.prefix-sets.prefix-list]]
     ip-prefix = "192.0.2.10/32"
@@ -276,8 +268,8 @@ test('iBGP: set-local-pref from the neighbor apply-policy; default-export-policy
     [policy-definitions.statements.actions]
       route-disposition = "accept-route"
     [policy-definitions.statements.actions.bgp-actions]
-      set-local-pref = 250
-`;
+      set-local-pref = 250`,
+  });
   const d = await runDaemon(t, k, toml);
   await waitFor(() => d.daemon.bgp!.neighbor(link.peer4)?.initialTableSent, 'the table sent');
   const rib = await waitFor(async () => {

@@ -14,6 +14,7 @@ import { tempJournalDir } from '../../helpers/daemon.js';
 import { flapLink } from '../../helpers/flap.js';
 import { Gobgpd, createPeerLink, waitFor, type PeerLink } from './harness.js';
 import { freePort } from './scripted-peer.js';
+import { labConfig } from './lab-config.js';
 
 /** A path as `gobgp monitor global rib -j` prints it. */
 interface MonitoredPath {
@@ -49,23 +50,7 @@ async function graceLab(t: AfterHook): Promise<Lab> {
   const configFile = join(await tempJournalDir(t), 'ribjournal.toml'); // a temp dir removed afterwards
   await writeFile(
     configFile,
-    `
-[global.config]
-  as = 65001
-  router-id = "192.0.2.1"
-  port = -1
-[netlink.import]
-  enabled = true
-  interface-list = ["kubelb0"]
-[[neighbors]]
-  [neighbors.config]
-    neighbor-address = "${link.peer4}"
-    peer-as = 65002
-  [neighbors.timers.config]
-    connect-retry = 1
-[api]
-  listen = "127.0.0.1:${await freePort()}"
-`,
+    labConfig({ neighbor: link.peer4, extra: `[api]\n  listen = "127.0.0.1:${await freePort()}"` }),
   );
   const children = new Set<ChildProcess>();
   t.after(() => {

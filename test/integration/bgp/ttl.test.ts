@@ -10,6 +10,7 @@ import { createNetns, run, type AfterHook, type Netns } from '../../helpers/netn
 import { runDaemon } from '../../helpers/daemon.js';
 import { Gobgpd, createPeerLink, waitFor } from './harness.js';
 import { kernelCounter } from './lab-tools.js';
+import { labConfig } from './lab-config.js';
 
 interface TwoHops {
   readonly router: Netns;
@@ -55,19 +56,7 @@ async function twoHops(t: AfterHook): Promise<TwoHops> {
 }
 
 function toml(peer: string, extra: string): string {
-  return `
-[global.config]
-  as = 65001
-  router-id = "192.0.2.1"
-  port = -1
-[[neighbors]]
-  [neighbors.config]
-    neighbor-address = "${peer}"
-    peer-as = 65002
-  [neighbors.timers.config]
-    connect-retry = 1
-${extra}
-`;
+  return labConfig({ importKubelb: false, neighbor: peer, neighborExtra: extra });
 }
 
 test('eBGP two hops away: TTL 1 dies at the router; ebgp-multihop establishes', async (t) => {
