@@ -3,26 +3,31 @@
 // checkpoint that does not match the journal (newer than its head, or a different event at its seq),
 // or that is damaged, truncated or of another format, is ignored (start-up replays from seq 0).
 //
-// Format 2: one JSON header line (seq, time, config, each VRF's name and byte length), then each VRF's
-// paths as text (snapshot.ts), raw. Encoding runs in slices between which the event loop turns, so a
-// large RIB never blocks commits (see encodeRibCheckpointSliced).
+// Format 3: one JSON header line (seq, time, config, each VRF's name and byte length), then each VRF's
+// paths as text (snapshot.ts), each VRF compressed on its own (zlib, level 1). Encoding is incremental:
+// each Rib keeps the compressed text of every VRF from its last checkpoint and re-encodes only the VRFs
+// route events touched since, in slices between which the event loop turns, compressing on libuv's
+// thread pool (see encodeRibCheckpointSliced). Formats 1 (JSON) and 2 (one text, whole stream
+// compressed or not) of earlier builds are still read.
 //
 // Stored compressed, in chunks (writeStoredCheckpoint): each chunk its own unsynced put, then a small
 // synced manifest naming them, so that no megabyte-sized write sits in LevelDB's write queue ahead of the
 // commits' synced appends, and a checkpoint cut short (a crash between chunks) is never read.
 import { promisify } from 'node:util';
-import { deflate, inflateSync } from 'node:zlib';
+import { deflate, deflateSync, inflateSync } from 'node:zlib';
 import type { ConfigApplied } from '../../events/index.js';
 import type { Journal, MetaWriteOptions } from '../../journal/index.js';
 import { RibjournalError } from '../../shared/index.js';
 import { encodeVrfPaths, pathLine, restoreVrfPaths } from './snapshot.js';
-import type { PathSet } from './rib.js';
+import type { ChangeTracker } from './rib.js';
 import { Rib } from './rib.js';
 
 /** The meta key the daemon keeps its RIB checkpoint under. */
 export const RIB_CHECKPOINT_KEY = 'rib-checkpoint';
 
-const FORMAT = 2;
+const FORMAT = 3;
+/** One text per VRF, uncompressed (the whole value compressed as one stream): the previous build's. */
+const FORMAT_2 = 2;
 /** The JSON-only format of earlier builds, still read. */
 const FORMAT_1 = 1;
 
@@ -31,7 +36,7 @@ interface CheckpointHeader {
   readonly seq: number;
   readonly time: number;
   readonly config: ConfigApplied | null;
-  /** [vrf, byte length of its text] in the order the texts follow the header. */
+  /** [vrf, byte length of its (compressed) text] in the order the texts follow the header. */
   readonly vrfs: readonly (readonly [string, number])[];
 }
 
@@ -49,22 +54,25 @@ interface At {
   readonly config: ConfigApplied | undefined;
 }
 
-function assemble(at: At, texts: readonly (readonly [string, Buffer])[]): Buffer {
+/** The stored checkpoint: its header line, then each VRF's compressed text in the header's order. */
+function assemble(at: At, segments: readonly (readonly [string, Buffer])[]): Buffer {
   const header: CheckpointHeader = {
     format: FORMAT,
     seq: at.seq,
     time: at.time,
     config: at.config ?? null,
-    vrfs: texts.map(([vrf, b]) => [vrf, b.length] as const),
+    vrfs: segments.map(([vrf, b]) => [vrf, b.length] as const),
   };
-  return Buffer.concat([Buffer.from(`${JSON.stringify(header)}\n`), ...texts.map(([, b]) => b)]);
+  return Buffer.concat([Buffer.from(`${JSON.stringify(header)}\n`), ...segments.map(([, b]) => b)]);
 }
 
-/** Encodes a checkpoint in one synchronous step (tools, tests, small RIBs). */
+const ZLIB = { level: 1 } as const;
+
+/** Encodes a checkpoint in one synchronous step (tools, tests, small RIBs); equals the sliced one. */
 export function encodeRibCheckpoint(rib: Rib): Buffer {
   return assemble(
     rib,
-    rib.vrfNames().map((vrf) => [vrf, Buffer.from(encodeVrfPaths(rib, vrf))] as const),
+    rib.vrfNames().map((vrf) => [vrf, deflateSync(encodeVrfPaths(rib, vrf), ZLIB)] as const),
   );
 }
 
@@ -76,67 +84,124 @@ export interface EncodeOptions {
 }
 
 const setImmediateYield = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
+const deflateAsync = promisify(deflate);
 
 /**
- * Encodes a checkpoint without blocking the event loop: the RIB is read a slice at a time while
- * commits go on; the prefixes those commits touched are read again at the end, in one step as small as
- * the changes, so the checkpoint is exactly the RIB at its seq (the seq when the reading ended). Then
- * the text is built in slices from that capture. Throws when the RIB is rebuilt meanwhile.
+ * What a Rib's last checkpoint encoded: each VRF's compressed text, and a tracker of the VRFs that route
+ * events touched since (those are encoded again; the others reused as they are). One encoding at a time.
  */
-export async function encodeRibCheckpointSliced(rib: Rib, o: EncodeOptions = {}): Promise<Buffer> {
-  return (await encodeSliced(rib, o)).buf;
+class IncrementalEncoder {
+  private segments = new Map<string, Buffer>();
+  private tracker: ChangeTracker | undefined;
+  private queue: Promise<unknown> = Promise.resolve();
+  /** VRFs encoded again by the last encoding (tests, benchmarks). */
+  lastReencoded: readonly string[] = [];
+
+  constructor(private readonly rib: Rib) {}
+
+  encode(o: EncodeOptions): Promise<{ buf: Buffer; seq: number }> {
+    const run = this.queue.catch(() => undefined).then(() => this.encodeNow(o));
+    this.queue = run;
+    return run;
+  }
+
+  private async encodeNow(o: EncodeOptions): Promise<{ buf: Buffer; seq: number }> {
+    const rib = this.rib;
+    const slice = o.slice ?? 5000;
+    const yieldNow = o.yieldNow ?? setImmediateYield;
+    if (this.tracker === undefined || this.tracker.replaced) {
+      this.tracker?.stop();
+      this.tracker = rib.trackChanges();
+      this.segments = new Map();
+    }
+    // One synchronous moment: the checkpoint is the RIB as it is now. What commits change from here on
+    // is dirty for the next checkpoint, and read as it was now (before-images) by this one.
+    const dirty = new Set(this.tracker.vrfs);
+    this.tracker.vrfs.clear();
+    const images = rib.trackChanges({ beforeImages: true });
+    const at: At = { seq: rib.seq, time: rib.time, config: rib.config };
+    const names = rib.vrfNames();
+    let done = false;
+    try {
+      const segments = new Map<string, Buffer>();
+      const reencoded: string[] = [];
+      for (const vrf of names) {
+        const cached = this.segments.get(vrf);
+        if (cached !== undefined && !dirty.has(vrf)) {
+          segments.set(vrf, cached);
+          continue;
+        }
+        const text = await encodeVrfAsOf(rib, vrf, images, slice, yieldNow);
+        if (images.replaced) throw new Error('the RIB was rebuilt while its checkpoint was read');
+        segments.set(vrf, await deflateAsync(text, ZLIB));
+        reencoded.push(vrf);
+      }
+      this.segments = segments;
+      this.lastReencoded = reencoded;
+      done = true;
+      return { buf: assemble(at, [...segments]), seq: at.seq };
+    } finally {
+      images.stop();
+      // Failed half-way: the VRFs found dirty are no longer in the tracker; encode them all next time.
+      if (!done) this.segments = new Map();
+    }
+  }
 }
 
-async function encodeSliced(rib: Rib, o: EncodeOptions): Promise<{ buf: Buffer; seq: number }> {
-  const slice = o.slice ?? 5000;
-  const yieldNow = o.yieldNow ?? setImmediateYield;
-  const tracker = rib.trackChanges();
-  const captured = new Map<string, Map<string, PathSet>>();
-  let at: At;
-  try {
-    for (const vrf of rib.vrfNames()) {
-      const table = new Map<string, PathSet>();
-      captured.set(vrf, table);
-      let n = 0;
-      // A Map iterator survives changes to its Map; what they touch is read again below anyway.
-      for (const [prefix, paths] of rib.entries(vrf)) {
-        table.set(prefix, paths.slice());
-        if (++n % slice === 0) await yieldNow();
-      }
+const encoders = new WeakMap<Rib, IncrementalEncoder>();
+
+function encoderOf(rib: Rib): IncrementalEncoder {
+  let enc = encoders.get(rib);
+  if (enc === undefined) encoders.set(rib, (enc = new IncrementalEncoder(rib)));
+  return enc;
+}
+
+/** VRFs the last checkpoint of `rib` encoded again (the others came from the one before). */
+export function lastReencodedVrfs(rib: Rib): readonly string[] {
+  return encoders.get(rib)?.lastReencoded ?? [];
+}
+
+/**
+ * One VRF's text (encodeVrfPaths) as it was when `images` opened, read a slice at a time while commits
+ * change the RIB: a prefix they touched is read from its before-image, once (one removed and added again
+ * comes round again in the Map's order), and those removed before being reached are added at the end.
+ */
+async function encodeVrfAsOf(
+  rib: Rib,
+  vrf: string,
+  images: ChangeTracker,
+  slice: number,
+  yieldNow: () => Promise<void>,
+): Promise<Buffer> {
+  const parts: Buffer[] = [];
+  let lines: string[] = [];
+  const visited = new Set<string>();
+  let n = 0;
+  // A Map iterator survives changes to its Map.
+  for (const [prefix, now] of rib.entries(vrf)) {
+    if (visited.has(prefix)) continue;
+    visited.add(prefix);
+    for (const p of images.before.get(vrf)?.get(prefix) ?? now) lines.push(pathLine(p));
+    if (++n % slice === 0) {
+      parts.push(Buffer.from(lines.join('')));
+      lines = [];
       await yieldNow();
     }
-    if (tracker.replaced) throw new Error('the RIB was rebuilt while its checkpoint was read');
-    for (const [vrf, prefixes] of tracker.touched) {
-      let table = captured.get(vrf);
-      if (table === undefined) captured.set(vrf, (table = new Map()));
-      for (const prefix of prefixes) {
-        const now = rib.lookup(vrf, prefix);
-        if (now.length > 0) table.set(prefix, now.slice());
-        else table.delete(prefix);
-      }
-    }
-    for (const vrf of rib.vrfNames()) if (!captured.has(vrf)) captured.set(vrf, new Map());
-    at = { seq: rib.seq, time: rib.time, config: rib.config };
-  } finally {
-    tracker.stop();
   }
-  const texts: [string, Buffer][] = [];
-  for (const vrf of [...captured.keys()].sort()) {
-    const parts: Buffer[] = [];
-    let lines: string[] = [];
-    for (const paths of captured.get(vrf)!.values()) {
-      for (const p of paths) lines.push(pathLine(p));
-      if (lines.length >= slice) {
-        parts.push(Buffer.from(lines.join('')));
-        lines = [];
-        await yieldNow();
-      }
-    }
-    parts.push(Buffer.from(lines.join('')));
-    texts.push([vrf, Buffer.concat(parts)]);
-    await yieldNow();
-  }
-  return { buf: assemble(at, texts), seq: at.seq };
+  for (const [prefix, paths] of images.before.get(vrf) ?? [])
+    if (!visited.has(prefix)) for (const p of paths) lines.push(pathLine(p));
+  parts.push(Buffer.from(lines.join('')));
+  return Buffer.concat(parts);
+}
+
+/**
+ * Encodes a checkpoint without blocking the event loop: exactly the RIB at the seq it had when called,
+ * though commits go on while it runs. Only the VRFs changed since the Rib's previous checkpoint are read
+ * and compressed again (a slice at a time, compression on the thread pool); the others are reused.
+ * Throws when the RIB is rebuilt meanwhile.
+ */
+export async function encodeRibCheckpointSliced(rib: Rib, o: EncodeOptions = {}): Promise<Buffer> {
+  return (await encoderOf(rib).encode(o)).buf;
 }
 
 function decodeFormat1(buf: Buffer): Rib | undefined {
@@ -150,7 +215,6 @@ function decodeFormat1(buf: Buffer): Rib | undefined {
   return rib;
 }
 
-const deflateAsync = promisify(deflate);
 /** First byte of a zlib stream (deflate, 32K window); a checkpoint's own text starts with "{". */
 const ZLIB_MAGIC = 0x78;
 
@@ -161,7 +225,12 @@ export function decodeRibCheckpoint(stored: Buffer): Rib | undefined {
     const nl = buf.indexOf(0x0a);
     if (nl < 0) return buf[0] === 0x7b ? decodeFormat1(buf) : undefined;
     const header = JSON.parse(buf.subarray(0, nl).toString('utf8')) as CheckpointHeader;
-    if (header.format !== FORMAT || !Number.isSafeInteger(header.seq) || !Array.isArray(header.vrfs))
+    const format = header.format;
+    if (
+      (format !== FORMAT && format !== FORMAT_2) ||
+      !Number.isSafeInteger(header.seq) ||
+      !Array.isArray(header.vrfs)
+    )
       return undefined;
     let at = nl + 1;
     const total = header.vrfs.reduce((n, [, len]) => n + len, 0);
@@ -169,7 +238,8 @@ export function decodeRibCheckpoint(stored: Buffer): Rib | undefined {
     const rib = new Rib();
     if (header.config) rib.apply({ seq: 0, time: 0, version: 1, event: header.config });
     for (const [vrf, len] of header.vrfs) {
-      restoreVrfPaths(rib, vrf, buf.toString('utf8', at, at + len));
+      const text = format === FORMAT ? inflateSync(buf.subarray(at, at + len)) : buf.subarray(at, at + len);
+      restoreVrfPaths(rib, vrf, text.toString('utf8'));
       at += len;
     }
     rib.seq = header.seq;
@@ -328,21 +398,20 @@ export async function checkpointForHorizon(journal: Journal, seq: number): Promi
     }
   }
   // In slices, compressed on the thread pool: the daemon trims while it serves.
-  const stored = await deflateAsync(await encodeRibCheckpointSliced(rib), { level: 1 });
-  await journal.putMeta(RIB_HORIZON_CHECKPOINT_KEY, stored);
+  await journal.putMeta(RIB_HORIZON_CHECKPOINT_KEY, await encodeRibCheckpointSliced(rib));
 }
 
 /**
- * Writes a checkpoint of the Rib; the encoding runs in slices, the compression on libuv's thread pool
- * (a 100k-path checkpoint: ~6 MiB of text, ~1 MiB stored, so LevelDB is not flooded), the write in
- * chunks (writeStoredCheckpoint). Resolves with its seq (the RIB's when the reading ended).
+ * Writes a checkpoint of the Rib; the encoding is incremental and runs in slices, the compression on
+ * libuv's thread pool (a 100k-path checkpoint: ~6 MiB of text, ~1 MiB stored, so LevelDB is not
+ * flooded), the write in chunks (writeStoredCheckpoint). Resolves with its seq (the RIB's when called).
  */
 export async function saveRibCheckpoint(
   journal: Journal,
   rib: Rib,
   o: EncodeOptions & StoreOptions = {},
 ): Promise<number> {
-  const { buf, seq } = await encodeSliced(rib, o);
-  await writeStoredCheckpoint(journal, RIB_CHECKPOINT_KEY, await deflateAsync(buf, { level: 1 }), o);
+  const { buf, seq } = await encoderOf(rib).encode(o);
+  await writeStoredCheckpoint(journal, RIB_CHECKPOINT_KEY, buf, o);
   return seq;
 }

@@ -76,7 +76,10 @@ export class Rib {
     this.seq = env.seq;
     this.time = env.time;
     const e = env.event;
-    if (this.trackers.length > 0 && isRouteEvent(e)) for (const t of this.trackers) t.touch(e.vrf, e.prefix);
+    if (this.trackers.length > 0 && isRouteEvent(e)) {
+      const before = this.lookup(e.vrf, e.prefix);
+      for (const t of this.trackers) t.touch(e.vrf, e.prefix, before);
+    }
     switch (e.type) {
       case 'RouteDiscovered': {
         let table = this.tables.get(e.vrf);
@@ -136,8 +139,11 @@ export class Rib {
           this.tables.set(p.vrf, table);
         }
       }
+      if (this.trackers.length > 0) {
+        const before = this.lookup(p.vrf, p.prefix);
+        for (const t of this.trackers) t.touch(p.vrf, p.prefix, before);
+      }
       addPath(table, p);
-      if (this.trackers.length > 0) for (const t of this.trackers) t.touch(p.vrf, p.prefix);
     }
   }
 
@@ -155,11 +161,15 @@ export class Rib {
   }
 
   /**
-   * Notes the prefixes that route events touch from now on, until `stop`: lets a reader that visits the
-   * RIB over several turns of the event loop bring what changed meanwhile up to date at the end.
+   * Notes what route events touch from now on, until `stop`: the VRFs (what changed since a checkpoint),
+   * and with `beforeImages` each touched prefix's paths as they were when the tracker opened, so that a
+   * reader visiting the RIB over several turns of the event loop sees it as it was at that moment.
    */
-  trackChanges(): ChangeTracker {
-    const t = new ChangeTracker(() => (this.trackers = this.trackers.filter((x) => x !== t)));
+  trackChanges(o: TrackOptions = {}): ChangeTracker {
+    const t = new ChangeTracker(
+      () => (this.trackers = this.trackers.filter((x) => x !== t)),
+      o.beforeImages ?? false,
+    );
     this.trackers = [...this.trackers, t];
     return t;
   }
@@ -213,20 +223,32 @@ export class Rib {
   }
 }
 
-/** Prefixes touched since a tracker opened (see Rib.trackChanges). */
+export interface TrackOptions {
+  /** Keep each touched prefix's paths as they were when the tracker opened (default: only the VRFs). */
+  readonly beforeImages?: boolean;
+}
+
+/** What route events touched since a tracker opened (see Rib.trackChanges). */
 export class ChangeTracker {
-  /** vrf -> prefixes touched. */
-  readonly touched = new Map<string, Set<string>>();
+  /** VRFs touched. */
+  readonly vrfs = new Set<string>();
+  /** With beforeImages: vrf -> prefix -> its paths when the tracker opened (copies; empty: none then). */
+  readonly before = new Map<string, Map<string, PathSet>>();
   /** Set when the Rib's state was replaced (a rebuild): what was read before is void. */
   replaced = false;
 
-  constructor(private readonly close: () => void) {}
+  constructor(
+    private readonly close: () => void,
+    private readonly beforeImages: boolean,
+  ) {}
 
-  /** @internal */
-  touch(vrf: string, prefix: string): void {
-    let set = this.touched.get(vrf);
-    if (set === undefined) this.touched.set(vrf, (set = new Set()));
-    set.add(prefix);
+  /** @internal Called before the change, with the prefix's paths as they are. */
+  touch(vrf: string, prefix: string, paths: PathSet): void {
+    this.vrfs.add(vrf);
+    if (!this.beforeImages) return;
+    let images = this.before.get(vrf);
+    if (images === undefined) this.before.set(vrf, (images = new Map()));
+    if (!images.has(prefix)) images.set(prefix, paths.slice());
   }
 
   stop(): void {

@@ -1,5 +1,5 @@
 import { test } from 'node:test';
-import { inflateSync } from 'node:zlib';
+import { deflateSync } from 'node:zlib';
 import assert from 'node:assert/strict';
 import type { JournalEvent } from '../../../src/events/index.js';
 import { MemoryJournal } from '../../../src/journal/index.js';
@@ -10,6 +10,7 @@ import {
   encodeRibCheckpoint,
   encodeRibCheckpointSliced,
   encodeVrfPaths,
+  lastReencodedVrfs,
   loadRibCheckpoint,
   readStoredCheckpoint,
   replayAndFollow,
@@ -68,6 +69,7 @@ test('a checkpoint restores the RIB exactly; the sliced encoding equals the one-
 
 test('the sliced encoding is exactly the RIB at its seq, though commits change the RIB while it reads', async () => {
   const { journal, rib, unfollow } = await journalWithRib();
+  const seqAtCall = rib.seq;
   let turns = 0;
   const buf = await encodeRibCheckpointSliced(rib, {
     slice: 5,
@@ -88,7 +90,8 @@ test('the sliced encoding is exactly the RIB at its seq, though commits change t
   const replayed = new Rib();
   for await (const batch of journal.read({ through: restored.seq }))
     for (const env of batch) replayed.apply(env);
-  assert.ok(restored.seq > 81, 'the checkpoint is at the seq its reading ended');
+  assert.equal(restored.seq, seqAtCall, 'the checkpoint is at the seq the RIB had when it was called');
+  assert.ok(rib.seq > seqAtCall + 40);
   const lines = (r: Rib, vrf: string): string[] => encodeVrfPaths(r, vrf).split('\n').sort();
   assert.deepEqual(restored.vrfNames(), replayed.vrfNames());
   for (const vrf of replayed.vrfNames()) assert.deepEqual(lines(restored, vrf), lines(replayed, vrf), vrf);
@@ -107,30 +110,80 @@ test('a checkpoint text without its final newline is read to its end (it used to
   assert.equal(rib.lookup('a', '10.0.1.0/24')[0]!.seq, 6);
 });
 
+/** A checkpoint of `rib` as the previous build wrote it (format 2: one text, VRF after VRF). */
+function format2(rib: Rib): Buffer {
+  const texts = rib.vrfNames().map((vrf) => [vrf, Buffer.from(encodeVrfPaths(rib, vrf))] as const);
+  const header = {
+    format: 2,
+    seq: rib.seq,
+    time: rib.time,
+    config: rib.config ?? null,
+    vrfs: texts.map(([vrf, b]) => [vrf, b.length]),
+  };
+  return Buffer.concat([Buffer.from(`${JSON.stringify(header)}\n`), ...texts.map(([, b]) => b)]);
+}
+
+/** A format-3 checkpoint of `rib` with each VRF's text passed through `spoil` before compression. */
+function format3(rib: Rib, spoil: (text: string) => string): Buffer {
+  const segs = rib
+    .vrfNames()
+    .map((vrf) => [vrf, deflateSync(spoil(encodeVrfPaths(rib, vrf)), { level: 1 })] as const);
+  const header = {
+    format: 3,
+    seq: rib.seq,
+    time: rib.time,
+    config: rib.config ?? null,
+    vrfs: segs.map(([vrf, b]) => [vrf, b.length]),
+  };
+  return Buffer.concat([Buffer.from(`${JSON.stringify(header)}\n`), ...segs.map(([, b]) => b)]);
+}
+
 test('a damaged, truncated or stale checkpoint is ignored: start-up replays the journal instead', async () => {
   const { journal, rib, unfollow } = await journalWithRib();
   await saveRibCheckpoint(journal, rib);
   const stored = (await readStoredCheckpoint(journal, RIB_CHECKPOINT_KEY))!;
   sameRib((await loadRibCheckpoint(journal))!, rib);
-  const good = inflateSync(stored); // stored compressed; the plain text is read too
-  await journal.putMeta(RIB_CHECKPOINT_KEY, good);
-  sameRib((await loadRibCheckpoint(journal))!, rib);
+  assert.deepEqual(
+    format3(rib, (x) => x),
+    stored,
+    'the format is as this test builds it',
+  );
+  // The previous build's format, plain or compressed, is read too.
+  const good = format2(rib);
+  for (const old of [good, deflateSync(good)]) {
+    await journal.putMeta(RIB_CHECKPOINT_KEY, old);
+    sameRib((await loadRibCheckpoint(journal))!, rib);
+  }
 
   const text = good.toString('utf8');
-  const nl = text.indexOf('\n');
+  const nl = stored.indexOf(0x0a);
+  // The header is plain JSON, the rest binary: latin1 maps each byte to one character and back.
+  const header = (b: Buffer, from: string, to: string): Buffer =>
+    Buffer.from(b.toString('latin1').replace(from, to), 'latin1');
   const cases: [string, Buffer][] = [
-    ['compressed and truncated', stored.subarray(0, stored.length - 9)],
-    ['truncated in the middle of a line', good.subarray(0, good.length - 9)],
-    ['truncated to its last newline', good.subarray(0, good.lastIndexOf(0x0a, good.length - 2) + 1)],
-    ['missing its final newline', good.subarray(0, good.length - 1)],
-    ['a damaged header', Buffer.concat([Buffer.from('{"format":2,"seq":'), good.subarray(nl)])],
-    ['a damaged path line', Buffer.from(text.replace('\teth1\t3\t', '\teth1\tx\t'))],
+    ['truncated', stored.subarray(0, stored.length - 9)],
+    ['one byte short', stored.subarray(0, stored.length - 1)],
+    ['a VRF text damaged', Buffer.from(stored).fill(0x20, stored.length - 6, stored.length - 2)],
+    ['a damaged path line', format3(rib, (x) => x.replace('\teth1\t3\t', '\teth1\tx\t'))],
+    ['a VRF text missing its final newline', format3(rib, (x) => x.slice(0, -1) + '\t')],
+    ['a damaged header', Buffer.concat([Buffer.from('{"format":3,"seq":'), stored.subarray(nl)])],
+    ['previous format, truncated in the middle of a line', good.subarray(0, good.length - 9)],
+    [
+      'previous format, truncated to its last newline',
+      good.subarray(0, good.lastIndexOf(0x0a, good.length - 2) + 1),
+    ],
+    ['previous format, missing its final newline', good.subarray(0, good.length - 1)],
+    ['previous format, compressed and truncated', deflateSync(good).subarray(0, -9)],
     ['garbage', Buffer.from([0xff, 0x00, 0x13, 0x37])],
     ['empty', Buffer.alloc(0)],
-    ['of an unknown format', Buffer.from(text.replace('"format":2', '"format":99'))],
-    ['newer than the journal', Buffer.from(text.replace(`"seq":${rib.seq}`, `"seq":${rib.seq + 10}`))],
+    ['of an unknown format', header(stored, '"format":3', '"format":99')],
+    ['newer than the journal', header(stored, `"seq":${rib.seq}`, `"seq":${rib.seq + 10}`)],
     [
       'of another journal (another time at its seq)',
+      header(stored, `"time":${rib.time}`, `"time":${rib.time + 1}`),
+    ],
+    [
+      'previous format, of another journal',
       Buffer.from(text.replace(`"time":${rib.time}`, `"time":${rib.time + 1}`)),
     ],
   ];
@@ -138,6 +191,46 @@ test('a damaged, truncated or stale checkpoint is ignored: start-up replays the 
     await journal.putMeta(RIB_CHECKPOINT_KEY, buf);
     assert.equal(await loadRibCheckpoint(journal), undefined, what);
   }
+  unfollow();
+});
+
+test('an incremental checkpoint encodes again only the VRFs changed since the last one, and equals a full one', async () => {
+  const { journal, rib, unfollow } = await journalWithRib();
+  await journal.append([d('b', '10.1.0.0/24'), d('c', '10.2.0.0/24')]);
+  const stored = async (): Promise<Buffer> => (await readStoredCheckpoint(journal, RIB_CHECKPOINT_KEY))!;
+  await saveRibCheckpoint(journal, rib);
+  assert.deepEqual(lastReencodedVrfs(rib), ['', 'a', 'b', 'c'], 'the first checkpoint encodes every VRF');
+
+  await journal.append([d('b', '10.1.1.0/24'), v('b', '10.1.0.0/24')]);
+  await saveRibCheckpoint(journal, rib);
+  assert.deepEqual(lastReencodedVrfs(rib), ['b'], 'a change in one VRF encodes that VRF only');
+  assert.deepEqual(await stored(), encodeRibCheckpoint(rib), 'it equals a full encoding');
+  sameRib((await loadRibCheckpoint(journal))!, rib);
+
+  await saveRibCheckpoint(journal, rib);
+  assert.deepEqual(lastReencodedVrfs(rib), [], 'nothing changed: nothing encoded again');
+  assert.deepEqual(await stored(), encodeRibCheckpoint(rib));
+
+  // Commits while it runs, into VRFs it reuses and one it encodes: the checkpoint is the RIB when called,
+  // and the VRFs those commits touched are encoded again by the next one.
+  await journal.append([d('c', '10.2.1.0/24')]);
+  const atCall = encodeRibCheckpoint(rib);
+  let turns = 0;
+  await saveRibCheckpoint(journal, rib, {
+    slice: 1,
+    yieldNow: async () => {
+      if (turns++ === 0)
+        await journal.append([d('a', '10.0.99.0/24'), v('c', '10.2.0.0/24'), d('c', '10.2.9.0/24')]);
+      await new Promise((r) => setImmediate(r));
+    },
+  });
+  assert.ok(turns > 0);
+  assert.deepEqual(lastReencodedVrfs(rib), ['c']);
+  assert.deepEqual(await stored(), atCall, 'the RIB as it was when called');
+  await saveRibCheckpoint(journal, rib);
+  assert.deepEqual(lastReencodedVrfs(rib), ['a', 'c']);
+  assert.deepEqual(await stored(), encodeRibCheckpoint(rib));
+  sameRib((await loadRibCheckpoint(journal))!, rib);
   unfollow();
 });
 
