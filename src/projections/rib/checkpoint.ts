@@ -18,7 +18,7 @@ import { deflate, deflateSync, inflateSync } from 'node:zlib';
 import type { ConfigApplied } from '../../events/index.js';
 import type { Journal, MetaWriteOptions } from '../../journal/index.js';
 import { RibjournalError } from '../../shared/index.js';
-import { encodeVrfPaths, pathLine, restoreVrfPaths } from './snapshot.js';
+import { pathLine, restoreVrfPaths } from './snapshot.js';
 import type { ChangeTracker } from './rib.js';
 import { Rib } from './rib.js';
 
@@ -68,12 +68,34 @@ function assemble(at: At, segments: readonly (readonly [string, Buffer])[]): Buf
 
 const ZLIB = { level: 1 } as const;
 
+/**
+ * How many segments a VRF of `paths` paths is cut into (a power of two; ~1000–2000 paths each, one for a
+ * small VRF): a change re-encodes and recompresses its segment only. A VRF that grows or shrinks past a
+ * power of two is encoded again whole, once.
+ */
+export function segmentsFor(paths: number): number {
+  return paths <= 2048 ? 1 : Math.min(256, 2 ** Math.ceil(Math.log2(paths / 2048)));
+}
+
+/** The segment of `prefix` among `count` (FNV-1a of its text, so the same in every build and run). */
+export function segmentOf(prefix: string, count: number): number {
+  if (count === 1) return 0;
+  let h = 0x811c9dc5;
+  for (let i = 0; i < prefix.length; i++) h = Math.imul(h ^ prefix.charCodeAt(i), 0x01000193);
+  return (h >>> 0) & (count - 1);
+}
+
 /** Encodes a checkpoint in one synchronous step (tools, tests, small RIBs); equals the sliced one. */
 export function encodeRibCheckpoint(rib: Rib): Buffer {
-  return assemble(
-    rib,
-    rib.vrfNames().map((vrf) => [vrf, deflateSync(encodeVrfPaths(rib, vrf), ZLIB)] as const),
-  );
+  const segments: [string, Buffer][] = [];
+  for (const vrf of rib.vrfNames()) {
+    const count = segmentsFor(rib.size(vrf));
+    const lines = Array.from({ length: count }, (): string[] => []);
+    for (const [prefix, paths] of rib.entries(vrf))
+      for (const p of paths) lines[segmentOf(prefix, count)]!.push(pathLine(p));
+    for (const l of lines) segments.push([vrf, deflateSync(l.join(''), ZLIB)]);
+  }
+  return assemble(rib, segments);
 }
 
 export interface EncodeOptions {
@@ -85,17 +107,20 @@ export interface EncodeOptions {
 
 const setImmediateYield = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
 const deflateAsync = promisify(deflate);
+/** Prefixes of a VRF noted as changed between checkpoints; past it the VRF is encoded again whole. */
+const PREFIX_LIMIT = 4096;
 
 /**
- * What a Rib's last checkpoint encoded: each VRF's compressed text, and a tracker of the VRFs that route
- * events touched since (those are encoded again; the others reused as they are). One encoding at a time.
+ * What a Rib's last checkpoint encoded: each VRF's segments, compressed, and a tracker of the prefixes
+ * that route events touched since: their segments are encoded again, the others reused as they are.
+ * One encoding at a time.
  */
 class IncrementalEncoder {
-  private segments = new Map<string, Buffer>();
+  private segments = new Map<string, readonly Buffer[]>();
   private tracker: ChangeTracker | undefined;
   private queue: Promise<unknown> = Promise.resolve();
-  /** VRFs encoded again by the last encoding (tests, benchmarks). */
-  lastReencoded: readonly string[] = [];
+  /** [vrf, segments encoded again, segments] of the last encoding, for each VRF it touched. */
+  lastReencoded: readonly (readonly [string, number, number])[] = [];
 
   constructor(private readonly rib: Rib) {}
 
@@ -111,38 +136,47 @@ class IncrementalEncoder {
     const yieldNow = o.yieldNow ?? setImmediateYield;
     if (this.tracker === undefined || this.tracker.replaced) {
       this.tracker?.stop();
-      this.tracker = rib.trackChanges();
+      this.tracker = rib.trackChanges({ prefixLimit: PREFIX_LIMIT });
       this.segments = new Map();
     }
     // One synchronous moment: the checkpoint is the RIB as it is now. What commits change from here on
     // is dirty for the next checkpoint, and read as it was now (before-images) by this one.
-    const dirty = new Set(this.tracker.vrfs);
-    this.tracker.vrfs.clear();
-    const images = rib.trackChanges({ beforeImages: true });
+    const dirty = this.tracker.take();
+    const images = rib.trackChanges({ beforeImages: true, prefixLimit: 0 });
     const at: At = { seq: rib.seq, time: rib.time, config: rib.config };
-    const names = rib.vrfNames();
+    const sizes = new Map(rib.vrfNames().map((vrf) => [vrf, rib.size(vrf)]));
     let done = false;
     try {
-      const segments = new Map<string, Buffer>();
-      const reencoded: string[] = [];
-      for (const vrf of names) {
+      const segments = new Map<string, readonly Buffer[]>();
+      const reencoded: [string, number, number][] = [];
+      for (const [vrf, size] of sizes) {
         const cached = this.segments.get(vrf);
-        if (cached !== undefined && !dirty.has(vrf)) {
+        const touched = dirty.get(vrf);
+        if (cached !== undefined && touched === undefined) {
           segments.set(vrf, cached);
           continue;
         }
-        const text = await encodeVrfAsOf(rib, vrf, images, slice, yieldNow);
+        const count = segmentsFor(size);
+        const again = new Set<number>();
+        if (cached === undefined || cached.length !== count || touched === null || touched === undefined)
+          for (let i = 0; i < count; i++) again.add(i);
+        else for (const prefix of touched) again.add(segmentOf(prefix, count));
+        const texts = await encodeSegmentsAsOf(rib, vrf, images, count, again, slice, yieldNow);
         if (images.replaced) throw new Error('the RIB was rebuilt while its checkpoint was read');
-        segments.set(vrf, await deflateAsync(text, ZLIB));
-        reencoded.push(vrf);
+        const parts = cached?.length === count ? [...cached] : new Array<Buffer>(count);
+        await Promise.all([...texts].map(async ([i, text]) => (parts[i] = await deflateAsync(text, ZLIB))));
+        segments.set(vrf, parts);
+        reencoded.push([vrf, again.size, count]);
       }
       this.segments = segments;
       this.lastReencoded = reencoded;
       done = true;
-      return { buf: assemble(at, [...segments]), seq: at.seq };
+      const all: [string, Buffer][] = [];
+      for (const [vrf, parts] of segments) for (const b of parts) all.push([vrf, b]);
+      return { buf: assemble(at, all), seq: at.seq };
     } finally {
       images.stop();
-      // Failed half-way: the VRFs found dirty are no longer in the tracker; encode them all next time.
+      // Failed half-way: what was found dirty is no longer in the tracker; encode everything next time.
       if (!done) this.segments = new Map();
     }
   }
@@ -156,42 +190,45 @@ function encoderOf(rib: Rib): IncrementalEncoder {
   return enc;
 }
 
-/** VRFs the last checkpoint of `rib` encoded again (the others came from the one before). */
-export function lastReencodedVrfs(rib: Rib): readonly string[] {
+/**
+ * What the last checkpoint of `rib` encoded again: [vrf, segments encoded again, its segments] for
+ * each VRF changed since the one before (the others, and the other segments, were reused).
+ */
+export function lastReencoded(rib: Rib): readonly (readonly [string, number, number])[] {
   return encoders.get(rib)?.lastReencoded ?? [];
 }
 
 /**
- * One VRF's text (encodeVrfPaths) as it was when `images` opened, read a slice at a time while commits
- * change the RIB: a prefix they touched is read from its before-image, once (one removed and added again
- * comes round again in the Map's order), and those removed before being reached are added at the end.
+ * The texts (pathLine after pathLine) of the segments `wanted` of one VRF cut into `count`, as the VRF was
+ * when `images` opened, read a slice at a time while commits change the RIB: a prefix they touched is
+ * read from its before-image, once (one removed and added again comes round again in the Map's order),
+ * and those removed before being reached are added at the end.
  */
-async function encodeVrfAsOf(
+async function encodeSegmentsAsOf(
   rib: Rib,
   vrf: string,
   images: ChangeTracker,
+  count: number,
+  wanted: ReadonlySet<number>,
   slice: number,
   yieldNow: () => Promise<void>,
-): Promise<Buffer> {
-  const parts: Buffer[] = [];
-  let lines: string[] = [];
+): Promise<Map<number, string>> {
+  const lines = new Map<number, string[]>([...wanted].map((i) => [i, []]));
   const visited = new Set<string>();
   let n = 0;
   // A Map iterator survives changes to its Map.
   for (const [prefix, now] of rib.entries(vrf)) {
-    if (visited.has(prefix)) continue;
+    if (++n % slice === 0) await yieldNow();
+    const into = lines.get(segmentOf(prefix, count));
+    if (into === undefined || visited.has(prefix)) continue;
     visited.add(prefix);
-    for (const p of images.before.get(vrf)?.get(prefix) ?? now) lines.push(pathLine(p));
-    if (++n % slice === 0) {
-      parts.push(Buffer.from(lines.join('')));
-      lines = [];
-      await yieldNow();
-    }
+    for (const p of images.before.get(vrf)?.get(prefix) ?? now) into.push(pathLine(p));
   }
-  for (const [prefix, paths] of images.before.get(vrf) ?? [])
-    if (!visited.has(prefix)) for (const p of paths) lines.push(pathLine(p));
-  parts.push(Buffer.from(lines.join('')));
-  return Buffer.concat(parts);
+  for (const [prefix, paths] of images.before.get(vrf) ?? []) {
+    const into = lines.get(segmentOf(prefix, count));
+    if (into !== undefined && !visited.has(prefix)) for (const p of paths) into.push(pathLine(p));
+  }
+  return new Map([...lines].map(([i, l]) => [i, l.join('')]));
 }
 
 /**

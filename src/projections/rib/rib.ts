@@ -161,15 +161,12 @@ export class Rib {
   }
 
   /**
-   * Notes what route events touch from now on, until `stop`: the VRFs (what changed since a checkpoint),
-   * and with `beforeImages` each touched prefix's paths as they were when the tracker opened, so that a
+   * Notes what route events touch from now on, until `stop`: the prefixes (what changed since a
+   * checkpoint), and with `beforeImages` each touched prefix's paths as they were when the tracker opened, so that a
    * reader visiting the RIB over several turns of the event loop sees it as it was at that moment.
    */
   trackChanges(o: TrackOptions = {}): ChangeTracker {
-    const t = new ChangeTracker(
-      () => (this.trackers = this.trackers.filter((x) => x !== t)),
-      o.beforeImages ?? false,
-    );
+    const t = new ChangeTracker(() => (this.trackers = this.trackers.filter((x) => x !== t)), o);
     this.trackers = [...this.trackers, t];
     return t;
   }
@@ -224,14 +221,16 @@ export class Rib {
 }
 
 export interface TrackOptions {
-  /** Keep each touched prefix's paths as they were when the tracker opened (default: only the VRFs). */
+  /** Keep each touched prefix's paths as they were when the tracker opened (default: no). */
   readonly beforeImages?: boolean;
+  /** Prefixes noted per VRF; past it the VRF is noted as changed as a whole (default: Infinity). */
+  readonly prefixLimit?: number;
 }
 
 /** What route events touched since a tracker opened (see Rib.trackChanges). */
 export class ChangeTracker {
-  /** VRFs touched. */
-  readonly vrfs = new Set<string>();
+  /** vrf -> prefixes touched; null when more than the tracker's prefixLimit (the VRF as a whole). */
+  touched = new Map<string, Set<string> | null>();
   /** With beforeImages: vrf -> prefix -> its paths when the tracker opened (copies; empty: none then). */
   readonly before = new Map<string, Map<string, PathSet>>();
   /** Set when the Rib's state was replaced (a rebuild): what was read before is void. */
@@ -239,13 +238,22 @@ export class ChangeTracker {
 
   constructor(
     private readonly close: () => void,
-    private readonly beforeImages: boolean,
+    private readonly o: TrackOptions,
   ) {}
+
+  /** What was touched so far; the tracker starts afresh. */
+  take(): Map<string, Set<string> | null> {
+    const touched = this.touched;
+    this.touched = new Map();
+    return touched;
+  }
 
   /** @internal Called before the change, with the prefix's paths as they are. */
   touch(vrf: string, prefix: string, paths: PathSet): void {
-    this.vrfs.add(vrf);
-    if (!this.beforeImages) return;
+    let set = this.touched.get(vrf);
+    if (set === undefined) this.touched.set(vrf, (set = new Set()));
+    if (set !== null && set.add(prefix).size > (this.o.prefixLimit ?? Infinity)) this.touched.set(vrf, null);
+    if (this.o.beforeImages !== true) return;
     let images = this.before.get(vrf);
     if (images === undefined) this.before.set(vrf, (images = new Map()));
     if (!images.has(prefix)) images.set(prefix, paths.slice());
