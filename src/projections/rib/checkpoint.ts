@@ -103,6 +103,8 @@ export interface EncodeOptions {
   readonly slice?: number;
   /** Lets the event loop turn between slices (default: setImmediate). */
   readonly yieldNow?: () => Promise<void>;
+  /** Encode every segment again, changed or not (benchmarks: the cost of a whole checkpoint). */
+  readonly full?: boolean;
 }
 
 const setImmediateYield = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
@@ -152,13 +154,13 @@ class IncrementalEncoder {
       for (const [vrf, size] of sizes) {
         const cached = this.segments.get(vrf);
         const touched = dirty.get(vrf);
-        if (cached !== undefined && touched === undefined) {
+        if (cached !== undefined && touched === undefined && o.full !== true) {
           segments.set(vrf, cached);
           continue;
         }
         const count = segmentsFor(size);
         const again = new Set<number>();
-        if (cached === undefined || cached.length !== count || touched === null || touched === undefined)
+        if (o.full === true || cached?.length !== count || touched === null || touched === undefined)
           for (let i = 0; i < count; i++) again.add(i);
         else for (const prefix of touched) again.add(segmentOf(prefix, count));
         const texts = await encodeSegmentsAsOf(rib, vrf, images, count, again, slice, yieldNow);
