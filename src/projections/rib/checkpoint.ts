@@ -19,7 +19,7 @@ import type { ConfigApplied } from '../../events/index.js';
 import type { Journal, MetaWriteOptions } from '../../journal/index.js';
 import { RibjournalError } from '../../shared/index.js';
 import { pathLine, restoreVrfPaths } from './snapshot.js';
-import type { ChangeTracker } from './rib.js';
+import type { ChangeTracker, PathSet } from './rib.js';
 import { Rib } from './rib.js';
 
 /** The meta key the daemon keeps its RIB checkpoint under. */
@@ -112,13 +112,19 @@ const deflateAsync = promisify(deflate);
 /** Prefixes of a VRF noted as changed between checkpoints; past it the VRF is encoded again whole. */
 const PREFIX_LIMIT = 4096;
 
+/** One VRF as the last checkpoint encoded it: its segments' prefixes and compressed texts. */
+interface VrfSegments {
+  readonly members: readonly Set<string>[];
+  readonly parts: Buffer[];
+}
+
 /**
- * What a Rib's last checkpoint encoded: each VRF's segments, compressed, and a tracker of the prefixes
- * that route events touched since: their segments are encoded again, the others reused as they are.
- * One encoding at a time.
+ * What a Rib's last checkpoint encoded: each VRF's segments (their prefixes and compressed texts), and a
+ * tracker of the prefixes that route events touched since: their segments are encoded again from their
+ * prefixes alone, the others reused as they are. One encoding at a time.
  */
 class IncrementalEncoder {
-  private segments = new Map<string, readonly Buffer[]>();
+  private vrfs = new Map<string, VrfSegments>();
   private tracker: ChangeTracker | undefined;
   private queue: Promise<unknown> = Promise.resolve();
   /** [vrf, segments encoded again, segments] of the last encoding, for each VRF it touched. */
@@ -139,7 +145,7 @@ class IncrementalEncoder {
     if (this.tracker === undefined || this.tracker.replaced) {
       this.tracker?.stop();
       this.tracker = rib.trackChanges({ prefixLimit: PREFIX_LIMIT });
-      this.segments = new Map();
+      this.vrfs = new Map();
     }
     // One synchronous moment: the checkpoint is the RIB as it is now. What commits change from here on
     // is dirty for the next checkpoint, and read as it was now (before-images) by this one.
@@ -147,39 +153,59 @@ class IncrementalEncoder {
     const images = rib.trackChanges({ beforeImages: true, prefixLimit: 0 });
     const at: At = { seq: rib.seq, time: rib.time, config: rib.config };
     const sizes = new Map(rib.vrfNames().map((vrf) => [vrf, rib.size(vrf)]));
+    // Still in that moment: the touched prefixes join or leave their segments (at most PREFIX_LIMIT per
+    // VRF, else the VRF is read whole below).
+    const again = new Map<string, Set<number>>();
+    for (const [vrf, size] of sizes) {
+      const state = this.vrfs.get(vrf);
+      const touched = dirty.get(vrf);
+      const count = segmentsFor(size);
+      if (state === undefined || state.parts.length !== count || touched === null || o.full === true) {
+        this.vrfs.delete(vrf);
+        again.set(vrf, new Set(Array.from({ length: count }, (_, i) => i)));
+      } else if (touched !== undefined) {
+        const segs = new Set<number>();
+        for (const prefix of touched) {
+          const i = segmentOf(prefix, count);
+          if (rib.lookup(vrf, prefix).length > 0) state.members[i]!.add(prefix);
+          else state.members[i]!.delete(prefix);
+          segs.add(i);
+        }
+        again.set(vrf, segs);
+      }
+    }
     let done = false;
     try {
-      const segments = new Map<string, readonly Buffer[]>();
+      const vrfs = new Map<string, VrfSegments>();
       const reencoded: [string, number, number][] = [];
       for (const [vrf, size] of sizes) {
-        const cached = this.segments.get(vrf);
-        const touched = dirty.get(vrf);
-        if (cached !== undefined && touched === undefined && o.full !== true) {
-          segments.set(vrf, cached);
-          continue;
+        const segs = again.get(vrf);
+        let state = this.vrfs.get(vrf);
+        if (segs !== undefined) {
+          const count = segmentsFor(size);
+          let texts: Map<number, string>;
+          if (state === undefined) {
+            const read = await readVrfAsOf(rib, vrf, images, count, slice, yieldNow);
+            state = { members: read.members, parts: new Array<Buffer>(count) };
+            texts = read.texts;
+          } else texts = await encodeMembersAsOf(rib, vrf, images, state.members, segs, slice, yieldNow);
+          if (images.replaced) throw new Error('the RIB was rebuilt while its checkpoint was read');
+          const parts = state.parts;
+          await Promise.all([...texts].map(async ([i, text]) => (parts[i] = await deflateAsync(text, ZLIB))));
+          reencoded.push([vrf, segs.size, count]);
         }
-        const count = segmentsFor(size);
-        const again = new Set<number>();
-        if (o.full === true || cached?.length !== count || touched === null || touched === undefined)
-          for (let i = 0; i < count; i++) again.add(i);
-        else for (const prefix of touched) again.add(segmentOf(prefix, count));
-        const texts = await encodeSegmentsAsOf(rib, vrf, images, count, again, slice, yieldNow);
-        if (images.replaced) throw new Error('the RIB was rebuilt while its checkpoint was read');
-        const parts = cached?.length === count ? [...cached] : new Array<Buffer>(count);
-        await Promise.all([...texts].map(async ([i, text]) => (parts[i] = await deflateAsync(text, ZLIB))));
-        segments.set(vrf, parts);
-        reencoded.push([vrf, again.size, count]);
+        if (state !== undefined) vrfs.set(vrf, state);
       }
-      this.segments = segments;
+      this.vrfs = vrfs;
       this.lastReencoded = reencoded;
       done = true;
       const all: [string, Buffer][] = [];
-      for (const [vrf, parts] of segments) for (const b of parts) all.push([vrf, b]);
+      for (const [vrf, { parts }] of vrfs) for (const b of parts) all.push([vrf, b]);
       return { buf: assemble(at, all), seq: at.seq };
     } finally {
       images.stop();
       // Failed half-way: what was found dirty is no longer in the tracker; encode everything next time.
-      if (!done) this.segments = new Map();
+      if (!done) this.vrfs = new Map();
     }
   }
 }
@@ -201,36 +227,61 @@ export function lastReencoded(rib: Rib): readonly (readonly [string, number, num
 }
 
 /**
- * The texts (pathLine after pathLine) of the segments `wanted` of one VRF cut into `count`, as the VRF was
- * when `images` opened, read a slice at a time while commits change the RIB: a prefix they touched is
- * read from its before-image, once (one removed and added again comes round again in the Map's order),
- * and those removed before being reached are added at the end.
+ * A whole VRF cut into `count` segments (their prefixes and texts), as it was when `images` opened, read
+ * a slice at a time while commits change the RIB: a prefix they touched is read from its before-image,
+ * once (one removed and added again comes round again in the Map's order), and those removed before
+ * being reached are added at the end.
  */
-async function encodeSegmentsAsOf(
+async function readVrfAsOf(
   rib: Rib,
   vrf: string,
   images: ChangeTracker,
   count: number,
-  wanted: ReadonlySet<number>,
   slice: number,
   yieldNow: () => Promise<void>,
-): Promise<Map<number, string>> {
-  const lines = new Map<number, string[]>([...wanted].map((i) => [i, []]));
+): Promise<{ members: Set<string>[]; texts: Map<number, string> }> {
+  const members = Array.from({ length: count }, () => new Set<string>());
+  const lines = Array.from({ length: count }, (): string[] => []);
+  const add = (prefix: string, paths: PathSet): void => {
+    if (paths.length === 0) return; // added after the checkpoint's moment
+    const i = segmentOf(prefix, count);
+    members[i]!.add(prefix);
+    for (const p of paths) lines[i]!.push(pathLine(p));
+  };
   const visited = new Set<string>();
   let n = 0;
   // A Map iterator survives changes to its Map.
   for (const [prefix, now] of rib.entries(vrf)) {
     if (++n % slice === 0) await yieldNow();
-    const into = lines.get(segmentOf(prefix, count));
-    if (into === undefined || visited.has(prefix)) continue;
+    if (visited.has(prefix)) continue;
     visited.add(prefix);
-    for (const p of images.before.get(vrf)?.get(prefix) ?? now) into.push(pathLine(p));
+    add(prefix, images.before.get(vrf)?.get(prefix) ?? now);
   }
-  for (const [prefix, paths] of images.before.get(vrf) ?? []) {
-    const into = lines.get(segmentOf(prefix, count));
-    if (into !== undefined && !visited.has(prefix)) for (const p of paths) into.push(pathLine(p));
+  for (const [prefix, paths] of images.before.get(vrf) ?? []) if (!visited.has(prefix)) add(prefix, paths);
+  return { members, texts: new Map(lines.map((l, i) => [i, l.join('')])) };
+}
+
+/** The texts of the segments `wanted` from their prefixes, as they were when `images` opened. */
+async function encodeMembersAsOf(
+  rib: Rib,
+  vrf: string,
+  images: ChangeTracker,
+  members: readonly Set<string>[],
+  wanted: ReadonlySet<number>,
+  slice: number,
+  yieldNow: () => Promise<void>,
+): Promise<Map<number, string>> {
+  const texts = new Map<number, string>();
+  let n = 0;
+  for (const i of wanted) {
+    const lines: string[] = [];
+    for (const prefix of members[i]!) {
+      for (const p of images.before.get(vrf)?.get(prefix) ?? rib.lookup(vrf, prefix)) lines.push(pathLine(p));
+      if (++n % slice === 0) await yieldNow();
+    }
+    texts.set(i, lines.join(''));
   }
-  return new Map([...lines].map(([i, l]) => [i, l.join('')]));
+  return texts;
 }
 
 /**
