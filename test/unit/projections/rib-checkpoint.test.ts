@@ -112,26 +112,11 @@ test('a checkpoint text without its final newline is read to its end (it used to
   assert.equal(rib.lookup('a', '10.0.1.0/24')[0]!.seq, 6);
 });
 
-/** A checkpoint of `rib` as the previous build wrote it (format 2: one text, VRF after VRF). */
-function format2(rib: Rib): Buffer {
-  const texts = rib.vrfNames().map((vrf) => [vrf, Buffer.from(encodeVrfPaths(rib, vrf))] as const);
+/** A checkpoint of `rib` in `format`, each VRF's text (one segment per VRF) made bytes by `segment`. */
+function checkpointOf(rib: Rib, format: 2 | 3, segment: (text: string) => Buffer): Buffer {
+  const segs = rib.vrfNames().map((vrf) => [vrf, segment(encodeVrfPaths(rib, vrf))] as const);
   const header = {
-    format: 2,
-    seq: rib.seq,
-    time: rib.time,
-    config: rib.config ?? null,
-    vrfs: texts.map(([vrf, b]) => [vrf, b.length]),
-  };
-  return Buffer.concat([Buffer.from(`${JSON.stringify(header)}\n`), ...texts.map(([, b]) => b)]);
-}
-
-/** A format-3 checkpoint of `rib` with each VRF's text passed through `spoil` before compression. */
-function format3(rib: Rib, spoil: (text: string) => string): Buffer {
-  const segs = rib
-    .vrfNames()
-    .map((vrf) => [vrf, deflateSync(spoil(encodeVrfPaths(rib, vrf)), { level: 1 })] as const);
-  const header = {
-    format: 3,
+    format,
     seq: rib.seq,
     time: rib.time,
     config: rib.config ?? null,
@@ -139,6 +124,12 @@ function format3(rib: Rib, spoil: (text: string) => string): Buffer {
   };
   return Buffer.concat([Buffer.from(`${JSON.stringify(header)}\n`), ...segs.map(([, b]) => b)]);
 }
+
+/** As the previous build wrote it (format 2: one text, VRF after VRF). */
+const format2 = (rib: Rib): Buffer => checkpointOf(rib, 2, (text) => Buffer.from(text));
+/** Format 3 with each VRF's text passed through `spoil` before compression. */
+const format3 = (rib: Rib, spoil: (text: string) => string): Buffer =>
+  checkpointOf(rib, 3, (text) => deflateSync(spoil(text), { level: 1 }));
 
 test('a damaged, truncated or stale checkpoint is ignored: start-up replays the journal instead', async () => {
   const { journal, rib, unfollow } = await journalWithRib();
