@@ -105,6 +105,8 @@ export interface EncodeOptions {
   readonly yieldNow?: () => Promise<void>;
   /** Encode every segment again, changed or not (benchmarks: the cost of a whole checkpoint). */
   readonly full?: boolean;
+  /** Compresses a segment's text off the event loop (default: zlib level 1 on libuv's thread pool). */
+  readonly compress?: (text: string) => Promise<Buffer>;
 }
 
 const setImmediateYield = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
@@ -142,6 +144,7 @@ class IncrementalEncoder {
     const rib = this.rib;
     const slice = o.slice ?? 5000;
     const yieldNow = o.yieldNow ?? setImmediateYield;
+    const compress = o.compress ?? ((text: string): Promise<Buffer> => deflateAsync(text, ZLIB));
     if (this.tracker === undefined || this.tracker.replaced) {
       this.tracker?.stop();
       this.tracker = rib.trackChanges({ prefixLimit: PREFIX_LIMIT });
@@ -191,7 +194,7 @@ class IncrementalEncoder {
           } else texts = await encodeMembersAsOf(rib, vrf, images, state.members, segs, slice, yieldNow);
           if (images.replaced) throw new Error('the RIB was rebuilt while its checkpoint was read');
           const parts = state.parts;
-          await Promise.all([...texts].map(async ([i, text]) => (parts[i] = await deflateAsync(text, ZLIB))));
+          await Promise.all([...texts].map(async ([i, text]) => (parts[i] = await compress(text))));
           reencoded.push([vrf, segs.size, count]);
         }
         if (state !== undefined) vrfs.set(vrf, state);
