@@ -3,14 +3,15 @@
 // checkpoint that does not match the journal (newer than its head, or a different event at its seq),
 // or that is damaged, truncated or of another format, is ignored (start-up replays from seq 0).
 //
-// Format 3: one JSON header line (seq, time, config, each VRF's name and byte length), then each VRF's
-// paths as text (snapshot.ts), each VRF compressed on its own (zlib, level 1). Encoding is incremental:
-// each Rib keeps the compressed text of every VRF from its last checkpoint and re-encodes only the VRFs
+// Format 3: one JSON header line (seq, time, config, [VRF name, byte length] of each segment), then the
+// segments: a VRF's paths as text (snapshot.ts) cut by a hash of the prefix (segmentsFor, segmentOf),
+// each compressed on its own (zlib, level 1). Encoding is incremental: each Rib keeps every segment's
+// prefixes and compressed text from its last checkpoint and re-encodes only the segments whose prefixes
 // route events touched since, in slices between which the event loop turns, compressing on libuv's
 // thread pool (see encodeRibCheckpointSliced). Formats 1 (JSON) and 2 (one text, whole stream
 // compressed or not) of earlier builds are still read.
 //
-// Stored compressed, in chunks (writeStoredCheckpoint): each chunk its own unsynced put, then a small
+// Stored in chunks (writeStoredCheckpoint): each chunk its own unsynced put, then a small
 // synced manifest naming them, so that no megabyte-sized write sits in LevelDB's write queue ahead of the
 // commits' synced appends, and a checkpoint cut short (a crash between chunks) is never read.
 import { promisify } from 'node:util';
@@ -289,8 +290,8 @@ async function encodeMembersAsOf(
 
 /**
  * Encodes a checkpoint without blocking the event loop: exactly the RIB at the seq it had when called,
- * though commits go on while it runs. Only the VRFs changed since the Rib's previous checkpoint are read
- * and compressed again (a slice at a time, compression on the thread pool); the others are reused.
+ * though commits go on while it runs. Only the segments changed since the Rib's previous checkpoint are
+ * read and compressed again (a slice at a time, compression on the thread pool); the others are reused.
  * Throws when the RIB is rebuilt meanwhile.
  */
 export async function encodeRibCheckpointSliced(rib: Rib, o: EncodeOptions = {}): Promise<Buffer> {
