@@ -10,13 +10,15 @@
 //  2. Kernel change -> committed in the running daemon (its ribjournal_kernel_to_commit_seconds
 //     samples, from the kernel notification's arrival to the journal commit): p50/p99 over 300 address
 //     changes in a network namespace made here (as root), written through a long-lived `ip -batch -`.
-// Run: node --import tsx --expose-gc tools/bench/commit-path.bench.ts (ONLY_GOBGP=1: part 3 alone;
-// ONLY_COMMIT=1: part 2 alone)
+// Run: node --import tsx --expose-gc tools/bench/commit-path.bench.ts (ONLY_CHECKPOINT=1: part 1 alone;
+// ONLY_GOBGP=1: part 3 alone; ONLY_COMMIT=1: part 2 alone)
 import { spawn } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir, loadavg } from 'node:os';
 import { join } from 'node:path';
 import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
+import { promisify } from 'node:util';
+import { deflate } from 'node:zlib';
 import { ClassicLevel } from 'classic-level';
 import { pino } from 'pino';
 import { parseConfig } from '../../src/config/index.js';
@@ -29,12 +31,14 @@ import {
   Rib,
   encodeRibCheckpoint,
   encodeVrfPaths,
+  lastReencoded,
   saveRibCheckpoint,
 } from '../../src/projections/index.js';
 import { createNetns } from '../../test/helpers/netns.js';
 import { Gobgpd, createPeerLink, waitFor } from '../../test/integration/bgp/harness.js';
 import { gobgpProbe } from './gobgp-probe.js';
 
+const deflateAsync = promisify(deflate);
 const log = pino({ level: process.env.RIBJOURNAL_BENCH_LOG ?? 'silent' });
 const PATHS = 100_000;
 const VRFS = 10;
@@ -108,16 +112,12 @@ async function checkpointBench(): Promise<void> {
     }
     console.log(
       `reference, previous build's one-step encoding (format 1): median ${f(pct(ref, 50))} ms blocking; ` +
-        `format 2 in one step: median ${f(pct(oneStep, 50))} ms`,
+        `format 3 in one step (compressed): median ${f(pct(oneStep, 50))} ms`,
     );
 
     // Every synchronous step of the checkpoint's own code, timed between its yields, and the
     // synchronous part of the LevelDB write; plus the event loop's worst delay (which also counts
     // other processes on this shared machine: compare it with the quiet window).
-    const steps: number[] = [];
-    const maxStep: number[] = [];
-    const cpuSteps: number[] = [];
-    const maxCpuStep: number[] = [];
     const putSync: number[] = [];
     let last = performance.now();
     let lastCpu = process.cpuUsage();
@@ -147,60 +147,88 @@ async function checkpointBench(): Promise<void> {
       endStep();
       return get(key).finally(beginStep);
     };
-    const quiet: { blockMs: number; commits: number[] }[] = [];
-    const busy: { blockMs: number; p99DelayMs: number; commits: number[]; ms: number }[] = [];
-    for (let r = 0; r < 5; r++) {
-      globalThis.gc?.();
-      mine = [];
-      mineCpu = [];
-      const yieldNow = async (): Promise<void> => {
-        endStep();
-        await new Promise((res) => setImmediate(res));
-        beginStep();
-      };
-      const b = await underLoad(journal, async () => {
-        beginStep();
-        await saveRibCheckpoint(journal, rib, { yieldNow });
-      });
-      steps.push(...mine);
-      cpuSteps.push(...mineCpu);
-      if (process.env.STEPS) console.log(mine.map((x) => x.toFixed(1)).join(' '));
-      maxStep.push(Math.max(...mine));
-      maxCpuStep.push(Math.max(...mineCpu));
-      busy.push(b);
-      globalThis.gc?.();
-      quiet.push(await underLoad(journal, () => new Promise((res) => setTimeout(res, b.ms))));
-    }
-    const blocks = busy.map((b) => b.blockMs);
-    const commitsBusy = busy.flatMap((b) => b.commits);
-    const commitsQuiet = quiet.flatMap((b) => b.commits);
-    console.log(
-      `checkpoint of ${PATHS} paths in slices: median ${f(
-        pct(
-          busy.map((b) => b.ms),
-          50,
-        ),
-      )} ms wall, ` +
-        `${steps.length / 5} steps; longest synchronous step: median ${f(pct(maxStep, 50))} ms, worst ${f(Math.max(...maxStep))} ms, ` +
-        `p99 of steps ${f(pct(steps, 99))} ms, median step ${f(pct(steps, 50))} ms; ` +
-        `CPU time of the longest step: median ${f(pct(maxCpuStep, 50))} ms, p99 of steps ${f(pct(cpuSteps, 99))} ms ` +
-        `(target <= 10 ms; longest step / previous build's one step: ${f(pct(maxStep, 50) / pct(ref, 50))}); ` +
-        `LevelDB put, synchronous part: median ${f(pct(putSync, 50))} ms`,
-    );
-    console.log(
-      `event-loop delay (monitorEventLoopDelay, all causes) during the checkpoint: median worst ${f(pct(blocks, 50))} ms; ` +
-        `in a quiet window of the same length: median worst ${f(
+    for (const mode of ['full', 'incremental'] as const) {
+      const quiet: { blockMs: number; commits: number[] }[] = [];
+      const busy: { blockMs: number; p99DelayMs: number; commits: number[]; ms: number }[] = [];
+      const steps: number[] = [];
+      const maxStep: number[] = [];
+      const cpuSteps: number[] = [];
+      const maxCpuStep: number[] = [];
+      const cpuTotal: number[] = [];
+      const segs: string[] = [];
+      putSync.length = 0;
+      // Incremental: the commits of the quiet window before it (one every 2 ms, spread over the VRFs)
+      // are what it encodes again; full: every segment, as the previous build encoded every path.
+      await saveRibCheckpoint(journal, rib);
+      for (let r = 0; r < 5; r++) {
+        globalThis.gc?.();
+        quiet.push(
+          await underLoad(journal, () => new Promise((res) => setTimeout(res, r === 0 ? 50 : busy[0]!.ms))),
+        );
+        globalThis.gc?.();
+        mine = [];
+        mineCpu = [];
+        const yieldNow = async (): Promise<void> => {
+          endStep();
+          await new Promise((res) => setImmediate(res));
+          beginStep();
+        };
+        // Compression runs on the thread pool, the loop free meanwhile: no step while any is in flight.
+        let inFlight = 0;
+        const compress = async (text: string): Promise<Buffer> => {
+          if (inFlight++ === 0) endStep();
+          try {
+            return await deflateAsync(text, { level: 1 });
+          } finally {
+            if (--inFlight === 0) beginStep();
+          }
+        };
+        const b = await underLoad(journal, async () => {
+          beginStep();
+          await saveRibCheckpoint(journal, rib, { yieldNow, compress, full: mode === 'full' });
+          endStep();
+        });
+        const re = lastReencoded(rib);
+        segs.push(`${re.reduce((n, [, k]) => n + k, 0)}/${re.reduce((n, [, , k]) => n + k, 0)}`);
+        steps.push(...mine);
+        cpuSteps.push(...mineCpu);
+        cpuTotal.push(mineCpu.reduce((x, y) => x + y, 0));
+        if (process.env.STEPS) console.log(mine.map((x) => x.toFixed(1)).join(' '));
+        maxStep.push(Math.max(...mine));
+        maxCpuStep.push(Math.max(...mineCpu));
+        busy.push(b);
+      }
+      const blocks = busy.map((x) => x.blockMs);
+      const commitsBusy = busy.flatMap((x) => x.commits);
+      const commitsQuiet = quiet.flatMap((x) => x.commits);
+      console.log(
+        `${mode} checkpoint of ${PATHS} paths (segments encoded again: ${segs.join(' ')}): median ${f(
           pct(
-            quiet.map((q) => q.blockMs),
+            busy.map((x) => x.ms),
             50,
           ),
-        )} ms`,
-    );
-    console.log(
-      `append -> commit during the checkpoint: p50 ${f(pct(commitsBusy, 50))} ms, p99 ${f(pct(commitsBusy, 99))} ms ` +
-        `(n=${commitsBusy.length}); quiet: p50 ${f(pct(commitsQuiet, 50))} ms, p99 ${f(pct(commitsQuiet, 99))} ms ` +
-        `(n=${commitsQuiet.length})`,
-    );
+        )} ms wall, ` +
+          `CPU on the loop median ${f(pct(cpuTotal, 50))} ms, ${steps.length / 5} steps; longest synchronous step: median ${f(pct(maxStep, 50))} ms, worst ${f(Math.max(...maxStep))} ms, ` +
+          `p99 of steps ${f(pct(steps, 99))} ms, median step ${f(pct(steps, 50))} ms; ` +
+          `CPU time of the longest step: median ${f(pct(maxCpuStep, 50))} ms, worst ${f(Math.max(...maxCpuStep))} ms, p99 of steps ${f(pct(cpuSteps, 99))} ms ` +
+          `(target <= 10 ms; longest step / previous build's one step: ${f(pct(maxStep, 50) / pct(ref, 50))}); ` +
+          `LevelDB put, synchronous part: median ${f(pct(putSync, 50))} ms`,
+      );
+      console.log(
+        `  event-loop delay (monitorEventLoopDelay, all causes) during the checkpoint: median worst ${f(pct(blocks, 50))} ms; ` +
+          `in a quiet window before it: median worst ${f(
+            pct(
+              quiet.map((q) => q.blockMs),
+              50,
+            ),
+          )} ms`,
+      );
+      console.log(
+        `  append -> commit during the checkpoint: p50 ${f(pct(commitsBusy, 50))} ms, p99 ${f(pct(commitsBusy, 99))} ms ` +
+          `(n=${commitsBusy.length}); quiet: p50 ${f(pct(commitsQuiet, 50))} ms, p99 ${f(pct(commitsQuiet, 99))} ms ` +
+          `(n=${commitsQuiet.length})`,
+      );
+    }
     await runner.stop();
     await journal.close();
   } finally {
@@ -327,17 +355,19 @@ async function gobgpBench(): Promise<void> {
       return seen - start;
     };
     await change('+198.18.255.1/32', 'addr add 198.18.255.1/32 dev lat0'); // the monitor stream is up
-    // Three conditions, interleaved change by change so that all see the same machine: no checkpoint; a
-    // checkpoint stored in chunks (this build); the same stored in one put (the previous build). Each
-    // change starts at a random moment inside the checkpoint (its length measured first).
-    const lengths: number[] = [];
-    for (let i = 0; i < 5; i++) {
-      const t0 = performance.now();
-      await saveRibCheckpoint(daemon.journal, daemon.rib);
-      lengths.push(performance.now() - t0);
-    }
-    const cpMs = pct(lengths, 50);
-    const conditions = ['none', 'chunked', 'one put'] as const;
+    // Three conditions, interleaved change by change so that all see the same machine: no checkpoint; an
+    // incremental checkpoint (this build: what changed since the last one, here the previous changes);
+    // a full one (every segment encoded and compressed again: the previous build's work). Each change
+    // starts at a random moment inside the checkpoint (the lengths of each kind measured first).
+    const lengths = { incremental: [] as number[], full: [] as number[] };
+    for (let i = 0; i < 5; i++)
+      for (const kind of ['full', 'incremental'] as const) {
+        const t0 = performance.now();
+        await saveRibCheckpoint(daemon.journal, daemon.rib, { full: kind === 'full' });
+        lengths[kind].push(performance.now() - t0);
+      }
+    const cpMs = { incremental: pct(lengths.incremental, 50), full: pct(lengths.full, 50) };
+    const conditions = ['none', 'incremental', 'full'] as const;
     const xs = new Map<(typeof conditions)[number], number[]>(conditions.map((c) => [c, []]));
     let outside = 0;
     for (let i = 0; i < 50; i++) {
@@ -352,12 +382,10 @@ async function gobgpBench(): Promise<void> {
             continue;
           }
           let done = false;
-          const cp = saveRibCheckpoint(
-            daemon.journal,
-            daemon.rib,
-            c === 'one put' ? { chunkBytes: Infinity } : {},
-          ).then(() => (done = true));
-          await new Promise((r) => setTimeout(r, Math.random() * cpMs * 0.9));
+          const cp = saveRibCheckpoint(daemon.journal, daemon.rib, { full: c === 'full' }).then(
+            () => (done = true),
+          );
+          await new Promise((r) => setTimeout(r, Math.random() * cpMs[c] * 0.9));
           if (done) outside++;
           xs.get(c)!.push(await flip());
           await cp;
@@ -367,10 +395,13 @@ async function gobgpBench(): Promise<void> {
     const line = (c: (typeof conditions)[number]): string =>
       `p50 ${f(pct(xs.get(c)!, 50))} ms, p99 ${f(pct(xs.get(c)!, 99))} ms`;
     console.log(
-      `kernel change -> route in gobgpd, ${daemon.rib.size()} paths in the RIB (checkpoint median ${f(cpMs)} ms; ` +
-        `n=${xs.get('none')!.length} per condition, ${outside} changes started after their checkpoint ended):\n` +
-        `  inside a checkpoint stored in chunks: ${line('chunked')} (target p99 <= 20 ms)\n` +
-        `  inside a checkpoint stored in one put (previous build): ${line('one put')}\n` +
+      `kernel change -> route in gobgpd, ${daemon.rib.size()} paths in the RIB (checkpoint median: incremental ` +
+        `${f(cpMs.incremental)} ms, full ${f(cpMs.full)} ms; n=${xs.get('none')!.length} per condition, ` +
+        `${outside} changes started after their checkpoint ended; load average ${loadavg()
+          .map((x) => x.toFixed(2))
+          .join(' ')}):\n` +
+        `  inside an incremental checkpoint (this build): ${line('incremental')} (target p99 <= 20 ms)\n` +
+        `  inside a full checkpoint (every segment encoded again, the previous build's work): ${line('full')}\n` +
         `  with no checkpoint: ${line('none')}`,
     );
   } finally {
@@ -385,6 +416,15 @@ async function gobgpBench(): Promise<void> {
   }
 }
 
+if (process.env.ONLY_CHECKPOINT) {
+  console.log(
+    `load average: ${loadavg()
+      .map((x) => x.toFixed(2))
+      .join(' ')}`,
+  );
+  await checkpointBench();
+  process.exit(0);
+}
 if (process.env.ONLY_GOBGP) {
   await gobgpBench();
   process.exit(0);

@@ -3,26 +3,32 @@
 // checkpoint that does not match the journal (newer than its head, or a different event at its seq),
 // or that is damaged, truncated or of another format, is ignored (start-up replays from seq 0).
 //
-// Format 2: one JSON header line (seq, time, config, each VRF's name and byte length), then each VRF's
-// paths as text (snapshot.ts), raw. Encoding runs in slices between which the event loop turns, so a
-// large RIB never blocks commits (see encodeRibCheckpointSliced).
+// Format 3: one JSON header line (seq, time, config, [VRF name, byte length] of each segment), then the
+// segments: a VRF's paths as text (snapshot.ts) cut by a hash of the prefix (segmentsFor, segmentOf),
+// each compressed on its own (zlib, level 1). Encoding is incremental: each Rib keeps every segment's
+// prefixes and compressed text from its last checkpoint and re-encodes only the segments whose prefixes
+// route events touched since, in slices between which the event loop turns, compressing on libuv's
+// thread pool (see encodeRibCheckpointSliced). Formats 1 (JSON) and 2 (one text, whole stream
+// compressed or not) of earlier builds are still read.
 //
-// Stored compressed, in chunks (writeStoredCheckpoint): each chunk its own unsynced put, then a small
+// Stored in chunks (writeStoredCheckpoint): each chunk its own unsynced put, then a small
 // synced manifest naming them, so that no megabyte-sized write sits in LevelDB's write queue ahead of the
 // commits' synced appends, and a checkpoint cut short (a crash between chunks) is never read.
 import { promisify } from 'node:util';
-import { deflate, inflateSync } from 'node:zlib';
+import { deflate, deflateSync, inflateSync } from 'node:zlib';
 import type { ConfigApplied } from '../../events/index.js';
 import type { Journal, MetaWriteOptions } from '../../journal/index.js';
 import { RibjournalError } from '../../shared/index.js';
-import { encodeVrfPaths, pathLine, restoreVrfPaths } from './snapshot.js';
-import type { PathSet } from './rib.js';
+import { pathLine, restoreVrfPaths } from './snapshot.js';
+import type { ChangeTracker, PathSet } from './rib.js';
 import { Rib } from './rib.js';
 
 /** The meta key the daemon keeps its RIB checkpoint under. */
 export const RIB_CHECKPOINT_KEY = 'rib-checkpoint';
 
-const FORMAT = 2;
+const FORMAT = 3;
+/** One text per VRF, uncompressed (the whole value compressed as one stream): the previous build's. */
+const FORMAT_2 = 2;
 /** The JSON-only format of earlier builds, still read. */
 const FORMAT_1 = 1;
 
@@ -31,7 +37,7 @@ interface CheckpointHeader {
   readonly seq: number;
   readonly time: number;
   readonly config: ConfigApplied | null;
-  /** [vrf, byte length of its text] in the order the texts follow the header. */
+  /** [vrf, byte length of its (compressed) text] in the order the texts follow the header. */
   readonly vrfs: readonly (readonly [string, number])[];
 }
 
@@ -49,23 +55,48 @@ interface At {
   readonly config: ConfigApplied | undefined;
 }
 
-function assemble(at: At, texts: readonly (readonly [string, Buffer])[]): Buffer {
+/** The stored checkpoint: its header line, then each VRF's compressed text in the header's order. */
+function assemble(at: At, segments: readonly (readonly [string, Buffer])[]): Buffer {
   const header: CheckpointHeader = {
     format: FORMAT,
     seq: at.seq,
     time: at.time,
     config: at.config ?? null,
-    vrfs: texts.map(([vrf, b]) => [vrf, b.length] as const),
+    vrfs: segments.map(([vrf, b]) => [vrf, b.length] as const),
   };
-  return Buffer.concat([Buffer.from(`${JSON.stringify(header)}\n`), ...texts.map(([, b]) => b)]);
+  return Buffer.concat([Buffer.from(`${JSON.stringify(header)}\n`), ...segments.map(([, b]) => b)]);
 }
 
-/** Encodes a checkpoint in one synchronous step (tools, tests, small RIBs). */
+const ZLIB = { level: 1 } as const;
+
+/**
+ * How many segments a VRF of `paths` paths is cut into (a power of two; ~1000–2000 paths each, one for a
+ * small VRF): a change re-encodes and recompresses its segment only. A VRF that grows or shrinks past a
+ * power of two is encoded again whole, once.
+ */
+export function segmentsFor(paths: number): number {
+  return paths <= 2048 ? 1 : Math.min(256, 2 ** Math.ceil(Math.log2(paths / 2048)));
+}
+
+/** The segment of `prefix` among `count` (FNV-1a of its text, so the same in every build and run). */
+export function segmentOf(prefix: string, count: number): number {
+  if (count === 1) return 0;
+  let h = 0x811c9dc5;
+  for (let i = 0; i < prefix.length; i++) h = Math.imul(h ^ prefix.charCodeAt(i), 0x01000193);
+  return (h >>> 0) & (count - 1);
+}
+
+/** Encodes a checkpoint in one synchronous step (tools, tests, small RIBs); equals the sliced one. */
 export function encodeRibCheckpoint(rib: Rib): Buffer {
-  return assemble(
-    rib,
-    rib.vrfNames().map((vrf) => [vrf, Buffer.from(encodeVrfPaths(rib, vrf))] as const),
-  );
+  const segments: [string, Buffer][] = [];
+  for (const vrf of rib.vrfNames()) {
+    const count = segmentsFor(rib.size(vrf));
+    const lines = Array.from({ length: count }, (): string[] => []);
+    for (const [prefix, paths] of rib.entries(vrf))
+      for (const p of paths) lines[segmentOf(prefix, count)]!.push(pathLine(p));
+    for (const l of lines) segments.push([vrf, deflateSync(l.join(''), ZLIB)]);
+  }
+  return assemble(rib, segments);
 }
 
 export interface EncodeOptions {
@@ -73,70 +104,198 @@ export interface EncodeOptions {
   readonly slice?: number;
   /** Lets the event loop turn between slices (default: setImmediate). */
   readonly yieldNow?: () => Promise<void>;
+  /** Encode every segment again, changed or not (benchmarks: the cost of a whole checkpoint). */
+  readonly full?: boolean;
+  /** Compresses a segment's text off the event loop (default: zlib level 1 on libuv's thread pool). */
+  readonly compress?: (text: string) => Promise<Buffer>;
 }
 
 const setImmediateYield = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
+const deflateAsync = promisify(deflate);
+/** Prefixes of a VRF noted as changed between checkpoints; past it the VRF is encoded again whole. */
+const PREFIX_LIMIT = 4096;
 
-/**
- * Encodes a checkpoint without blocking the event loop: the RIB is read a slice at a time while
- * commits go on; the prefixes those commits touched are read again at the end, in one step as small as
- * the changes, so the checkpoint is exactly the RIB at its seq (the seq when the reading ended). Then
- * the text is built in slices from that capture. Throws when the RIB is rebuilt meanwhile.
- */
-export async function encodeRibCheckpointSliced(rib: Rib, o: EncodeOptions = {}): Promise<Buffer> {
-  return (await encodeSliced(rib, o)).buf;
+/** One VRF as the last checkpoint encoded it: its segments' prefixes and compressed texts. */
+interface VrfSegments {
+  readonly members: readonly Set<string>[];
+  readonly parts: Buffer[];
 }
 
-async function encodeSliced(rib: Rib, o: EncodeOptions): Promise<{ buf: Buffer; seq: number }> {
-  const slice = o.slice ?? 5000;
-  const yieldNow = o.yieldNow ?? setImmediateYield;
-  const tracker = rib.trackChanges();
-  const captured = new Map<string, Map<string, PathSet>>();
-  let at: At;
-  try {
-    for (const vrf of rib.vrfNames()) {
-      const table = new Map<string, PathSet>();
-      captured.set(vrf, table);
-      let n = 0;
-      // A Map iterator survives changes to its Map; what they touch is read again below anyway.
-      for (const [prefix, paths] of rib.entries(vrf)) {
-        table.set(prefix, paths.slice());
-        if (++n % slice === 0) await yieldNow();
-      }
-      await yieldNow();
-    }
-    if (tracker.replaced) throw new Error('the RIB was rebuilt while its checkpoint was read');
-    for (const [vrf, prefixes] of tracker.touched) {
-      let table = captured.get(vrf);
-      if (table === undefined) captured.set(vrf, (table = new Map()));
-      for (const prefix of prefixes) {
-        const now = rib.lookup(vrf, prefix);
-        if (now.length > 0) table.set(prefix, now.slice());
-        else table.delete(prefix);
-      }
-    }
-    for (const vrf of rib.vrfNames()) if (!captured.has(vrf)) captured.set(vrf, new Map());
-    at = { seq: rib.seq, time: rib.time, config: rib.config };
-  } finally {
-    tracker.stop();
+/**
+ * What a Rib's last checkpoint encoded: each VRF's segments (their prefixes and compressed texts), and a
+ * tracker of the prefixes that route events touched since: their segments are encoded again from their
+ * prefixes alone, the others reused as they are. One encoding at a time.
+ */
+class IncrementalEncoder {
+  private vrfs = new Map<string, VrfSegments>();
+  private tracker: ChangeTracker | undefined;
+  private queue: Promise<unknown> = Promise.resolve();
+  /** [vrf, segments encoded again, segments] of the last encoding, for each VRF it touched. */
+  lastReencoded: readonly (readonly [string, number, number])[] = [];
+
+  constructor(private readonly rib: Rib) {}
+
+  encode(o: EncodeOptions): Promise<{ buf: Buffer; seq: number }> {
+    const run = this.queue.catch(() => undefined).then(() => this.encodeNow(o));
+    this.queue = run;
+    return run;
   }
-  const texts: [string, Buffer][] = [];
-  for (const vrf of [...captured.keys()].sort()) {
-    const parts: Buffer[] = [];
-    let lines: string[] = [];
-    for (const paths of captured.get(vrf)!.values()) {
-      for (const p of paths) lines.push(pathLine(p));
-      if (lines.length >= slice) {
-        parts.push(Buffer.from(lines.join('')));
-        lines = [];
-        await yieldNow();
+
+  private async encodeNow(o: EncodeOptions): Promise<{ buf: Buffer; seq: number }> {
+    const rib = this.rib;
+    const slice = o.slice ?? 5000;
+    const yieldNow = o.yieldNow ?? setImmediateYield;
+    const compress = o.compress ?? ((text: string): Promise<Buffer> => deflateAsync(text, ZLIB));
+    if (this.tracker === undefined || this.tracker.replaced) {
+      this.tracker?.stop();
+      this.tracker = rib.trackChanges({ prefixLimit: PREFIX_LIMIT });
+      this.vrfs = new Map();
+    }
+    // One synchronous moment: the checkpoint is the RIB as it is now. What commits change from here on
+    // is dirty for the next checkpoint, and read as it was now (before-images) by this one.
+    const dirty = this.tracker.take();
+    const images = rib.trackChanges({ beforeImages: true, prefixLimit: 0 });
+    const at: At = { seq: rib.seq, time: rib.time, config: rib.config };
+    const sizes = new Map(rib.vrfNames().map((vrf) => [vrf, rib.size(vrf)]));
+    // Still in that moment: the touched prefixes join or leave their segments (at most PREFIX_LIMIT per
+    // VRF, else the VRF is read whole below).
+    const again = new Map<string, Set<number>>();
+    for (const [vrf, size] of sizes) {
+      const state = this.vrfs.get(vrf);
+      const touched = dirty.get(vrf);
+      const count = segmentsFor(size);
+      if (state === undefined || state.parts.length !== count || touched === null || o.full === true) {
+        this.vrfs.delete(vrf);
+        again.set(vrf, new Set(Array.from({ length: count }, (_, i) => i)));
+      } else if (touched !== undefined) {
+        const segs = new Set<number>();
+        for (const prefix of touched) {
+          const i = segmentOf(prefix, count);
+          if (rib.lookup(vrf, prefix).length > 0) state.members[i]!.add(prefix);
+          else state.members[i]!.delete(prefix);
+          segs.add(i);
+        }
+        again.set(vrf, segs);
       }
     }
-    parts.push(Buffer.from(lines.join('')));
-    texts.push([vrf, Buffer.concat(parts)]);
-    await yieldNow();
+    let done = false;
+    try {
+      const vrfs = new Map<string, VrfSegments>();
+      const reencoded: [string, number, number][] = [];
+      for (const [vrf, size] of sizes) {
+        const segs = again.get(vrf);
+        let state = this.vrfs.get(vrf);
+        if (segs !== undefined) {
+          const count = segmentsFor(size);
+          let texts: Map<number, string>;
+          if (state === undefined) {
+            const read = await readVrfAsOf(rib, vrf, images, count, slice, yieldNow);
+            state = { members: read.members, parts: new Array<Buffer>(count) };
+            texts = read.texts;
+          } else texts = await encodeMembersAsOf(rib, vrf, images, state.members, segs, slice, yieldNow);
+          if (images.replaced) throw new Error('the RIB was rebuilt while its checkpoint was read');
+          const parts = state.parts;
+          await Promise.all([...texts].map(async ([i, text]) => (parts[i] = await compress(text))));
+          reencoded.push([vrf, segs.size, count]);
+        }
+        if (state !== undefined) vrfs.set(vrf, state);
+      }
+      this.vrfs = vrfs;
+      this.lastReencoded = reencoded;
+      done = true;
+      const all: [string, Buffer][] = [];
+      for (const [vrf, { parts }] of vrfs) for (const b of parts) all.push([vrf, b]);
+      return { buf: assemble(at, all), seq: at.seq };
+    } finally {
+      images.stop();
+      // Failed half-way: what was found dirty is no longer in the tracker; encode everything next time.
+      if (!done) this.vrfs = new Map();
+    }
   }
-  return { buf: assemble(at, texts), seq: at.seq };
+}
+
+const encoders = new WeakMap<Rib, IncrementalEncoder>();
+
+function encoderOf(rib: Rib): IncrementalEncoder {
+  let enc = encoders.get(rib);
+  if (enc === undefined) encoders.set(rib, (enc = new IncrementalEncoder(rib)));
+  return enc;
+}
+
+/**
+ * What the last checkpoint of `rib` encoded again: [vrf, segments encoded again, its segments] for
+ * each VRF changed since the one before (the others, and the other segments, were reused).
+ */
+export function lastReencoded(rib: Rib): readonly (readonly [string, number, number])[] {
+  return encoders.get(rib)?.lastReencoded ?? [];
+}
+
+/**
+ * A whole VRF cut into `count` segments (their prefixes and texts), as it was when `images` opened, read
+ * a slice at a time while commits change the RIB: a prefix they touched is read from its before-image,
+ * once (one removed and added again comes round again in the Map's order), and those removed before
+ * being reached are added at the end.
+ */
+async function readVrfAsOf(
+  rib: Rib,
+  vrf: string,
+  images: ChangeTracker,
+  count: number,
+  slice: number,
+  yieldNow: () => Promise<void>,
+): Promise<{ members: Set<string>[]; texts: Map<number, string> }> {
+  const members = Array.from({ length: count }, () => new Set<string>());
+  const lines = Array.from({ length: count }, (): string[] => []);
+  const add = (prefix: string, paths: PathSet): void => {
+    if (paths.length === 0) return; // added after the checkpoint's moment
+    const i = segmentOf(prefix, count);
+    members[i]!.add(prefix);
+    for (const p of paths) lines[i]!.push(pathLine(p));
+  };
+  const visited = new Set<string>();
+  let n = 0;
+  // A Map iterator survives changes to its Map.
+  for (const [prefix, now] of rib.entries(vrf)) {
+    if (++n % slice === 0) await yieldNow();
+    if (visited.has(prefix)) continue;
+    visited.add(prefix);
+    add(prefix, images.before.get(vrf)?.get(prefix) ?? now);
+  }
+  for (const [prefix, paths] of images.before.get(vrf) ?? []) if (!visited.has(prefix)) add(prefix, paths);
+  return { members, texts: new Map(lines.map((l, i) => [i, l.join('')])) };
+}
+
+/** The texts of the segments `wanted` from their prefixes, as they were when `images` opened. */
+async function encodeMembersAsOf(
+  rib: Rib,
+  vrf: string,
+  images: ChangeTracker,
+  members: readonly Set<string>[],
+  wanted: ReadonlySet<number>,
+  slice: number,
+  yieldNow: () => Promise<void>,
+): Promise<Map<number, string>> {
+  const texts = new Map<number, string>();
+  let n = 0;
+  for (const i of wanted) {
+    const lines: string[] = [];
+    for (const prefix of members[i]!) {
+      for (const p of images.before.get(vrf)?.get(prefix) ?? rib.lookup(vrf, prefix)) lines.push(pathLine(p));
+      if (++n % slice === 0) await yieldNow();
+    }
+    texts.set(i, lines.join(''));
+  }
+  return texts;
+}
+
+/**
+ * Encodes a checkpoint without blocking the event loop: exactly the RIB at the seq it had when called,
+ * though commits go on while it runs. Only the segments changed since the Rib's previous checkpoint are
+ * read and compressed again (a slice at a time, compression on the thread pool); the others are reused.
+ * Throws when the RIB is rebuilt meanwhile.
+ */
+export async function encodeRibCheckpointSliced(rib: Rib, o: EncodeOptions = {}): Promise<Buffer> {
+  return (await encoderOf(rib).encode(o)).buf;
 }
 
 function decodeFormat1(buf: Buffer): Rib | undefined {
@@ -150,7 +309,6 @@ function decodeFormat1(buf: Buffer): Rib | undefined {
   return rib;
 }
 
-const deflateAsync = promisify(deflate);
 /** First byte of a zlib stream (deflate, 32K window); a checkpoint's own text starts with "{". */
 const ZLIB_MAGIC = 0x78;
 
@@ -161,7 +319,12 @@ export function decodeRibCheckpoint(stored: Buffer): Rib | undefined {
     const nl = buf.indexOf(0x0a);
     if (nl < 0) return buf[0] === 0x7b ? decodeFormat1(buf) : undefined;
     const header = JSON.parse(buf.subarray(0, nl).toString('utf8')) as CheckpointHeader;
-    if (header.format !== FORMAT || !Number.isSafeInteger(header.seq) || !Array.isArray(header.vrfs))
+    const format = header.format;
+    if (
+      (format !== FORMAT && format !== FORMAT_2) ||
+      !Number.isSafeInteger(header.seq) ||
+      !Array.isArray(header.vrfs)
+    )
       return undefined;
     let at = nl + 1;
     const total = header.vrfs.reduce((n, [, len]) => n + len, 0);
@@ -169,7 +332,8 @@ export function decodeRibCheckpoint(stored: Buffer): Rib | undefined {
     const rib = new Rib();
     if (header.config) rib.apply({ seq: 0, time: 0, version: 1, event: header.config });
     for (const [vrf, len] of header.vrfs) {
-      restoreVrfPaths(rib, vrf, buf.toString('utf8', at, at + len));
+      const text = format === FORMAT ? inflateSync(buf.subarray(at, at + len)) : buf.subarray(at, at + len);
+      restoreVrfPaths(rib, vrf, text.toString('utf8'));
       at += len;
     }
     rib.seq = header.seq;
@@ -328,21 +492,20 @@ export async function checkpointForHorizon(journal: Journal, seq: number): Promi
     }
   }
   // In slices, compressed on the thread pool: the daemon trims while it serves.
-  const stored = await deflateAsync(await encodeRibCheckpointSliced(rib), { level: 1 });
-  await journal.putMeta(RIB_HORIZON_CHECKPOINT_KEY, stored);
+  await journal.putMeta(RIB_HORIZON_CHECKPOINT_KEY, await encodeRibCheckpointSliced(rib));
 }
 
 /**
- * Writes a checkpoint of the Rib; the encoding runs in slices, the compression on libuv's thread pool
- * (a 100k-path checkpoint: ~6 MiB of text, ~1 MiB stored, so LevelDB is not flooded), the write in
- * chunks (writeStoredCheckpoint). Resolves with its seq (the RIB's when the reading ended).
+ * Writes a checkpoint of the Rib; the encoding is incremental and runs in slices, the compression on
+ * libuv's thread pool (a 100k-path checkpoint: ~6 MiB of text, ~1 MiB stored, so LevelDB is not
+ * flooded), the write in chunks (writeStoredCheckpoint). Resolves with its seq (the RIB's when called).
  */
 export async function saveRibCheckpoint(
   journal: Journal,
   rib: Rib,
   o: EncodeOptions & StoreOptions = {},
 ): Promise<number> {
-  const { buf, seq } = await encodeSliced(rib, o);
-  await writeStoredCheckpoint(journal, RIB_CHECKPOINT_KEY, await deflateAsync(buf, { level: 1 }), o);
+  const { buf, seq } = await encoderOf(rib).encode(o);
+  await writeStoredCheckpoint(journal, RIB_CHECKPOINT_KEY, buf, o);
   return seq;
 }

@@ -76,7 +76,10 @@ export class Rib {
     this.seq = env.seq;
     this.time = env.time;
     const e = env.event;
-    if (this.trackers.length > 0 && isRouteEvent(e)) for (const t of this.trackers) t.touch(e.vrf, e.prefix);
+    if (this.trackers.length > 0 && isRouteEvent(e)) {
+      const before = this.lookup(e.vrf, e.prefix);
+      for (const t of this.trackers) t.touch(e.vrf, e.prefix, before);
+    }
     switch (e.type) {
       case 'RouteDiscovered': {
         let table = this.tables.get(e.vrf);
@@ -136,8 +139,11 @@ export class Rib {
           this.tables.set(p.vrf, table);
         }
       }
+      if (this.trackers.length > 0) {
+        const before = this.lookup(p.vrf, p.prefix);
+        for (const t of this.trackers) t.touch(p.vrf, p.prefix, before);
+      }
       addPath(table, p);
-      if (this.trackers.length > 0) for (const t of this.trackers) t.touch(p.vrf, p.prefix);
     }
   }
 
@@ -155,11 +161,12 @@ export class Rib {
   }
 
   /**
-   * Notes the prefixes that route events touch from now on, until `stop`: lets a reader that visits the
-   * RIB over several turns of the event loop bring what changed meanwhile up to date at the end.
+   * Notes what route events touch from now on, until `stop`: the prefixes (what changed since a
+   * checkpoint), and with `beforeImages` each touched prefix's paths as they were when the tracker opened, so that a
+   * reader visiting the RIB over several turns of the event loop sees it as it was at that moment.
    */
-  trackChanges(): ChangeTracker {
-    const t = new ChangeTracker(() => (this.trackers = this.trackers.filter((x) => x !== t)));
+  trackChanges(o: TrackOptions = {}): ChangeTracker {
+    const t = new ChangeTracker(() => (this.trackers = this.trackers.filter((x) => x !== t)), o);
     this.trackers = [...this.trackers, t];
     return t;
   }
@@ -213,20 +220,43 @@ export class Rib {
   }
 }
 
-/** Prefixes touched since a tracker opened (see Rib.trackChanges). */
+export interface TrackOptions {
+  /** Keep each touched prefix's paths as they were when the tracker opened (default: no). */
+  readonly beforeImages?: boolean;
+  /** Prefixes noted per VRF; past it the VRF is noted as changed as a whole (default: Infinity). */
+  readonly prefixLimit?: number;
+}
+
+/** What route events touched since a tracker opened (see Rib.trackChanges). */
 export class ChangeTracker {
-  /** vrf -> prefixes touched. */
-  readonly touched = new Map<string, Set<string>>();
+  /** vrf -> prefixes touched; null when more than the tracker's prefixLimit (the VRF as a whole). */
+  touched = new Map<string, Set<string> | null>();
+  /** With beforeImages: vrf -> prefix -> its paths when the tracker opened (copies; empty: none then). */
+  readonly before = new Map<string, Map<string, PathSet>>();
   /** Set when the Rib's state was replaced (a rebuild): what was read before is void. */
   replaced = false;
 
-  constructor(private readonly close: () => void) {}
+  constructor(
+    private readonly close: () => void,
+    private readonly o: TrackOptions,
+  ) {}
 
-  /** @internal */
-  touch(vrf: string, prefix: string): void {
+  /** What was touched so far; the tracker starts afresh. */
+  take(): Map<string, Set<string> | null> {
+    const touched = this.touched;
+    this.touched = new Map();
+    return touched;
+  }
+
+  /** @internal Called before the change, with the prefix's paths as they are. */
+  touch(vrf: string, prefix: string, paths: PathSet): void {
     let set = this.touched.get(vrf);
     if (set === undefined) this.touched.set(vrf, (set = new Set()));
-    set.add(prefix);
+    if (set !== null && set.add(prefix).size > (this.o.prefixLimit ?? Infinity)) this.touched.set(vrf, null);
+    if (this.o.beforeImages !== true) return;
+    let images = this.before.get(vrf);
+    if (images === undefined) this.before.set(vrf, (images = new Map()));
+    if (!images.has(prefix)) images.set(prefix, paths.slice());
   }
 
   stop(): void {

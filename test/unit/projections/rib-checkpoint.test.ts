@@ -1,5 +1,5 @@
 import { test } from 'node:test';
-import { inflateSync } from 'node:zlib';
+import { deflateSync } from 'node:zlib';
 import assert from 'node:assert/strict';
 import type { JournalEvent } from '../../../src/events/index.js';
 import { MemoryJournal } from '../../../src/journal/index.js';
@@ -10,6 +10,7 @@ import {
   encodeRibCheckpoint,
   encodeRibCheckpointSliced,
   encodeVrfPaths,
+  lastReencoded,
   loadRibCheckpoint,
   readStoredCheckpoint,
   replayAndFollow,
@@ -55,7 +56,9 @@ function sameRib(a: Rib, b: Rib): void {
   assert.equal(a.time, b.time);
   assert.deepEqual(a.config, b.config);
   assert.deepEqual(a.vrfNames(), b.vrfNames());
-  for (const vrf of a.vrfNames()) assert.equal(encodeVrfPaths(a, vrf), encodeVrfPaths(b, vrf));
+  // The same paths; a VRF restored segment by segment holds them in another order.
+  const lines = (r: Rib, vrf: string): string[] => encodeVrfPaths(r, vrf).split('\n').sort();
+  for (const vrf of a.vrfNames()) assert.deepEqual(lines(a, vrf), lines(b, vrf), vrf);
 }
 
 test('a checkpoint restores the RIB exactly; the sliced encoding equals the one-step encoding', async () => {
@@ -68,6 +71,7 @@ test('a checkpoint restores the RIB exactly; the sliced encoding equals the one-
 
 test('the sliced encoding is exactly the RIB at its seq, though commits change the RIB while it reads', async () => {
   const { journal, rib, unfollow } = await journalWithRib();
+  const seqAtCall = rib.seq;
   let turns = 0;
   const buf = await encodeRibCheckpointSliced(rib, {
     slice: 5,
@@ -88,7 +92,8 @@ test('the sliced encoding is exactly the RIB at its seq, though commits change t
   const replayed = new Rib();
   for await (const batch of journal.read({ through: restored.seq }))
     for (const env of batch) replayed.apply(env);
-  assert.ok(restored.seq > 81, 'the checkpoint is at the seq its reading ended');
+  assert.equal(restored.seq, seqAtCall, 'the checkpoint is at the seq the RIB had when it was called');
+  assert.ok(rib.seq > seqAtCall + 40);
   const lines = (r: Rib, vrf: string): string[] => encodeVrfPaths(r, vrf).split('\n').sort();
   assert.deepEqual(restored.vrfNames(), replayed.vrfNames());
   for (const vrf of replayed.vrfNames()) assert.deepEqual(lines(restored, vrf), lines(replayed, vrf), vrf);
@@ -107,30 +112,71 @@ test('a checkpoint text without its final newline is read to its end (it used to
   assert.equal(rib.lookup('a', '10.0.1.0/24')[0]!.seq, 6);
 });
 
+/** A checkpoint of `rib` in `format`, each VRF's text (one segment per VRF) made bytes by `segment`. */
+function checkpointOf(rib: Rib, format: 2 | 3, segment: (text: string) => Buffer): Buffer {
+  const segs = rib.vrfNames().map((vrf) => [vrf, segment(encodeVrfPaths(rib, vrf))] as const);
+  const header = {
+    format,
+    seq: rib.seq,
+    time: rib.time,
+    config: rib.config ?? null,
+    vrfs: segs.map(([vrf, b]) => [vrf, b.length]),
+  };
+  return Buffer.concat([Buffer.from(`${JSON.stringify(header)}\n`), ...segs.map(([, b]) => b)]);
+}
+
+/** As the previous build wrote it (format 2: one text, VRF after VRF). */
+const format2 = (rib: Rib): Buffer => checkpointOf(rib, 2, (text) => Buffer.from(text));
+/** Format 3 with each VRF's text passed through `spoil` before compression. */
+const format3 = (rib: Rib, spoil: (text: string) => string): Buffer =>
+  checkpointOf(rib, 3, (text) => deflateSync(spoil(text), { level: 1 }));
+
 test('a damaged, truncated or stale checkpoint is ignored: start-up replays the journal instead', async () => {
   const { journal, rib, unfollow } = await journalWithRib();
   await saveRibCheckpoint(journal, rib);
   const stored = (await readStoredCheckpoint(journal, RIB_CHECKPOINT_KEY))!;
   sameRib((await loadRibCheckpoint(journal))!, rib);
-  const good = inflateSync(stored); // stored compressed; the plain text is read too
-  await journal.putMeta(RIB_CHECKPOINT_KEY, good);
-  sameRib((await loadRibCheckpoint(journal))!, rib);
+  assert.deepEqual(
+    format3(rib, (x) => x),
+    stored,
+    'the format is as this test builds it',
+  );
+  // The previous build's format, plain or compressed, is read too.
+  const good = format2(rib);
+  for (const old of [good, deflateSync(good)]) {
+    await journal.putMeta(RIB_CHECKPOINT_KEY, old);
+    sameRib((await loadRibCheckpoint(journal))!, rib);
+  }
 
   const text = good.toString('utf8');
-  const nl = text.indexOf('\n');
+  const nl = stored.indexOf(0x0a);
+  // The header is plain JSON, the rest binary: latin1 maps each byte to one character and back.
+  const header = (b: Buffer, from: string, to: string): Buffer =>
+    Buffer.from(b.toString('latin1').replace(from, to), 'latin1');
   const cases: [string, Buffer][] = [
-    ['compressed and truncated', stored.subarray(0, stored.length - 9)],
-    ['truncated in the middle of a line', good.subarray(0, good.length - 9)],
-    ['truncated to its last newline', good.subarray(0, good.lastIndexOf(0x0a, good.length - 2) + 1)],
-    ['missing its final newline', good.subarray(0, good.length - 1)],
-    ['a damaged header', Buffer.concat([Buffer.from('{"format":2,"seq":'), good.subarray(nl)])],
-    ['a damaged path line', Buffer.from(text.replace('\teth1\t3\t', '\teth1\tx\t'))],
+    ['truncated', stored.subarray(0, stored.length - 9)],
+    ['one byte short', stored.subarray(0, stored.length - 1)],
+    ['a VRF text damaged', Buffer.from(stored).fill(0x20, stored.length - 6, stored.length - 2)],
+    ['a damaged path line', format3(rib, (x) => x.replace('\teth1\t3\t', '\teth1\tx\t'))],
+    ['a VRF text missing its final newline', format3(rib, (x) => x.slice(0, -1) + '\t')],
+    ['a damaged header', Buffer.concat([Buffer.from('{"format":3,"seq":'), stored.subarray(nl)])],
+    ['previous format, truncated in the middle of a line', good.subarray(0, good.length - 9)],
+    [
+      'previous format, truncated to its last newline',
+      good.subarray(0, good.lastIndexOf(0x0a, good.length - 2) + 1),
+    ],
+    ['previous format, missing its final newline', good.subarray(0, good.length - 1)],
+    ['previous format, compressed and truncated', deflateSync(good).subarray(0, -9)],
     ['garbage', Buffer.from([0xff, 0x00, 0x13, 0x37])],
     ['empty', Buffer.alloc(0)],
-    ['of an unknown format', Buffer.from(text.replace('"format":2', '"format":99'))],
-    ['newer than the journal', Buffer.from(text.replace(`"seq":${rib.seq}`, `"seq":${rib.seq + 10}`))],
+    ['of an unknown format', header(stored, '"format":3', '"format":99')],
+    ['newer than the journal', header(stored, `"seq":${rib.seq}`, `"seq":${rib.seq + 10}`)],
     [
       'of another journal (another time at its seq)',
+      header(stored, `"time":${rib.time}`, `"time":${rib.time + 1}`),
+    ],
+    [
+      'previous format, of another journal',
       Buffer.from(text.replace(`"time":${rib.time}`, `"time":${rib.time + 1}`)),
     ],
   ];
@@ -138,6 +184,68 @@ test('a damaged, truncated or stale checkpoint is ignored: start-up replays the 
     await journal.putMeta(RIB_CHECKPOINT_KEY, buf);
     assert.equal(await loadRibCheckpoint(journal), undefined, what);
   }
+  unfollow();
+});
+
+test('an incremental checkpoint encodes again only the VRFs changed since the last one, and equals a full one', async () => {
+  const { journal, rib, unfollow } = await journalWithRib();
+  await journal.append([d('b', '10.1.0.0/24'), d('c', '10.2.0.0/24')]);
+  const stored = async (): Promise<Buffer> => (await readStoredCheckpoint(journal, RIB_CHECKPOINT_KEY))!;
+  await saveRibCheckpoint(journal, rib);
+  const vrfs = (): string[] => lastReencoded(rib).map(([vrf]) => vrf);
+  assert.deepEqual(vrfs(), ['', 'a', 'b', 'c'], 'the first checkpoint encodes every VRF');
+
+  await journal.append([d('b', '10.1.1.0/24'), v('b', '10.1.0.0/24')]);
+  await saveRibCheckpoint(journal, rib);
+  assert.deepEqual(vrfs(), ['b'], 'a change in one VRF encodes that VRF only');
+  sameRib(decodeRibCheckpoint(await stored())!, decodeRibCheckpoint(encodeRibCheckpoint(rib))!); // = a full one
+  sameRib((await loadRibCheckpoint(journal))!, rib);
+
+  await saveRibCheckpoint(journal, rib);
+  assert.deepEqual(vrfs(), [], 'nothing changed: nothing encoded again');
+  sameRib(decodeRibCheckpoint(await stored())!, decodeRibCheckpoint(encodeRibCheckpoint(rib))!);
+
+  // Commits while it runs, into VRFs it reuses and one it encodes: the checkpoint is the RIB when called,
+  // and the VRFs those commits touched are encoded again by the next one.
+  await journal.append([d('c', '10.2.1.0/24')]);
+  const atCall = decodeRibCheckpoint(encodeRibCheckpoint(rib))!;
+  let turns = 0;
+  await saveRibCheckpoint(journal, rib, {
+    slice: 1,
+    yieldNow: async () => {
+      if (turns++ === 0)
+        await journal.append([d('a', '10.0.99.0/24'), v('c', '10.2.1.0/24'), d('c', '10.2.9.0/24')]);
+      await new Promise((r) => setImmediate(r));
+    },
+  });
+  assert.ok(turns > 0);
+  assert.deepEqual(vrfs(), ['c']);
+  sameRib(decodeRibCheckpoint(await stored())!, atCall); // the RIB as it was when called
+  await saveRibCheckpoint(journal, rib);
+  assert.deepEqual(vrfs(), ['a', 'c']);
+  sameRib(decodeRibCheckpoint(await stored())!, decodeRibCheckpoint(encodeRibCheckpoint(rib))!);
+  sameRib((await loadRibCheckpoint(journal))!, rib);
+  unfollow();
+});
+
+test('a large VRF is cut into segments: a change encodes again the segment of its prefix only', async () => {
+  const journal = new MemoryJournal();
+  const rib = new Rib();
+  const unfollow = await replayAndFollow(journal, [rib]);
+  const big = (i: number): JournalEvent => d('big', `10.${i >> 8}.${i & 255}.0/24`);
+  for (let i = 0; i < 5000; i += 500) await journal.append(Array.from({ length: 500 }, (_, k) => big(i + k)));
+  await journal.append([d('small', '192.0.2.0/24')]);
+  await saveRibCheckpoint(journal, rib);
+  assert.deepEqual(lastReencoded(rib), [
+    ['big', 4, 4],
+    ['small', 1, 1],
+  ]);
+  await journal.append([v('big', '10.0.7.0/24'), d('big', '10.0.7.0/24', 'eth9', 9)]);
+  await saveRibCheckpoint(journal, rib);
+  assert.deepEqual(lastReencoded(rib), [['big', 1, 4]], 'one segment of four');
+  const stored = (await readStoredCheckpoint(journal, RIB_CHECKPOINT_KEY))!;
+  sameRib(decodeRibCheckpoint(stored)!, decodeRibCheckpoint(encodeRibCheckpoint(rib))!); // = a full one
+  sameRib((await loadRibCheckpoint(journal))!, rib);
   unfollow();
 });
 
