@@ -312,7 +312,7 @@ export class ImportState {
           break;
         }
         case 'address':
-          if (c.op === 'new') this.setAddress(c.address, dirty);
+          if (c.op === 'new') this.setAddress(c.address, dirty, this.scans, c.bytes);
           else this.deleteAddress(c.address, dirty);
           break;
         default: {
@@ -493,13 +493,14 @@ export class ImportState {
     this.notices.push(n);
   }
 
-  private setAddress(a: Address, dirty: Dirty, seen = this.scans): void {
+  /** `bytes`: the kernel's octets of the address, when the notification carried them. */
+  private setAddress(a: Address, dirty: Dirty, seen = this.scans, bytes?: Uint8Array): void {
     let t = this.addresses.get(a.index);
     if (t === undefined) {
       t = new LinkAddresses();
       this.addresses.set(a.index, t);
     }
-    const entry: AddressEntry = { address: a, prefix: connectedPrefix(a), seen };
+    const entry: AddressEntry = { address: a, prefix: connectedPrefix(a, bytes), seen };
     const old = t.set(entry);
     const link = this.links.get(a.index);
     if (link === undefined) return;

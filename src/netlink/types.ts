@@ -41,7 +41,16 @@ export type KernelChange =
       readonly addresses: readonly Address[];
     }
   | { readonly kind: 'link'; readonly op: 'new' | 'del'; readonly link: Link }
-  | { readonly kind: 'address'; readonly op: 'new' | 'del'; readonly address: Address };
+  | {
+      readonly kind: 'address';
+      readonly op: 'new' | 'del';
+      readonly address: Address;
+      /**
+       * The kernel's octets of `address.address` (4 or 16), when the observer read them from the
+       * notification: the import state builds the route's prefix from them, not from the text.
+       */
+      readonly bytes?: Uint8Array;
+    };
 
 /** Changes that arrived together, in kernel order. A snapshot, when present, comes first. */
 export interface ObserverBatch {

@@ -5,3 +5,4 @@ export * from './crc32c.js';
 export * from './rd.js';
 export * from './time-arg.js';
 export * from './heap.js';
+export * from './prefix-value.js';
