@@ -69,10 +69,15 @@ export function isExcludedAddressBytes(family: Family, bytes: Uint8Array, from =
   return bytes[from + 15]! <= 1;
 }
 
-/** Interned values by text; bounded: past the cap the oldest are forgotten (and parsed again if met). */
-const interned = new Map<string, PrefixValue>();
-/** Enough for a flood's working set of recent changes; ~200 B each. */
-export const PREFIX_INTERN_MAX = 16_384;
+/**
+ * Interned values by text, bounded in two generations: when the young one is full it becomes the old
+ * one and the previous old one is dropped (O(1), unlike evicting a Map's oldest key one by one, which
+ * walks the holes deletions leave). A value forgotten is parsed from text again where it is needed.
+ */
+let young = new Map<string, PrefixValue>();
+let old = new Map<string, PrefixValue>();
+/** Values held at most: a flood's working set of recent changes; ~200 B each. */
+export const PREFIX_INTERN_MAX = 32_768;
 const scratch = new Uint8Array(16);
 
 /**
@@ -90,15 +95,18 @@ export function prefixFromBytes(family: Family, src: Uint8Array, from: number, l
   const address =
     family === 'ipv4' ? `${bytes[0]}.${bytes[1]}.${bytes[2]}.${bytes[3]}` : formatIpv6(bytes, 0);
   const text = `${address}/${length}`;
-  const known = interned.get(text);
+  const known = prefixValueOf(text);
   if (known !== undefined) return known;
   const value: PrefixValue = { family, bytes: bytes.slice(0, size), length, text };
-  if (interned.size >= PREFIX_INTERN_MAX) interned.delete(interned.keys().next().value!);
-  interned.set(text, value);
+  if (young.size >= PREFIX_INTERN_MAX / 2) {
+    old = young;
+    young = new Map();
+  }
+  young.set(text, value);
   return value;
 }
 
 /** The interned value of a canonical prefix text, if one was built from bytes recently. */
 export function prefixValueOf(text: string): PrefixValue | undefined {
-  return interned.get(text);
+  return young.get(text) ?? old.get(text);
 }
