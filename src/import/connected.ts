@@ -3,9 +3,16 @@
 // The prefix is built from the kernel's octets of the address when the notification carried them (the
 // live path, issue 9.4), else from its text (dumps); both give the same value (a unit test holds them
 // together).
-import ipaddr from 'ipaddr.js';
-import { isExcludedAddressBytes, prefixFromBytes, type PrefixValue } from '../shared/index.js';
+import {
+  isExcludedAddressBytes,
+  parseIpv4Into,
+  parseIpv6Into,
+  prefixFromBytes,
+  type PrefixValue,
+} from '../shared/index.js';
 import type { Address } from '../netlink/index.js';
+
+const scratch = new Uint8Array(16);
 
 /**
  * The connected prefix of an address, or undefined when the address never yields a route. `bytes`:
@@ -13,10 +20,17 @@ import type { Address } from '../netlink/index.js';
  */
 export function connectedPrefixValue(a: Address, bytes?: Uint8Array): PrefixValue | undefined {
   if (a.tentative || a.dadFailed) return undefined;
-  const octets =
-    bytes !== undefined && bytes.length === (a.family === 'ipv4' ? 4 : 16)
-      ? bytes
-      : Uint8Array.from(ipaddr.parse(a.address).toByteArray());
+  const v4 = a.family === 'ipv4';
+  let octets = bytes;
+  if (octets === undefined || octets.length !== (v4 ? 4 : 16)) {
+    octets = scratch;
+    const text = a.address;
+    const ok = v4
+      ? parseIpv4Into(text, 0, text.length, octets, 0)
+      : parseIpv6Into(text, 0, text.length, octets, 0);
+    // The observer made the text from 4 or 16 octets: anything else is a bug upstream, not input.
+    if (!ok) throw new TypeError(`address ${JSON.stringify(text)} is not ${a.family}`);
+  }
   if (isExcludedAddressBytes(a.family, octets)) return undefined;
   return prefixFromBytes(a.family, octets, 0, a.prefixLength);
 }

@@ -6,3 +6,4 @@ export * from './rd.js';
 export * from './time-arg.js';
 export * from './heap.js';
 export * from './prefix-value.js';
+export * from './address-text.js';
