@@ -15,13 +15,15 @@ export interface PrefixValue {
   readonly text: string;
 }
 
+const groupScratch = new Int32Array(8);
+
 /**
  * RFC 5952 text of 16 bytes at `from`: lower-case hex groups without leading zeros, the longest run of
  * two or more zero groups (the first of equals) as "::". Same text as ipaddr.js toString (a test
  * compares them), without building an object per address.
  */
 export function formatIpv6(bytes: Uint8Array, from = 0): string {
-  const groups = new Array<number>(8);
+  const groups = groupScratch;
   let bestAt = -1;
   let bestLen = 1; // a single zero group is never compressed
   let runAt = -1;
@@ -38,17 +40,21 @@ export function formatIpv6(bytes: Uint8Array, from = 0): string {
       runAt = -1;
     }
   }
-  if (bestAt < 0) return groups.map(hex).join(':');
-  const head = groups.slice(0, bestAt).map(hex).join(':');
-  const tail = groups
-    .slice(bestAt + bestLen)
-    .map(hex)
-    .join(':');
-  return `${head}::${tail}`;
-}
-
-function hex(g: number): string {
-  return g.toString(16);
+  // Concatenated, not joined: no array per address (a dump formats 100k of them).
+  let text = '';
+  let first = true;
+  for (let i = 0; i < 8; i++) {
+    if (i === bestAt) {
+      text += '::';
+      i += bestLen - 1;
+      first = true;
+      continue;
+    }
+    if (!first) text += ':';
+    text += groups[i]!.toString(16);
+    first = false;
+  }
+  return text;
 }
 
 /**
