@@ -130,6 +130,12 @@ export function fromWire(changes: readonly WireChange[]): KernelChange[] {
   });
 }
 
+function latin1(bytes: Uint8Array): string {
+  let s = '';
+  for (let i = 0; i < bytes.length; i++) s += String.fromCharCode(bytes[i]!);
+  return s;
+}
+
 export function toWire(changes: readonly KernelChange[]): WireChange[] {
   return changes.map((c): WireChange => {
     if (c.kind === 'snapshot') return { ...c, addresses: packAddresses(c.addresses) };
@@ -138,7 +144,7 @@ export function toWire(changes: readonly KernelChange[]): WireChange[] {
       kind: 'address',
       op: c.op,
       address: c.address,
-      octets: String.fromCharCode(...c.bytes),
+      octets: latin1(c.bytes),
     };
   });
 }
