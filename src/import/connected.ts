@@ -15,27 +15,28 @@ import type { Address } from '../netlink/index.js';
 const scratch = new Uint8Array(16);
 
 /**
- * The connected prefix of an address, or undefined when the address never yields a route. `bytes`:
- * the kernel's octets of `a.address`, when known.
+ * The connected prefix of an address, or undefined when the address never yields a route. `octets`:
+ * the kernel's octets of `a.address` (one latin1 char each), when the notification carried them.
  */
-export function connectedPrefixValue(a: Address, bytes?: Uint8Array): PrefixValue | undefined {
+export function connectedPrefixValue(a: Address, octets?: string): PrefixValue | undefined {
   if (a.tentative || a.dadFailed) return undefined;
   const v4 = a.family === 'ipv4';
-  let octets = bytes;
-  if (octets === undefined || octets.length !== (v4 ? 4 : 16)) {
-    octets = scratch;
+  const bytes = scratch;
+  if (octets !== undefined && octets.length === (v4 ? 4 : 16)) {
+    for (let i = 0; i < octets.length; i++) bytes[i] = octets.charCodeAt(i);
+  } else {
     const text = a.address;
     const ok = v4
-      ? parseIpv4Into(text, 0, text.length, octets, 0)
-      : parseIpv6Into(text, 0, text.length, octets, 0);
+      ? parseIpv4Into(text, 0, text.length, bytes, 0)
+      : parseIpv6Into(text, 0, text.length, bytes, 0);
     // The observer made the text from 4 or 16 octets: anything else is a bug upstream, not input.
     if (!ok) throw new TypeError(`address ${JSON.stringify(text)} is not ${a.family}`);
   }
-  if (isExcludedAddressBytes(a.family, octets)) return undefined;
-  return prefixFromBytes(a.family, octets, 0, a.prefixLength);
+  if (isExcludedAddressBytes(a.family, bytes)) return undefined;
+  return prefixFromBytes(a.family, bytes, 0, a.prefixLength);
 }
 
 /** The connected prefix of an address as canonical text, or undefined (see connectedPrefixValue). */
-export function connectedPrefix(a: Address, bytes?: Uint8Array): string | undefined {
-  return connectedPrefixValue(a, bytes)?.text;
+export function connectedPrefix(a: Address, octets?: string): string | undefined {
+  return connectedPrefixValue(a, octets)?.text;
 }

@@ -104,12 +104,13 @@ export function decodeAddressPayload(payload: Uint8Array): Address | undefined {
 }
 
 /**
- * As decodeAddressPayload, with the kernel's octets of the address (4 or 16, a copy): a notification
- * carries them to the import state, which builds its prefix from them (issue 9.4). Dumps keep only text.
+ * As decodeAddressPayload, with the kernel's octets of the address (4 or 16, one latin1 char each): a
+ * notification carries them to the import state, which builds its prefix from them (issue 9.4). Dumps
+ * keep only text.
  */
 export function decodeAddressNotification(
   payload: Uint8Array,
-): { address: Address; bytes: Uint8Array } | undefined {
+): { address: Address; octets: string } | undefined {
   if (payload.length < IFADDRMSG_LEN) {
     throw new RibjournalError('NETLINK_FAILED', `ifaddrmsg truncated: ${payload.length} bytes`);
   }
@@ -160,7 +161,10 @@ export function decodeAddressNotification(
     (flags & IFA_F_TENTATIVE) !== 0,
     (flags & IFA_F_DADFAILED) !== 0,
   );
-  return address === undefined ? undefined : { address, bytes: payload.slice(from, from + length) };
+  if (address === undefined) return undefined;
+  let octets = '';
+  for (let i = from; i < from + length; i++) octets += String.fromCharCode(payload[i]!);
+  return { address, octets };
 }
 
 function toAddress(

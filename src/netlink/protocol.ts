@@ -26,17 +26,7 @@ export interface PackedAddresses {
 
 /** A KernelChange as it crosses the IPC channel. */
 export type WireChange =
-  | Exclude<KernelChange, { kind: 'snapshot' } | { kind: 'address' }>
-  | {
-      readonly kind: 'address';
-      readonly op: 'new' | 'del';
-      readonly address: Address;
-      /**
-       * The kernel's octets of the address as a latin1 string, one char per octet: a string costs the
-       * structured clone a fraction of what a Uint8Array does (its own ArrayBuffer per change).
-       */
-      readonly octets?: string;
-    }
+  | Exclude<KernelChange, { kind: 'snapshot' }>
   | {
       readonly kind: 'snapshot';
       readonly reason: 'start' | 'scan' | 'resync';
@@ -119,34 +109,11 @@ export function unpackAddresses(p: PackedAddresses): Address[] {
 
 /** Wire changes as listeners see them. Throws RibjournalError NETLINK_FAILED on a malformed snapshot. */
 export function fromWire(changes: readonly WireChange[]): KernelChange[] {
-  return changes.map((c): KernelChange => {
-    if (c.kind === 'snapshot') return { ...c, addresses: unpackAddresses(c.addresses) };
-    if (c.kind !== 'address') return c;
-    const { octets } = c;
-    if (typeof octets !== 'string') return { kind: 'address', op: c.op, address: c.address };
-    const bytes = new Uint8Array(octets.length);
-    for (let i = 0; i < octets.length; i++) bytes[i] = octets.charCodeAt(i);
-    return { kind: 'address', op: c.op, address: c.address, bytes };
-  });
-}
-
-function latin1(bytes: Uint8Array): string {
-  let s = '';
-  for (let i = 0; i < bytes.length; i++) s += String.fromCharCode(bytes[i]!);
-  return s;
+  return changes.map((c) => (c.kind === 'snapshot' ? { ...c, addresses: unpackAddresses(c.addresses) } : c));
 }
 
 export function toWire(changes: readonly KernelChange[]): WireChange[] {
-  return changes.map((c): WireChange => {
-    if (c.kind === 'snapshot') return { ...c, addresses: packAddresses(c.addresses) };
-    if (c.kind !== 'address' || c.bytes === undefined) return c;
-    return {
-      kind: 'address',
-      op: c.op,
-      address: c.address,
-      octets: latin1(c.bytes),
-    };
-  });
+  return changes.map((c) => (c.kind === 'snapshot' ? { ...c, addresses: packAddresses(c.addresses) } : c));
 }
 
 export function isChildMessage(x: unknown): x is ChildMessage {

@@ -189,7 +189,7 @@ export class RtnlSession {
         const decoded = this.decode(msg, decodeAddressNotification);
         if (decoded === undefined) return undefined;
         const op = msg.type === RTM_NEWADDR ? 'new' : 'del';
-        return { kind: 'address', op, address: decoded.address, bytes: decoded.bytes };
+        return { kind: 'address', op, address: decoded.address, octets: decoded.octets };
       }
       default:
         return undefined;

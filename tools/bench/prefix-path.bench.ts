@@ -164,7 +164,7 @@ async function tree(name: string, src: string): Promise<Tree> {
           const d = parse.decodeAddressNotification?.(raw[i]!);
           const change =
             d !== undefined
-              ? { kind: 'address', op, address: d.address, bytes: d.bytes }
+              ? { kind: 'address', op, address: d.address, octets: d.octets }
               : { kind: 'address', op, address: parse.decodeAddressPayload(raw[i]!) };
           const wire = proto.toWire ? proto.toWire([change]) : [change];
           received[i] = proto.fromWire(deserialize(serialize(wire)) as unknown[])[0];
