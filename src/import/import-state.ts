@@ -312,7 +312,7 @@ export class ImportState {
           break;
         }
         case 'address':
-          if (c.op === 'new') this.setAddress(c.address, dirty);
+          if (c.op === 'new') this.setAddress(c.address, dirty, this.scans, c.octets);
           else this.deleteAddress(c.address, dirty);
           break;
         default: {
@@ -493,13 +493,14 @@ export class ImportState {
     this.notices.push(n);
   }
 
-  private setAddress(a: Address, dirty: Dirty, seen = this.scans): void {
+  /** `octets`: the kernel's octets of the address (latin1), when the notification carried them. */
+  private setAddress(a: Address, dirty: Dirty, seen = this.scans, octets?: string): void {
     let t = this.addresses.get(a.index);
     if (t === undefined) {
       t = new LinkAddresses();
       this.addresses.set(a.index, t);
     }
-    const entry: AddressEntry = { address: a, prefix: connectedPrefix(a), seen };
+    const entry: AddressEntry = { address: a, prefix: connectedPrefix(a, octets), seen };
     const old = t.set(entry);
     const link = this.links.get(a.index);
     if (link === undefined) return;

@@ -5,8 +5,10 @@
 // would be most of the cost. Pure: no socket, no clock.
 import { endianness } from 'node:os';
 import { ifla, type rt } from 'netlink';
-import { RibjournalError } from '../shared/index.js';
+import { RibjournalError, formatIpv6 } from '../shared/index.js';
 import type { Address, Link } from './types.js';
+
+export { formatIpv6 };
 
 /** linux/socket.h address families as they appear in ifinfomsg.ifi_family and ifaddrmsg.ifa_family. */
 export const AF_UNSPEC = 0;
@@ -98,6 +100,17 @@ export function parseAddressMessage(msg: rt.AddressMessage): Address | undefined
  * decoding of the same bytes (a test holds them together), about ten times faster.
  */
 export function decodeAddressPayload(payload: Uint8Array): Address | undefined {
+  return decodeAddressNotification(payload)?.address;
+}
+
+/**
+ * As decodeAddressPayload, with the kernel's octets of the address (4 or 16, one latin1 char each): a
+ * notification carries them to the import state, which builds its prefix from them (issue 9.4). Dumps
+ * keep only text.
+ */
+export function decodeAddressNotification(
+  payload: Uint8Array,
+): { address: Address; octets: string } | undefined {
   if (payload.length < IFADDRMSG_LEN) {
     throw new RibjournalError('NETLINK_FAILED', `ifaddrmsg truncated: ${payload.length} bytes`);
   }
@@ -137,7 +150,7 @@ export function decodeAddressPayload(payload: Uint8Array): Address | undefined {
   if (index <= 0) return undefined;
   const [from, length] = localAt >= 0 ? [localAt, localLen] : [addressAt, addressLen];
   if (from < 0) return undefined;
-  return toAddress(
+  const address = toAddress(
     index,
     familyNum,
     prefixLength,
@@ -148,6 +161,10 @@ export function decodeAddressPayload(payload: Uint8Array): Address | undefined {
     (flags & IFA_F_TENTATIVE) !== 0,
     (flags & IFA_F_DADFAILED) !== 0,
   );
+  if (address === undefined) return undefined;
+  let octets = '';
+  for (let i = from; i < from + length; i++) octets += String.fromCharCode(payload[i]!);
+  return { address, octets };
 }
 
 function toAddress(
@@ -173,40 +190,4 @@ function toAddress(
     return undefined;
   }
   return { index, family, address, prefixLength, scope, tentative, dadFailed };
-}
-
-/**
- * RFC 5952 text of 16 bytes at `from`: lower-case hex groups without leading zeros, the longest run of
- * two or more zero groups (the first of equals) as "::". Same text as ipaddr.js toString (a test
- * compares them), without building an object per address.
- */
-export function formatIpv6(bytes: Uint8Array, from = 0): string {
-  const groups = new Array<number>(8);
-  let bestAt = -1;
-  let bestLen = 1; // a single zero group is never compressed
-  let runAt = -1;
-  for (let i = 0; i < 8; i++) {
-    const g = (bytes[from + 2 * i]! << 8) | bytes[from + 2 * i + 1]!;
-    groups[i] = g;
-    if (g === 0) {
-      if (runAt < 0) runAt = i;
-      if (i - runAt + 1 > bestLen) {
-        bestAt = runAt;
-        bestLen = i - runAt + 1;
-      }
-    } else {
-      runAt = -1;
-    }
-  }
-  if (bestAt < 0) return groups.map(hex).join(':');
-  const head = groups.slice(0, bestAt).map(hex).join(':');
-  const tail = groups
-    .slice(bestAt + bestLen)
-    .map(hex)
-    .join(':');
-  return `${head}::${tail}`;
-}
-
-function hex(g: number): string {
-  return g.toString(16);
 }

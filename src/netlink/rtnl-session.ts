@@ -13,7 +13,7 @@ import {
   type NetlinkSocket,
 } from 'netlink';
 import type { Clock } from '../shared/index.js';
-import { decodeAddressPayload, parseLinkMessage } from './parse.js';
+import { decodeAddressNotification, decodeAddressPayload, parseLinkMessage } from './parse.js';
 import type { LogLevel } from './protocol.js';
 import type { Address, KernelChange, Link, ObserverBatch } from './types.js';
 
@@ -186,9 +186,10 @@ export class RtnlSession {
       }
       case RTM_NEWADDR:
       case RTM_DELADDR: {
-        const address = this.decode(msg, decodeAddress);
-        if (address === undefined) return undefined;
-        return { kind: 'address', op: msg.type === RTM_NEWADDR ? 'new' : 'del', address };
+        const decoded = this.decode(msg, decodeAddressNotification);
+        if (decoded === undefined) return undefined;
+        const op = msg.type === RTM_NEWADDR ? 'new' : 'del';
+        return { kind: 'address', op, address: decoded.address, octets: decoded.octets };
       }
       default:
         return undefined;

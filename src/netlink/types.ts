@@ -41,7 +41,18 @@ export type KernelChange =
       readonly addresses: readonly Address[];
     }
   | { readonly kind: 'link'; readonly op: 'new' | 'del'; readonly link: Link }
-  | { readonly kind: 'address'; readonly op: 'new' | 'del'; readonly address: Address };
+  | {
+      readonly kind: 'address';
+      readonly op: 'new' | 'del';
+      readonly address: Address;
+      /**
+       * The kernel's octets of `address.address` (4 or 16, one latin1 char per octet), when the observer
+       * read them from the notification: the import state builds the route's prefix from them, not from
+       * the text. A string crosses the IPC channel (structured clone) for a fraction of a typed array's
+       * cost and allocates nothing more on either side.
+       */
+      readonly octets?: string;
+    };
 
 /** Changes that arrived together, in kernel order. A snapshot, when present, comes first. */
 export interface ObserverBatch {

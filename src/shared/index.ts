@@ -5,3 +5,5 @@ export * from './crc32c.js';
 export * from './rd.js';
 export * from './time-arg.js';
 export * from './heap.js';
+export * from './prefix-value.js';
+export * from './address-text.js';

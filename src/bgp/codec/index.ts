@@ -70,4 +70,4 @@ export {
   type UpdateResult,
 } from './update-decode.js';
 export { nlriSize, writeNlri } from './nlri.js';
-export { parsePrefixInto } from './nlri.js';
+export { parsePrefixInto, prefixInto } from './nlri.js';

@@ -4,7 +4,7 @@
 //   1 bit bottom-of-stack; the RD is 8 octets; the prefix is trimmed to whole octets.
 // A label field of 0x800000 (RFC 3107 3, the RFC 8277 2.4 "compatibility" value) or 0x000000 ends the
 // stack; both are accepted as withdrawal labels, as GoBGP accepts them.
-import { RibjournalError, type RdRt } from '../../shared/index.js';
+import { RibjournalError, prefixValueOf, type RdRt } from '../../shared/index.js';
 import { formatIpv4, formatIpv6, parseIpv4Into, parseIpv6Into } from './address.js';
 import { WITHDRAW_LABEL_COMPAT } from './constants.js';
 import type { BgpFamily, BgpRoute } from './families.js';
@@ -33,6 +33,17 @@ export function parsePrefixInto(prefix: string, v6: boolean, scratch: Uint8Array
   const rest = len & 7;
   if (rest !== 0) scratch[whole] = scratch[whole]! & (0xff << (8 - rest));
   return len;
+}
+
+/**
+ * As parsePrefixInto, but a prefix the import state built from the kernel's bytes (interned by its
+ * text, issue 9.4) is copied from those bytes instead of parsed: the hot path has no text round trip.
+ */
+export function prefixInto(prefix: string, v6: boolean, scratch: Uint8Array): number {
+  const value = prefixValueOf(prefix);
+  if (value === undefined || (value.family === 'ipv6') !== v6) return parsePrefixInto(prefix, v6, scratch);
+  scratch.set(value.bytes);
+  return value.length;
 }
 
 /** Octets of a route's NLRI: 1 length octet, labels, RD, then the significant prefix octets. */

@@ -37,7 +37,7 @@ import {
   WITHDRAW_LABEL_COMPAT,
 } from './constants.js';
 import { familyAfiSafi, isIpv6Family, isVpnFamily, type BgpFamily, type BgpRoute } from './families.js';
-import { checkLabel, nlriSize, parsePrefixInto, writeNlri } from './nlri.js';
+import { checkLabel, nlriSize, prefixInto, writeNlri } from './nlri.js';
 import { writeRd, writeRouteTarget } from './rd-rt.js';
 import { writeHeader } from './reader.js';
 
@@ -409,7 +409,7 @@ export class UpdateBuilder {
       if (r.family !== family) {
         throw new RibjournalError('BAD_ARGUMENT', `route ${r.prefix} is ${r.family}, not ${family}`);
       }
-      const length = parsePrefixInto(r.prefix, v6, scratch);
+      const length = prefixInto(r.prefix, v6, scratch);
       if (length < 0) throw new RibjournalError('BAD_ARGUMENT', `"${r.prefix}" is not a ${family} prefix`);
       let labels = DEFAULT_LABELS;
       let rdBytes: Uint8Array | undefined;

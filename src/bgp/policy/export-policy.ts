@@ -18,7 +18,7 @@ import type {
 import type { ExportDecision, ExportPolicy, PolicyAttributes } from '../../projections/bgp-outbound/index.js';
 import { NO_POLICY_ATTRIBUTES } from '../../projections/bgp-outbound/index.js';
 import { parsePrefix } from '../../shared/index.js';
-import { parsePrefixInto } from '../codec/index.js';
+import { parsePrefixInto, prefixInto } from '../codec/index.js';
 
 /** The peer a policy is compiled for. */
 export interface PolicyPeer {
@@ -299,7 +299,7 @@ export function compileExportPolicy(
     fingerprint,
     evaluate(prefix: string): ExportDecision {
       const v6 = prefix.includes(':');
-      const length = parsePrefixInto(prefix, v6, scratch);
+      const length = prefixInto(prefix, v6, scratch);
       let bits = 0;
       let text = '';
       for (let i = 0; i < statements.length; i++) {
