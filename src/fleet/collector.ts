@@ -43,9 +43,10 @@ import {
 
 /**
  * LevelDB memory per replica: a collector holds a hundred of them. Reads are served by the projections'
- * own caches; the log is written once and read back rarely, so a small block cache and write buffer do.
+ * own caches; the log is written once and read back rarely, so a small block cache and write buffer do
+ * (fleet bench, 100 nodes: native RSS growth +108 MiB with a 256 KiB write buffer, +155-241 with 1 MiB).
  */
-export const REPLICA_LEVELDB = { cacheSize: 512 * 1024, writeBufferSize: 1024 * 1024, maxOpenFiles: 64 };
+export const REPLICA_LEVELDB = { cacheSize: 512 * 1024, writeBufferSize: 256 * 1024, maxOpenFiles: 64 };
 
 /** One node as the collector holds it: a replica of its journal and the projections over it. */
 export interface NodeReplica {
