@@ -43,8 +43,10 @@ import {
 
 /**
  * LevelDB memory per replica: a collector holds a hundred of them. Reads are served by the projections'
- * own caches; the log is written once and read back rarely, so a small block cache and write buffer do
- * (fleet bench, 100 nodes: native RSS growth +108 MiB with a 256 KiB write buffer, +155-241 with 1 MiB).
+ * own caches; the log is written once and read back rarely, so a small block cache and write buffer do.
+ * They bound what LevelDB may hold as replicas grow (memtables: 100 x 2 x 256 KiB); in the fleet bench,
+ * whose replicas stay small, native RSS growth was the same within noise with 1 MiB (+155-241 MiB against
+ * +108-211).
  */
 export const REPLICA_LEVELDB = { cacheSize: 512 * 1024, writeBufferSize: 256 * 1024, maxOpenFiles: 64 };
 
