@@ -34,20 +34,21 @@ import {
   FLEET_SUBJECTS,
   LAST_SEQ_HEADER,
   connectFleet,
-  decodeEvents,
   ensureStream,
   jetstreamManager,
   nodeSubject,
+  recordsFrom,
   subjectNode,
 } from './protocol.js';
 
-/** A clock the replica journal reads when an append is made: set to the node's event time first. */
-class ReplayClock {
-  micros = 0;
-  nowMicros(): number {
-    return this.micros;
-  }
-}
+/**
+ * LevelDB memory per replica: a collector holds a hundred of them. Reads are served by the projections'
+ * own caches; the log is written once and read back rarely, so a small block cache and write buffer do.
+ * They bound what LevelDB may hold as replicas grow (memtables: 100 x 2 x 256 KiB); in the fleet bench,
+ * whose replicas stay small, native RSS growth was the same within noise with 1 MiB (+155-241 MiB against
+ * +108-211).
+ */
+export const REPLICA_LEVELDB = { cacheSize: 512 * 1024, writeBufferSize: 256 * 1024, maxOpenFiles: 64 };
 
 /** One node as the collector holds it: a replica of its journal and the projections over it. */
 export interface NodeReplica {
@@ -65,7 +66,7 @@ export interface NodeReplica {
 }
 
 interface Replica extends NodeReplica {
-  readonly clock: ReplayClock;
+  readonly journal: Journal & Required<Pick<Journal, 'appendEncoded'>>;
   /** Next node seq expected (head + events whose append is under way). */
   expected: number;
   lastReceived: number;
@@ -238,12 +239,12 @@ export class FleetCollector {
   }
 
   private async openReplica(name: string): Promise<Replica> {
-    const clock = new ReplayClock();
     const dir = this.opts.dir;
-    const journal: Journal =
+    // Replicas store the node's records as they come (appendEncoded): the node's seqs and times.
+    const journal =
       dir === undefined
-        ? new MemoryJournal(clock)
-        : await openLevelJournal(join(dir, 'nodes', name), { clock, sync: false });
+        ? new MemoryJournal()
+        : await openLevelJournal(join(dir, 'nodes', name), { sync: false, leveldb: REPLICA_LEVELDB });
     const rib = (await loadRibCheckpoint(journal).catch(() => undefined)) ?? new Rib();
     const indexes = createApiIndexes(journal, {
       timeline: { cacheBytes: 8 * 2 ** 20, ...this.opts.timeline },
@@ -258,7 +259,6 @@ export class FleetCollector {
       rib,
       indexes,
       api,
-      clock,
       expected: journal.head() + 1,
       lastReceived: 0,
       gapAt: undefined,
@@ -361,44 +361,36 @@ export class FleetCollector {
     };
     if (name === undefined) return finish();
     const r = this.replicas.get(name) ?? (await this.replica(name));
-    let envs: Envelope[];
-    try {
-      envs = decodeEvents(m.data);
-    } catch (err) {
+    if (r.gapAt !== undefined) return finish();
+    const fresh = recordsFrom(m.data, r.expected);
+    if (fresh === undefined) return finish();
+    if (fresh.firstSeq !== r.expected) {
       this.opts.log.error(
-        { node: name, streamSeq: m.seq, err: String(err) },
-        'damaged fleet message skipped',
+        { node: name, expected: r.expected, got: fresh.firstSeq },
+        'the stream lacks events of this node (retention?); its replica stops here',
       );
-      return finish();
-    }
-    const fresh = envs.filter((e) => e.seq >= r.expected);
-    if (fresh.length === 0) return finish();
-    if (fresh[0]!.seq !== r.expected) {
-      if (r.gapAt === undefined)
-        this.opts.log.error(
-          { node: name, expected: r.expected, got: fresh[0]!.seq },
-          'the stream lacks events of this node (retention?); its replica stops here',
-        );
       r.gapAt = r.expected;
       return finish();
     }
-    // One append per run of equal times: the replica's clock gives each run the node's time.
-    let run: Envelope[] = [];
-    let last: Promise<unknown> = Promise.resolve();
-    const flushRun = (): void => {
-      if (run.length === 0) return;
-      r.clock.micros = run[0]!.time;
-      last = r.journal.append(run.map((e) => e.event));
-      run = [];
-    };
-    for (const env of fresh) {
-      if (run.length > 0 && run[0]!.time !== env.time) flushRun();
-      run.push(env);
-    }
-    flushRun();
-    r.expected = fresh[fresh.length - 1]!.seq + 1;
-    const done = last.then(finish, (err: unknown) => {
-      this.opts.log.error({ node: name, err: String(err) }, 'replica append failed');
+    // The node's records are stored as they are (checked by the journal: no decode and re-encode here).
+    const expected = r.expected;
+    r.expected = fresh.lastSeq + 1;
+    const done = r.journal.appendEncoded(fresh.records).then(finish, (err: unknown) => {
+      const code = (err as { code?: unknown }).code;
+      if (code !== 'JOURNAL_CORRUPT' && code !== 'BAD_ARGUMENT') {
+        // Not committed, not acked: the position stays below this message, which a restart delivers again.
+        this.opts.log.error({ node: name, err: String(err) }, 'replica append failed');
+        return;
+      }
+      // A damaged message (or one after it, still in flight): its node's replica stops before it.
+      if (r.gapAt === undefined) {
+        this.opts.log.error(
+          { node: name, streamSeq: m.seq, expected, err: String(err) },
+          'damaged fleet message: the replica of its node stops here',
+        );
+        r.gapAt = expected;
+      }
+      finish();
     });
     this.appends = Promise.all([this.appends, done]).then(() => undefined);
   }

@@ -45,6 +45,47 @@ export function decodeEvents(data: Uint8Array): Envelope[] {
   return decodeBlock(Buffer.from(data.buffer, data.byteOffset, data.byteLength));
 }
 
+/** A message's records from the first one with seq >= `from`: what a replica at head `from - 1` lacks. */
+export interface RecordsFrom {
+  /** The records to append (their checksums are checked by the journal that stores them). */
+  readonly records: Buffer;
+  /** Seq of the first of them and of the last, as their headers say (not verified here). */
+  readonly firstSeq: number;
+  readonly lastSeq: number;
+}
+
+const RECORD_HEADER = 8;
+/** Where a record body keeps its seq (after the u8 version and u8 type: events/codec.ts). */
+const BODY_SEQ_AT = 2;
+
+/**
+ * Skips the records of a message below seq `from` by reading only their headers (no decoding); undefined
+ * when none is left. Records whose lengths do not add up are passed on whole, for the journal to refuse.
+ */
+export function recordsFrom(data: Uint8Array, from: number): RecordsFrom | undefined {
+  const buf = Buffer.from(data.buffer, data.byteOffset, data.byteLength);
+  let pos = 0;
+  let start = -1;
+  let firstSeq = 0;
+  let lastSeq = 0;
+  while (pos < buf.length) {
+    const end = pos + RECORD_HEADER + (pos + RECORD_HEADER <= buf.length ? buf.readUInt32LE(pos) : 0);
+    if (pos + RECORD_HEADER + BODY_SEQ_AT + 8 > buf.length || end > buf.length) {
+      // Damaged: hand over from here on (or everything), the journal's checks say what is wrong.
+      const at = start < 0 ? pos : start;
+      return { records: buf.subarray(at), firstSeq: start < 0 ? from : firstSeq, lastSeq: from };
+    }
+    const seq = buf.readDoubleLE(pos + RECORD_HEADER + BODY_SEQ_AT);
+    if (start < 0 && seq >= from) {
+      start = pos;
+      firstSeq = seq;
+    }
+    lastSeq = seq;
+    pos = end;
+  }
+  return start < 0 ? undefined : { records: buf.subarray(start), firstSeq, lastSeq };
+}
+
 /** Options common to node and collector connections: reconnect forever, auth and TLS from config. */
 export async function connectFleet(
   fleet: FleetConfig,

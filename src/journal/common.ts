@@ -4,7 +4,7 @@ import { pino } from 'pino';
 import type { Logger } from 'pino';
 import { RibjournalError } from '../shared/index.js';
 import type { Clock } from '../shared/index.js';
-import { BlockWriter, EVENT_SCHEMA_VERSION } from '../events/index.js';
+import { BlockWriter, EVENT_SCHEMA_VERSION, decodeBlock } from '../events/index.js';
 import type { Envelope, JournalEvent } from '../events/index.js';
 import type { CommitListener, ReadOptions } from './journal.js';
 
@@ -122,8 +122,18 @@ export interface WriteRetry {
 /** Events that may wait for a write at once; appends beyond are refused with JOURNAL_BACKLOG_FULL. */
 export const MAX_QUEUED_EVENTS = 200_000;
 
+/** Events already encoded elsewhere (another journal's records), checked before they are queued. */
+interface Encoded {
+  readonly envelopes: readonly Envelope[];
+  readonly records: Buffer;
+  /** offsets[i] is where envelope i's record starts; offsets[n] = records.length. */
+  readonly offsets: readonly number[];
+}
+
 interface Pending {
   readonly events: readonly JournalEvent[];
+  /** Set for appendEncoded: the envelopes keep their own seqs and times (`events` is empty). */
+  readonly encoded?: Encoded;
   /** Clock reading when append() was called: the time the caller observed the events. */
   readonly time: number;
   readonly resolve: (envelopes: readonly Envelope[]) => void;
@@ -131,6 +141,41 @@ interface Pending {
 }
 
 const NO_ENVELOPES: readonly Envelope[] = Object.freeze([]);
+
+const RECORD_HEADER_BYTES = 8;
+
+/**
+ * Checks records for appendEncoded: every checksum and body decodes (JOURNAL_CORRUPT otherwise), seqs
+ * are consecutive and times never go backwards (BAD_ARGUMENT). Returns the envelopes and record offsets.
+ */
+export function checkEncoded(location: string, records: Buffer): Encoded {
+  let envelopes: Envelope[];
+  try {
+    envelopes = decodeBlock(records);
+  } catch (err) {
+    const why = err instanceof Error ? err.message : String(err);
+    throw new RibjournalError('JOURNAL_CORRUPT', `journal ${location}: encoded events refused: ${why}`, {
+      cause: err,
+      ...(err instanceof RibjournalError && err.details !== undefined ? { details: err.details } : {}),
+    });
+  }
+  const offsets: number[] = [];
+  let pos = 0;
+  for (let i = 0; i < envelopes.length; i++) {
+    offsets.push(pos);
+    pos += RECORD_HEADER_BYTES + records.readUInt32LE(pos);
+    const prev = envelopes[i - 1];
+    const env = envelopes[i]!;
+    if (prev !== undefined && (env.seq !== prev.seq + 1 || env.time < prev.time))
+      throw new RibjournalError(
+        'BAD_ARGUMENT',
+        `journal ${location}: encoded events refused: seq ${env.seq} (time ${env.time}) does not follow ` +
+          `seq ${prev.seq} (time ${prev.time})`,
+      );
+  }
+  offsets.push(pos);
+  return { envelopes, records, offsets };
+}
 
 /**
  * Group commit: while one write is in flight, appends queue; then everything queued is written as one
@@ -188,6 +233,40 @@ export class GroupCommit {
     });
   }
 
+  /**
+   * Appends records encoded elsewhere (a replica of another journal: the fleet collector), stored as they
+   * are, with their own seqs and times. Checked first (checkEncoded): damaged records are refused, never
+   * stored. At commit the first seq must follow the head and its time must not precede the last one, or
+   * this append alone is refused (BAD_ARGUMENT).
+   */
+  appendEncoded(records: Buffer): Promise<readonly Envelope[]> {
+    if (this.closed) return Promise.reject(closedError(this.location));
+    if (this.failure) return Promise.reject(this.failure);
+    if (records.length === 0) return Promise.resolve(NO_ENVELOPES);
+    let encoded: Encoded;
+    try {
+      encoded = checkEncoded(this.location, records);
+    } catch (err) {
+      return Promise.reject(err instanceof Error ? err : new Error(String(err)));
+    }
+    const n = encoded.envelopes.length;
+    if (this.queuedEvents + n > this.maxQueuedEvents && this.queuedEvents > 0) {
+      this.refusedEvents += n;
+      return Promise.reject(
+        new RibjournalError(
+          'JOURNAL_BACKLOG_FULL',
+          `journal ${this.location}: ${this.queuedEvents} events already wait for a write; ${n} more refused`,
+          { details: { queued: this.queuedEvents, refused: n } },
+        ),
+      );
+    }
+    return new Promise((resolve, reject) => {
+      this.queue.push({ events: [], encoded, time: 0, resolve, reject });
+      this.queuedEvents += n;
+      this.running ??= this.run();
+    });
+  }
+
   /** Refuses new appends and waits until everything already accepted is written (or failed). */
   async close(): Promise<void> {
     this.closed = true;
@@ -200,7 +279,7 @@ export class GroupCommit {
     while (this.queue.length > 0) {
       const callers = this.queue;
       this.queue = [];
-      for (const c of callers) this.queuedEvents -= c.events.length;
+      for (const c of callers) this.queuedEvents -= count(c);
       await this.commit(callers);
     }
     this.running = undefined;
@@ -232,7 +311,7 @@ export class GroupCommit {
 
   private async commit(batch: Pending[]): Promise<void> {
     let callers = batch;
-    let encoded: { envelopes: Envelope[]; blocks: EncodedBlock[] };
+    let encoded: Batch;
     try {
       encoded = this.encode(callers);
     } catch {
@@ -246,6 +325,8 @@ export class GroupCommit {
       }
     }
     const { envelopes, blocks } = encoded;
+    callers = encoded.callers;
+    if (envelopes.length === 0) return;
     for (let attempt = 1; ; attempt++) {
       try {
         await this.writeBlocks(blocks);
@@ -278,42 +359,89 @@ export class GroupCommit {
     }
     let at = 0;
     for (const c of callers) {
-      const n = c.events.length;
+      const n = count(c);
       c.resolve(envelopes.slice(at, at + n));
       at += n;
     }
   }
 
-  private encode(callers: readonly Pending[]): { envelopes: Envelope[]; blocks: EncodedBlock[] } {
+  private encode(callers: readonly Pending[]): Batch {
     const envelopes: Envelope[] = [];
-    let seq = this.headSeq;
-    let time = this.lastTime;
-    for (const c of callers) {
-      // Times never go backwards, even when the wall clock does: seqAtTime relies on it.
-      if (c.time > time) time = c.time;
-      for (const event of c.events)
-        envelopes.push({ seq: ++seq, time, version: EVENT_SCHEMA_VERSION, event });
-    }
+    const accepted: Pending[] = [];
     const blocks: EncodedBlock[] = [];
     const w = this.writer;
-    for (let i = 0; i < envelopes.length; i += MAX_BLOCK_EVENTS) {
-      const end = Math.min(envelopes.length, i + MAX_BLOCK_EVENTS);
+    let seq = this.headSeq;
+    let time = this.lastTime;
+    // The block being built: records from the writer and slices of encoded records, in seq order.
+    let parts: Buffer[] = [];
+    let first = 0;
+    const flushWriter = (): void => {
+      if (w.length === 0) return;
+      parts.push(w.take());
       w.reset();
-      for (let j = i; j < end; j++) w.write(envelopes[j]!);
-      const first = envelopes[i]!;
+    };
+    const closeBlock = (): void => {
+      flushWriter();
+      if (envelopes.length === first) return;
+      const env = envelopes[first]!;
       blocks.push({
-        firstSeq: first.seq,
-        firstTime: first.time,
-        lastTime: envelopes[end - 1]!.time,
-        count: end - i,
-        bytes: w.take(),
+        firstSeq: env.seq,
+        firstTime: env.time,
+        lastTime: envelopes[envelopes.length - 1]!.time,
+        count: envelopes.length - first,
+        bytes: parts.length === 1 ? parts[0]! : Buffer.concat(parts),
       });
+      parts = [];
+      first = envelopes.length;
+    };
+    w.reset();
+    for (const c of callers) {
+      const enc = c.encoded;
+      if (enc === undefined) {
+        // Times never go backwards, even when the wall clock does: seqAtTime relies on it.
+        if (c.time > time) time = c.time;
+        for (const event of c.events) {
+          const env = { seq: ++seq, time, version: EVENT_SCHEMA_VERSION, event };
+          w.write(env);
+          envelopes.push(env);
+          if (envelopes.length - first === MAX_BLOCK_EVENTS) closeBlock();
+        }
+        accepted.push(c);
+        continue;
+      }
+      const head = enc.envelopes[0]!;
+      if (head.seq !== seq + 1 || head.time < time) {
+        c.reject(
+          new RibjournalError(
+            'BAD_ARGUMENT',
+            `journal ${this.location}: encoded events from seq ${head.seq} (time ${head.time}) refused: ` +
+              `the journal's head is seq ${seq} (time ${time})`,
+            { details: { head: seq, firstSeq: head.seq } },
+          ),
+        );
+        continue;
+      }
+      flushWriter();
+      let i = 0;
+      while (i < enc.envelopes.length) {
+        const take = Math.min(enc.envelopes.length - i, MAX_BLOCK_EVENTS - (envelopes.length - first));
+        parts.push(enc.records.subarray(enc.offsets[i], enc.offsets[i + take]));
+        for (let k = i; k < i + take; k++) envelopes.push(enc.envelopes[k]!);
+        i += take;
+        if (envelopes.length - first === MAX_BLOCK_EVENTS) closeBlock();
+      }
+      const last = enc.envelopes[enc.envelopes.length - 1]!;
+      seq = last.seq;
+      time = last.time;
+      accepted.push(c);
     }
-    return { envelopes, blocks };
+    closeBlock();
+    return { envelopes, blocks, callers: accepted };
   }
 
   /** Slow path after a batch failed to encode: finds and rejects the callers whose events are invalid. */
   private encodable(c: Pending): boolean {
+    if (c.encoded !== undefined) return true; // checked when queued
     const w = this.writer;
     w.reset();
     try {
@@ -340,6 +468,17 @@ export class GroupCommit {
     this.queue = [];
     this.queuedEvents = 0;
   }
+}
+
+/** What one group commit writes: the envelopes, their blocks, and the callers they belong to. */
+interface Batch {
+  readonly envelopes: Envelope[];
+  readonly blocks: EncodedBlock[];
+  readonly callers: Pending[];
+}
+
+function count(c: Pending): number {
+  return c.encoded?.envelopes.length ?? c.events.length;
 }
 
 /** The error every operation on a closed journal gets. */

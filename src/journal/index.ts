@@ -1,6 +1,7 @@
 export type * from './journal.js';
 export { openLevelJournal, LevelJournal, JOURNAL_FORMAT_VERSION } from './level-journal.js';
 export type { LevelJournalOptions, BackupOptions, WriteRetryOptions } from './level-journal.js';
+export type { LevelDbTuning } from './db.js';
 export type { WriteRecovery } from './common.js';
 export { MemoryJournal } from './memory-journal.js';
 export type { MemoryJournalOptions } from './memory-journal.js';

@@ -60,6 +60,13 @@ export interface Journal {
    * is. Concurrent calls are group-committed. Resolves with the committed envelopes in order.
    */
   append(events: readonly JournalEvent[]): Promise<readonly Envelope[]>;
+  /**
+   * Appends records encoded by another journal (events/codec.ts records, concatenated), kept byte for
+   * byte with their own seqs and times: how a replica (the fleet collector's) stores what it receives
+   * without decoding and re-encoding it. Checksums are verified first (JOURNAL_CORRUPT: nothing stored);
+   * the first seq must follow the head, seqs be consecutive and times never go back (BAD_ARGUMENT).
+   */
+  appendEncoded?(records: Buffer): Promise<readonly Envelope[]>;
   /** Committed envelopes in seq order, in batches, from `after` (exclusive) through `through`. */
   read(options?: ReadOptions): AsyncIterable<readonly Envelope[]>;
   /**

@@ -26,6 +26,7 @@ import { MAX_RUN_BLOCKS, MIN_CLOSED_RUN_BLOCKS, SMALL_BLOCK_EVENTS, compactionPa
 import type { PassResult } from './compaction.js';
 import { copyStore } from './copy.js';
 import { dirSize, levelCode, openDb } from './db.js';
+import type { LevelDbTuning } from './db.js';
 import { HeadMarker, readHeadMarker } from './head-marker.js';
 import type { MarkerFs } from './head-marker.js';
 import type { CopyResult } from './copy.js';
@@ -115,6 +116,8 @@ export interface LevelJournalOptions {
    * elsewhere turns it off (the fleet collector's replicas, which sync before recording their resume point).
    */
   readonly sync?: boolean;
+  /** LevelDB's cache, write buffer and open files (default classic-level's): see LevelDbTuning. */
+  readonly leveldb?: LevelDbTuning;
 }
 
 /** How failed writes are retried: the same batch, after a growing delay, on a reopened LevelDB. */
@@ -169,6 +172,7 @@ export class LevelJournal implements Journal {
   // Failed writes (a full disk): retried with backoff until they go through (issue 10.3).
   private readonly retry: Required<WriteRetryOptions>;
   private readonly wrapDb: ((db: Db) => Db) | undefined;
+  private readonly tuning: LevelDbTuning | undefined;
   private readonly syncWrites: boolean;
   /** Without `sync`: the last block written, which the head marker names once a synced write follows. */
   private unsyncedMark: { head: number; time: number } | undefined;
@@ -210,6 +214,7 @@ export class LevelJournal implements Journal {
       graceMs: options.writeRetry?.graceMs ?? 30_000,
     };
     this.wrapDb = options.wrapDb;
+    this.tuning = options.leveldb;
     this.marker = new HeadMarker(
       location,
       {
@@ -235,7 +240,7 @@ export class LevelJournal implements Journal {
   /** Opens (or creates) the journal in `dir`: see openLevelJournal. */
   static async open(dir: string, options: LevelJournalOptions = {}): Promise<LevelJournal> {
     const location = resolve(dir);
-    const opened = await openDb(location, options.create ?? true);
+    const opened = await openDb(location, options.create ?? true, options.leveldb);
     const db = options.wrapDb ? options.wrapDb(opened) : opened;
     try {
       await prepareFormat(location, db, options);
@@ -270,6 +275,10 @@ export class LevelJournal implements Journal {
 
   append(events: readonly JournalEvent[]): Promise<readonly Envelope[]> {
     return this.commits.append(events);
+  }
+
+  appendEncoded(records: Buffer): Promise<readonly Envelope[]> {
+    return this.commits.appendEncoded(records);
   }
 
   private async writeBlocks(blocks: readonly EncodedBlock[]): Promise<void> {
@@ -842,7 +851,7 @@ export class LevelJournal implements Journal {
   private async reopenDb(): Promise<void> {
     while (this.compacting) await this.compacting;
     await this.db.close().catch(() => undefined);
-    const opened = await openDb(this.location, false);
+    const opened = await openDb(this.location, false, this.tuning);
     this.db = this.wrapDb ? this.wrapDb(opened) : opened;
     this.log.info('journal database reopened after failed writes');
   }

@@ -62,6 +62,10 @@ export class MemoryJournal implements Journal {
     return this.commits.append(events);
   }
 
+  appendEncoded(records: Buffer): Promise<readonly Envelope[]> {
+    return this.commits.appendEncoded(records);
+  }
+
   onCommit(listener: CommitListener): () => void {
     return this.listeners.add(listener);
   }

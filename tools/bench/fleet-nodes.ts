@@ -1,7 +1,7 @@
-// The simulated nodes of fleet.bench.ts, in a worker thread (nodes are other machines: they should not
-// share the collector's event loop): each node a memory journal with its own fleet publisher. The bench
-// drives them with messages: init, bulk (routes plus churn), tick (a paced trickle of commits), stop.
-import { isMainThread, parentPort, workerData } from 'node:worker_threads';
+// The simulated nodes of fleet.bench.ts, in a child process (nodes are other machines: they should share
+// neither the collector's event loop nor its RSS): each node a memory journal with its own fleet
+// publisher. The bench drives them with IPC messages: init (with NodesData), bulk (routes plus churn),
+// tick (a paced trickle of commits), stop.
 import { setTimeout as sleep } from 'node:timers/promises';
 import { pino } from 'pino';
 import type { FleetConfig } from '../../src/config/index.js';
@@ -39,7 +39,7 @@ export interface NodesData {
 }
 
 export type NodesCommand =
-  | { op: 'init' }
+  | { op: 'init'; data: NodesData }
   | { op: 'bulk'; routes: number }
   | { op: 'tick'; samples: number; gapMs: number; from: number }
   | { op: 'stop' };
@@ -50,7 +50,7 @@ export type NodesReply =
   | { op: 'tick'; events: number }
   | { op: 'stop' };
 
-/** This worker's own heap (its isolate), which the process RSS includes. */
+/** This process's heap. */
 function heapMiB(): number {
   (globalThis as { gc?: () => void }).gc?.();
   const m = process.memoryUsage();
@@ -61,17 +61,18 @@ async function until(check: () => boolean): Promise<void> {
   while (!check()) await sleep(2);
 }
 
-if (!isMainThread && parentPort !== null) {
-  const port = parentPort;
-  const data = workerData as NodesData;
+const send = process.send?.bind(process);
+if (send !== undefined) {
+  let data: NodesData = { fleet: undefined as never, nodes: 0 };
   const log = pino({ level: 'silent' });
   const nodes: { journal: MemoryJournal; publisher: FleetPublisher }[] = [];
   const published = (): boolean => nodes.every((n) => n.publisher.published === n.journal.head());
-  port.on('message', (cmd: NodesCommand) => {
+  process.on('message', (cmd: NodesCommand) => {
     void (async (): Promise<NodesReply> => {
       const t0 = performance.now();
       switch (cmd.op) {
         case 'init':
+          data = cmd.data;
           // One event per node first, so that the collector knows every node before the figures.
           for (let n = 0; n < data.nodes; n++) {
             const journal = new MemoryJournal();
@@ -106,6 +107,6 @@ if (!isMainThread && parentPort !== null) {
           for (const n of nodes) await n.publisher.stop();
           return { op: 'stop' };
       }
-    })().then((reply) => port.postMessage(reply));
+    })().then((reply) => send(reply));
   });
 }

@@ -10,12 +10,13 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, afterEach, before, describe, it } from 'node:test';
-import { jetstreamManager } from '@nats-io/jetstream';
+import { jetstream, jetstreamManager } from '@nats-io/jetstream';
 import { connect } from '@nats-io/transport-node';
 import { pino } from 'pino';
 import { clientFor } from '../../../src/cli/client.js';
 import type { FleetConfig } from '../../../src/config/index.js';
-import type { JournalEvent } from '../../../src/events/index.js';
+import { encodeBlock } from '../../../src/events/index.js';
+import type { Envelope, JournalEvent } from '../../../src/events/index.js';
 import { FleetCollector } from '../../../src/fleet/collector.js';
 import { FLEET_CURSOR_KEY, startFleetPublisher } from '../../../src/fleet/publisher.js';
 import type { FleetPublisher } from '../../../src/fleet/publisher.js';
@@ -531,6 +532,40 @@ void describe('fleet on a three-server JetStream cluster', () => {
     t.after(() => second.stop());
     await publishedThrough(second, journal.head(), 'the restarted publisher finishing');
     assertConsecutive(await streamSeqs(stream, 'r1'), journal.head(), 'r1');
+  });
+
+  void it('a damaged message is not stored: the replica of its node stops before it, the others go on', async (t) => {
+    const stream = useStream(t, 'T_DAMAGED');
+    const dir = await tempDir();
+    const collector = await FleetCollector.start({ fleet: fleet(stream, 'cd'), dir, log });
+    t.after(() => collector.stop());
+    const d1 = await openLevelJournal(await tempDir());
+    t.after(() => d1.close());
+    await appendRoutes(d1, 0, 100);
+    const p1 = startFleetPublisher({ journal: d1, fleet: fleet(stream, 'd1'), log });
+    await publishedThrough(p1, 100, 'd1 published');
+    await p1.stop();
+    await waitFor(() => collector.node('d1')?.journal.head() === 100, 'd1 held by the collector');
+    // d1's next events, one bit flipped in transit (the stream does not check what it carries).
+    await appendRoutes(d1, 100, 10);
+    const next: Envelope[] = [];
+    for await (const chunk of d1.read({ after: 100 })) next.push(...chunk);
+    const bytes = Buffer.from(encodeBlock(next));
+    bytes[bytes.length - 2]! ^= 0x01;
+    const nc = await connect({ servers: [...cluster.urls] });
+    t.after(() => nc.close());
+    await jetstream(nc).publish(nodeSubject('d1'), bytes);
+    // Another node after it is still applied: the damaged message does not block the stream.
+    const d2 = await openLevelJournal(await tempDir());
+    t.after(() => d2.close());
+    await appendRoutes(d2, 0, 50);
+    const p2 = startFleetPublisher({ journal: d2, fleet: fleet(stream, 'd2'), log });
+    t.after(() => p2.stop());
+    await waitFor(() => collector.node('d2')?.journal.head() === 50, 'd2 held after the damaged message');
+    const r1 = collector.node('d1')!;
+    assert.equal(r1.journal.head(), 100, 'nothing of the damaged message is stored');
+    assert.equal(r1.gapAt, 101, "d1's replica stops before the damaged events");
+    assert.equal(r1.rib.size(), 100);
   });
 
   void it('a wiped collector rebuilds the same answers from the stream', async (t) => {
