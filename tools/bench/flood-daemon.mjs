@@ -29,7 +29,15 @@ function rssOf(pid) {
   }
 }
 
+// Where the memory is at the peak (FLOOD_HEAPSNAPSHOT_AT=paths:file): the heap once the RIB first holds
+// that many paths (the flood pauses while it is written).
+const [atPaths, atFile] = (process.env.FLOOD_HEAPSNAPSHOT_AT ?? '').split(':');
+let snapshotAt = atFile ? Number(atPaths) : Infinity;
 const report = () => {
+  if (daemon.rib.size() >= snapshotAt) {
+    snapshotAt = Infinity;
+    writeHeapSnapshot(atFile);
+  }
   const m = process.memoryUsage();
   process.send?.({
     t: 'sample',
