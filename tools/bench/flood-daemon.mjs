@@ -49,6 +49,7 @@ const report = () => {
     paths: daemon.rib.size(),
     seq: daemon.journal.head(),
     restarts: daemon.observer.restarts,
+    unwritten: daemon.indexes.history.unwritten(),
   });
 };
 report();
