@@ -8,6 +8,8 @@ import { writeHeapSnapshot } from 'node:v8';
 import { pino } from 'pino';
 
 process.env.NODE_ENV ??= 'production';
+// As bin/ribjournal.js does for `serve`, before the daemon's modules load.
+(await import('../../dist/src/shared/heap.js')).limitYoungGeneration();
 const { parseConfig } = await import('../../dist/src/config/index.js');
 const { tuneProcessMemory } = await import('../../dist/src/shared/index.js');
 const { startDaemon } = await import('../../dist/src/main.js');
