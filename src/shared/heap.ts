@@ -31,12 +31,13 @@ export function limitHeapGrowth(env: NodeJS.ProcessEnv = process.env): number {
 }
 
 /**
- * Keeps V8's young generation at the size it has (semi-spaces of 1 MB from a fresh start) instead of
+ * Keeps V8's young generation at the size it has (semi-spaces of 1 MB in a fresh process) instead of
  * letting it double up to 16 MB semi-spaces (32 MB of new space) whenever many objects survive, as they
- * do in a flood of kernel changes. `--max-semi-space-size` is fixed when the process starts and has no
- * effect set from inside; the growth factor is read at every scavenge, so the process sets it itself.
- * (32 MB more at a flood's peak; with this the flood bench's daemon peaked at ~280 MB). Scavenges come
- * more often, each of them short. Not when RIBJOURNAL_HEAP_GROWTH_PERCENT=0 (V8's own policy). Returns whether it was set.
+ * do in a flood of kernel changes, and as they do while modules load: so it must be called before the
+ * daemon's modules are loaded (bin/ribjournal.js does for `serve`); called later it only stops further
+ * growth. `--max-semi-space-size` has no effect set from inside; the growth factor is read at every
+ * scavenge. Scavenges come more often, each of them short. Not when RIBJOURNAL_HEAP_GROWTH_PERCENT=0
+ * (V8's own policy). Returns whether it was set.
  */
 export function limitYoungGeneration(env: NodeJS.ProcessEnv = process.env): boolean {
   if (env['RIBJOURNAL_HEAP_GROWTH_PERCENT'] === '0') return false;
