@@ -14,6 +14,15 @@ if (args.length === 1 && (args[0] === '--version' || args[0] === '-V')) {
     // dist/ missing: the import below says so.
   }
 }
+// `serve`: V8's young generation keeps its start size (issue 10.6, src/shared/heap.ts). Set before the
+// CLI's modules load: loading them grows it to its 32 MB maximum, and V8 does not shrink it while busy.
+if (args.includes('serve')) {
+  try {
+    (await import('../dist/src/shared/heap.js')).limitYoungGeneration();
+  } catch {
+    // dist/ missing: the import below says so.
+  }
+}
 let cli;
 try {
   cli = await import('../dist/src/cli/main.js');

@@ -30,6 +30,21 @@ export function limitHeapGrowth(env: NodeJS.ProcessEnv = process.env): number {
   return percent;
 }
 
+/**
+ * Keeps V8's young generation at the size it has (semi-spaces of 1 MB in a fresh process) instead of
+ * letting it double up to 16 MB semi-spaces (32 MB of new space) whenever many objects survive, as they
+ * do in a flood of kernel changes, and as they do while modules load: so it must be called before the
+ * daemon's modules are loaded (bin/ribjournal.js does for `serve`); called later it only stops further
+ * growth. `--max-semi-space-size` has no effect set from inside; the growth factor is read at every
+ * scavenge. Scavenges come more often, each of them short. Not when RIBJOURNAL_HEAP_GROWTH_PERCENT=0
+ * (V8's own policy). Returns whether it was set.
+ */
+export function limitYoungGeneration(env: NodeJS.ProcessEnv = process.env): boolean {
+  if (env['RIBJOURNAL_HEAP_GROWTH_PERCENT'] === '0') return false;
+  setFlagsFromString('--semi-space-growth-factor=1');
+  return true;
+}
+
 // Outside V8's heap, glibc's malloc keeps what LevelDB, Buffers and the thread pool freed: one arena
 // per thread that ever allocated (up to 8 per core, each growing on its own), and freed pages stay
 // mapped until malloc_trim. Measured in the flood bench: ~150 MB of the daemon's RSS was neither V8
@@ -87,11 +102,12 @@ export function trimMallocEvery(intervalMs = 10_000): () => void {
 
 /**
  * The memory policy of a long-running ribjournal process (`serve` and its observer child): V8 collects
- * early, malloc keeps two arenas and returns freed memory every 10 s. Returns the stop function of the
- * periodic trim (its timer does not keep the process alive).
+ * early and keeps its young generation small, malloc keeps two arenas and returns freed memory every
+ * 10 s. Returns the stop function of the periodic trim (its timer does not keep the process alive).
  */
 export function tuneProcessMemory(env: NodeJS.ProcessEnv = process.env): () => void {
   limitHeapGrowth(env);
+  limitYoungGeneration(env);
   limitMallocArenas();
   return trimMallocEvery();
 }

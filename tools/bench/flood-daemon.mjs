@@ -8,6 +8,8 @@ import { writeHeapSnapshot } from 'node:v8';
 import { pino } from 'pino';
 
 process.env.NODE_ENV ??= 'production';
+// As bin/ribjournal.js does for `serve`, before the daemon's modules load.
+(await import('../../dist/src/shared/heap.js')).limitYoungGeneration();
 const { parseConfig } = await import('../../dist/src/config/index.js');
 const { tuneProcessMemory } = await import('../../dist/src/shared/index.js');
 const { startDaemon } = await import('../../dist/src/main.js');
@@ -29,7 +31,15 @@ function rssOf(pid) {
   }
 }
 
+// Where the memory is at the peak (FLOOD_HEAPSNAPSHOT_AT=paths:file): the heap once the RIB first holds
+// that many paths (the flood pauses while it is written).
+const [atPaths, atFile] = (process.env.FLOOD_HEAPSNAPSHOT_AT ?? '').split(':');
+let snapshotAt = atFile ? Number(atPaths) : Infinity;
 const report = () => {
+  if (daemon.rib.size() >= snapshotAt) {
+    snapshotAt = Infinity;
+    writeHeapSnapshot(atFile);
+  }
   const m = process.memoryUsage();
   process.send?.({
     t: 'sample',
@@ -41,6 +51,7 @@ const report = () => {
     paths: daemon.rib.size(),
     seq: daemon.journal.head(),
     restarts: daemon.observer.restarts,
+    unwritten: daemon.indexes.history.unwritten(),
   });
 };
 report();

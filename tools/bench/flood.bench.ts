@@ -26,6 +26,8 @@ interface Sample {
   readonly paths: number;
   readonly seq: number;
   readonly restarts: number;
+  /** Events the history index has applied but not yet written. */
+  readonly unwritten: number;
 }
 
 if (!existsSync(new URL('../../dist/src/main.js', import.meta.url)))
@@ -48,10 +50,10 @@ await inChurnLab('flood', DEVICES, async (ns, dir) => {
       peak = Math.max(peak, msg.rss);
       peakChild = Math.max(peakChild, msg.childRss);
       peakSum = Math.max(peakSum, msg.rss + msg.childRss);
-      // Where the memory is, every 5 s, on stderr (FLOOD_TRACE=1).
-      if (process.env['FLOOD_TRACE'] !== undefined && samples++ % 20 === 0)
+      // Where the memory is, every second, on stderr (FLOOD_TRACE=1).
+      if (process.env['FLOOD_TRACE'] !== undefined && samples++ % 4 === 0)
         console.error(
-          `rss ${mb(msg.rss)} heap ${mb(msg.heapUsed)}/${mb(msg.heapTotal)} external ${mb(msg.external)} child ${mb(msg.childRss)} seq ${msg.seq} rib ${msg.paths} restarts ${msg.restarts}`,
+          `rss ${mb(msg.rss)} heap ${mb(msg.heapUsed)}/${mb(msg.heapTotal)} external ${mb(msg.external)} child ${mb(msg.childRss)} seq ${msg.seq} rib ${msg.paths} restarts ${msg.restarts} history unwritten ${msg.unwritten}`,
         );
       resolve();
     });

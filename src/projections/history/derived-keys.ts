@@ -175,6 +175,19 @@ export function sealed(payload: Buffer): Buffer {
   return Buffer.concat([head, payload]);
 }
 
+/**
+ * `sealed(Buffer.from(text, 'utf8'))` in one buffer: a checkpoint's text (~8 MB at 100k paths) is
+ * encoded once, in place, instead of once and then copied behind the header (issue 10.6: the copy was
+ * part of the flood's peak).
+ */
+export function sealedText(text: string): Buffer {
+  const value = Buffer.allocUnsafe(5 + Buffer.byteLength(text, 'utf8'));
+  const length = value.write(text, 5, 'utf8');
+  value[0] = DERIVED_FORMAT;
+  value.writeUInt32LE(crc32c(value, 5, 5 + length), 1);
+  return value;
+}
+
 /** The payload of a sealed value; DerivedDamage when its format or checksum is wrong. */
 export function unseal(what: string, value: Buffer): Buffer {
   if (value.length < 5) throw new DerivedDamage(`${what} is truncated`);

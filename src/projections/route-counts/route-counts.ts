@@ -108,8 +108,35 @@ function stateAt(
   return { index, shown: index > 0 ? buckets[index - 1] : undefined, exact: b.firstTime > time };
 }
 
-function pathKey(vrf: string, prefix: string, iface: string): string {
-  return `${vrf}\u0000${prefix}\u0000${iface}`;
+/**
+ * The paths present, as one set of prefixes per (VRF, interface): a path costs one set slot holding the
+ * prefix string the event (and the RIB) already hold, not a concatenated key of its own (~125 bytes per
+ * path, ~12 MB at 100k paths, measured in the flood bench's heap snapshot; issue 10.6).
+ */
+class PathSets {
+  private readonly byOwner = new Map<string, Set<string>>();
+
+  /** Adds the path; false when it was already present. */
+  add(vrf: string, iface: string, prefix: string): boolean {
+    const owner = `${vrf}\u0000${iface}`;
+    let set = this.byOwner.get(owner);
+    if (set === undefined) {
+      set = new Set();
+      this.byOwner.set(owner, set);
+    }
+    if (set.has(prefix)) return false;
+    set.add(prefix);
+    return true;
+  }
+
+  /** Removes the path; false when it was not present. */
+  delete(vrf: string, iface: string, prefix: string): boolean {
+    const owner = `${vrf}\u0000${iface}`;
+    const set = this.byOwner.get(owner);
+    if (set === undefined || !set.delete(prefix)) return false;
+    if (set.size === 0) this.byOwner.delete(owner);
+    return true;
+  }
 }
 
 /** A Projection (seq + apply) of per-VRF route counts over time. */
@@ -120,7 +147,7 @@ export class RouteCountSeries {
   firstTime = 0;
   lastTime = 0;
   /** The paths present, to tell a count change from a replaced path (live state, not history). */
-  private readonly paths = new Set<string>();
+  private readonly paths = new PathSets();
   private readonly vrfs = new Map<string, VrfSeries>();
   private markerList: ChartMarker[] = [];
   private readonly maxBuckets: number;
@@ -138,14 +165,12 @@ export class RouteCountSeries {
     const e = env.event;
     switch (e.type) {
       case 'RouteDiscovered': {
-        const key = pathKey(e.vrf, e.prefix, e.interface);
-        if (this.paths.has(key)) return;
-        this.paths.add(key);
+        if (!this.paths.add(e.vrf, e.interface, e.prefix)) return;
         this.change(env, e.vrf, e.family, 1);
         return;
       }
       case 'RouteVanished': {
-        if (!this.paths.delete(pathKey(e.vrf, e.prefix, e.interface))) return;
+        if (!this.paths.delete(e.vrf, e.interface, e.prefix)) return;
         this.change(env, e.vrf, e.family, -1);
         return;
       }

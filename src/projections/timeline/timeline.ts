@@ -16,6 +16,7 @@ import {
   checkpointKey,
   checkpointRange,
   sealed,
+  sealedText,
   seqOfKey,
   unseal,
   vrfPathsKey,
@@ -394,7 +395,7 @@ export class Timeline {
       const text = encodeVrfPaths(rib, vrf);
       if (text.length === 0) continue;
       vrfs.set(vrf, env.seq);
-      puts.push([vrfPathsKey(env.seq, vrf), sealed(Buffer.from(text, 'utf8'))]);
+      puts.push([vrfPathsKey(env.seq, vrf), sealedText(text)]);
     }
     this.dirty.clear();
     const head: CheckpointHead = { seq: env.seq, time: env.time, vrfs };

@@ -5,6 +5,7 @@ import { MemoryJournal } from '../../../src/journal/index.js';
 import {
   HistoryIndex,
   replayAndFollow,
+  MIN_PENDING_MERGE,
   PrefixOrder,
   coveringPrefixes,
   prefixSortKey,
@@ -94,6 +95,24 @@ test('a batch of insertions is merged into what is already sorted', () => {
     o.keys().map((k) => o.prefixOf(k)),
     ['10.0.0.0/24', '10.0.1.0/24', '10.0.3.0/24', '10.0.5.0/24', '10.0.9.0/24'],
   );
+});
+
+test('a flood of new prefixes nobody reads is merged into the order in bounded batches, in address order', () => {
+  const o = new PrefixOrder();
+  let most = 0;
+  for (let i = 0; i < 50_000; i++) {
+    // Round robin over 100 /16s, as the flood bench adds them: every batch lands all over the order.
+    const k = Math.floor(i / 100);
+    o.add(`10.${i % 100}.${k >> 8}.${k & 255}/32`);
+    most = Math.max(most, o.unmerged);
+  }
+  assert.ok(most <= Math.max(MIN_PENDING_MERGE, 50_000 / 8), `at most ${most} keys waited unmerged`);
+  assert.equal(o.size, 50_000);
+  const keys = o.keys();
+  assert.equal(keys.length, 50_000);
+  for (let i = 1; i < keys.length; i++) assert.ok(keys[i - 1]! < keys[i]!, `keys ${i - 1} and ${i} in order`);
+  assert.equal(o.prefixOf(keys[0]!), '10.0.0.0/32');
+  assert.equal(o.prefixOf(keys[keys.length - 1]!), '10.99.1.243/32');
 });
 
 test('the prefixes within a prefix are exactly one contiguous key range', () => {

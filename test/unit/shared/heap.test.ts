@@ -2,7 +2,13 @@
 // is refused with a clear error instead of being ignored.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { DAEMON_HEAP_GROWTH_PERCENT, isRibjournalError, limitHeapGrowth } from '../../../src/shared/index.js';
+import { getHeapSpaceStatistics } from 'node:v8';
+import {
+  DAEMON_HEAP_GROWTH_PERCENT,
+  isRibjournalError,
+  limitHeapGrowth,
+  limitYoungGeneration,
+} from '../../../src/shared/index.js';
 
 test('RIBJOURNAL_HEAP_GROWTH_PERCENT: unset means the daemon default, 0 leaves V8 alone, a number is used', () => {
   assert.equal(limitHeapGrowth({}), DAEMON_HEAP_GROWTH_PERCENT);
@@ -17,4 +23,21 @@ test('a bad RIBJOURNAL_HEAP_GROWTH_PERCENT is refused with BAD_ARGUMENT naming t
       (err: unknown) =>
         isRibjournalError(err, 'BAD_ARGUMENT') && /RIBJOURNAL_HEAP_GROWTH_PERCENT/.test(String(err)),
     );
+});
+
+const newSpace = (): number => getHeapSpaceStatistics().find((s) => s.space_name === 'new_space')!.space_size;
+
+test('the young generation stays small while many objects survive (V8 would grow it to 32 MB)', () => {
+  assert.equal(limitYoungGeneration({ RIBJOURNAL_HEAP_GROWTH_PERCENT: '0' }), false);
+  assert.equal(limitYoungGeneration({}), true);
+  const before = newSpace();
+  let most = before;
+  const kept: object[] = [];
+  // What a flood does to the daemon: most of what is allocated survives (paths, index entries).
+  for (let round = 0; round < 40; round++) {
+    for (let i = 0; i < 20_000; i++) kept.push({ i, text: `10.0.${i >> 8}.${i & 255}/32` });
+    if (kept.length > 400_000) kept.splice(0, 200_000);
+    most = Math.max(most, newSpace());
+  }
+  assert.ok(most <= Math.max(before, 4 * 2 ** 20), `new space grew from ${before} to ${most} bytes`);
 });
