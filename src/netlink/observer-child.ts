@@ -1,7 +1,7 @@
 // Entry point of the observer's child process (spawned by observer.ts with an IPC channel, possibly
 // through `ip netns exec`). It owns the rtnetlink sockets so that the package's native abort on receive
 // buffer overflow takes down only this process; the parent restarts it and it resynchronises.
-import { tuneProcessMemory, type Clock } from '../shared/index.js';
+import { exitWhenTrimIdle, tuneProcessMemory, type Clock } from '../shared/index.js';
 import {
   EXIT_BAD_ARGS,
   EXIT_SOCKET_ERROR,
@@ -61,17 +61,17 @@ function main(): void {
   // Its live heap is small (one dump, the outbox): a flood's garbage is collected and returned early.
   tuneProcessMemory();
   // The parent is gone (or stopped us): nothing left to report to.
-  process.on('disconnect', () => process.exit(0));
+  process.on('disconnect', () => exitWhenTrimIdle(0));
 
   let exiting = false;
   const fatal = (msg: string, err: unknown): void => {
     if (exiting) return;
     exiting = true;
     // Exit only once the parent has the reason; a timer covers a parent that no longer reads.
-    const timer = setTimeout(() => process.exit(EXIT_SOCKET_ERROR), 1000);
+    const timer = setTimeout(() => exitWhenTrimIdle(EXIT_SOCKET_ERROR), 1000);
     send({ t: 'log', level: 'error', msg, data: describe(err) }, () => {
       clearTimeout(timer);
-      process.exit(EXIT_SOCKET_ERROR);
+      exitWhenTrimIdle(EXIT_SOCKET_ERROR);
     });
   };
   // Batches wait in the outbox while the parent has not read the previous one (backpressure, bounded).

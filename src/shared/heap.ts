@@ -82,6 +82,18 @@ export function limitMallocArenas(arenas = 2): boolean {
   return m !== null && m.mallopt(M_ARENA_MAX, arenas) === 1;
 }
 
+/** The trim running on a libuv thread, if any. */
+let trimming: Promise<void> | undefined;
+
+/**
+ * Exits once no trim runs on a libuv thread: koffi aborts the process ("terminate called after throwing
+ * an instance of 'Napi::Error'") when an async call completes during the environment's teardown.
+ */
+export function exitWhenTrimIdle(code: number): void {
+  if (trimming === undefined) process.exit(code);
+  void trimming.then(() => process.exit(code));
+}
+
 /**
  * Every `intervalMs`, hands the free memory inside malloc's arenas back to the kernel (glibc
  * malloc_trim, off the event loop), so a busy period's RSS is returned afterwards. Returns the stop
@@ -90,11 +102,14 @@ export function limitMallocArenas(arenas = 2): boolean {
 export function trimMallocEvery(intervalMs = 10_000): () => void {
   const m = glibc();
   if (m === null) return () => undefined;
-  let running = false;
   const timer = setInterval(() => {
-    if (running) return;
-    running = true;
-    m.trimAsync(() => (running = false));
+    if (trimming !== undefined) return;
+    trimming = new Promise((resolve) =>
+      m.trimAsync(() => {
+        trimming = undefined;
+        resolve();
+      }),
+    );
   }, intervalMs);
   timer.unref();
   return () => clearInterval(timer);
