@@ -197,8 +197,12 @@ async function bench(root: string, events: number): Promise<{ rss: number }> {
     if (body.data?.history.totalCount !== hot.length) throw new Error('history answered something else');
   }
   console.log(`history of one prefix (${hot.length} events): index read ${fmt(idx)}`);
+  // The API runs a document compiled by graphql-jit from its second run on (src/api/yoga.ts): the first
+  // run (graphql-js) and the second (compiling) are one-offs per document, reported apart from the
+  // steady state a dashboard or a script repeating the query sees.
   console.log(
-    `history of one prefix (${hot.length} events): GraphQL query ${fmt(gql)}  [target p99 <= 5 ms]`,
+    `history of one prefix (${hot.length} events): GraphQL query ${fmt(gql.slice(2))} after the first two runs ` +
+      `(first ${gql[0]!.toFixed(2)} ms, second/compiling ${gql[1]!.toFixed(2)} ms)  [target p99 <= 5 ms]`,
   );
   const full: number[] = [];
   const one: number[] = [];
