@@ -28,11 +28,27 @@ function comparePaths(a: Path, b: Path): number {
   return a.ifindex - b.ifindex || (a.interface < b.interface ? -1 : a.interface > b.interface ? 1 : 0);
 }
 
-/** One VRF's table: prefix -> paths (best first), with per-family counts kept beside it. */
+/**
+ * One VRF's table: prefix -> paths (best first), with per-family counts kept beside it. With
+ * `sharedArrays`, its path arrays may belong to a shared table (see SharedVrf): they are replaced, never
+ * changed in place.
+ */
 interface Table {
   readonly byPrefix: Map<string, Path[]>;
   ipv4: number;
   ipv6: number;
+  readonly sharedArrays?: boolean;
+}
+
+/**
+ * One VRF's paths filed once (a decoded checkpoint) and shared read-only by every Rib that adopts it:
+ * a Rib copies the table's map on the first change to that VRF (copy-on-write), and its path arrays on
+ * the first change to each prefix, so neither the adopting Ribs nor the cache see each other's changes.
+ */
+export interface SharedVrf {
+  readonly vrf: string;
+  /** @internal */
+  readonly table: Readonly<Table>;
 }
 
 function indexOfInterface(paths: readonly Path[], iface: string): number {
@@ -51,10 +67,14 @@ function addPath(table: Table, path: Path): void {
   }
   const at = paths.length === 0 ? -1 : indexOfInterface(paths, path.interface);
   if (at >= 0) {
-    paths[at] = path;
+    if (table.sharedArrays === true) table.byPrefix.set(path.prefix, paths.with(at, path));
+    else paths[at] = path;
   } else {
-    paths.push(path);
-    if (paths.length > 1) paths.sort(comparePaths);
+    if (table.sharedArrays === true) table.byPrefix.set(path.prefix, [...paths, path].sort(comparePaths));
+    else {
+      paths.push(path);
+      if (paths.length > 1) paths.sort(comparePaths);
+    }
     table[path.family]++;
   }
 }
@@ -66,6 +86,8 @@ export class Rib {
   private configVrfs = new Map<string, VrfSnapshot>();
   /** Open change trackers (checkpoint captures spread over several turns of the event loop). */
   private trackers: readonly ChangeTracker[] = [];
+  /** Tables adopted from a SharedVrf and not changed yet: copied before their first change. */
+  private borrowed = new Set<Table>();
   /** Seq of the last event applied. */
   seq = 0;
   /** Time of the last event applied (epoch µs). */
@@ -82,7 +104,7 @@ export class Rib {
     }
     switch (e.type) {
       case 'RouteDiscovered': {
-        let table = this.tables.get(e.vrf);
+        let table = this.writable(e.vrf);
         if (table === undefined) {
           table = { byPrefix: new Map(), ipv4: 0, ipv6: 0 };
           this.tables.set(e.vrf, table);
@@ -100,12 +122,13 @@ export class Rib {
         return;
       }
       case 'RouteVanished': {
-        const table = this.tables.get(e.vrf);
-        const paths = table?.byPrefix.get(e.prefix);
-        if (table === undefined || paths === undefined) return;
+        const paths = this.tables.get(e.vrf)?.byPrefix.get(e.prefix);
+        if (paths === undefined) return;
         const at = indexOfInterface(paths, e.interface);
         if (at < 0) return;
+        const table = this.writable(e.vrf)!;
         if (paths.length === 1) table.byPrefix.delete(e.prefix);
+        else if (table.sharedArrays === true) table.byPrefix.set(e.prefix, paths.toSpliced(at, 1));
         else paths.splice(at, 1);
         table[e.family]--;
         return;
@@ -133,7 +156,7 @@ export class Rib {
     let table: Table | undefined;
     for (const p of paths) {
       if (table === undefined || this.tables.get(p.vrf) !== table) {
-        table = this.tables.get(p.vrf);
+        table = this.writable(p.vrf);
         if (table === undefined) {
           table = { byPrefix: new Map(), ipv4: 0, ipv6: 0 };
           this.tables.set(p.vrf, table);
@@ -148,12 +171,55 @@ export class Rib {
   }
 
   /**
+   * Files one VRF's paths (all of that VRF, in restorePaths' order) into a table that Ribs can share
+   * with `adopt` without copying it; the paths must not be changed afterwards.
+   */
+  static shareVrf(vrf: string, paths: Iterable<Path>): SharedVrf {
+    const rib = new Rib();
+    rib.restorePaths(paths);
+    const table = rib.tables.get(vrf) ?? { byPrefix: new Map<string, Path[]>(), ipv4: 0, ipv6: 0 };
+    if (rib.tables.size > (rib.tables.has(vrf) ? 1 : 0))
+      throw new TypeError(`shareVrf: paths of another VRF than "${vrf}"`);
+    return { vrf, table };
+  }
+
+  /**
+   * Restores a shared VRF table in O(1): as restorePaths with its paths would, for a VRF this Rib has
+   * no paths in yet. The Rib copies it before changing it, so `shared` stays as it is.
+   */
+  adopt(shared: SharedVrf): void {
+    if (this.tables.has(shared.vrf) || this.trackers.length > 0) {
+      this.restorePaths(sharedVrfPaths(shared));
+      return;
+    }
+    const table = shared.table as Table;
+    this.tables.set(shared.vrf, table);
+    this.borrowed.add(table);
+  }
+
+  /** A VRF's table, ready to change: a borrowed (shared) one is copied first. */
+  private writable(vrf: string): Table | undefined {
+    const table = this.tables.get(vrf);
+    if (table === undefined || !this.borrowed.has(table)) return table;
+    this.borrowed.delete(table);
+    const copy: Table = {
+      byPrefix: new Map(table.byPrefix),
+      ipv4: table.ipv4,
+      ipv6: table.ipv6,
+      sharedArrays: true,
+    };
+    this.tables.set(vrf, copy);
+    return copy;
+  }
+
+  /**
    * Takes over the state of `other` (a Rib rebuilt after a failure), so that everyone holding this Rib
    * sees the rebuilt one. `other` must not be used afterwards.
    */
   assign(other: Rib): void {
     for (const t of this.trackers) t.replaced = true;
     this.tables = other.tables;
+    this.borrowed = other.borrowed;
     this.configEvent = other.configEvent;
     this.configVrfs = other.configVrfs;
     this.seq = other.seq;
@@ -262,4 +328,9 @@ export class ChangeTracker {
   stop(): void {
     this.close();
   }
+}
+
+/** Every path of a shared VRF table, in restorePaths' order. */
+export function* sharedVrfPaths(shared: SharedVrf): IterableIterator<Path> {
+  for (const paths of shared.table.byPrefix.values()) yield* paths;
 }

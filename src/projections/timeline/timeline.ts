@@ -25,8 +25,8 @@ import type { HistoryIndex } from '../history/index.js';
 import { WeightedLru } from '../history/lru.js';
 import { Rib } from '../rib/index.js';
 import type { PathSet } from '../rib/index.js';
-import type { Path } from '../rib/index.js';
-import { copyVrfPaths, encodeVrfPaths, loadHorizonCheckpoint } from '../rib/index.js';
+import type { Path, SharedVrf } from '../rib/index.js';
+import { copyVrfPaths, encodeVrfPaths, loadHorizonCheckpoint, sharedVrfPaths } from '../rib/index.js';
 import { parseVrfPaths } from './paths-text.js';
 import { RibjournalError } from '../../shared/index.js';
 
@@ -36,7 +36,7 @@ export interface TimelineOptions {
    * after restoring the checkpoint).
    */
   readonly interval?: number;
-  /** Bound on the cached decoded checkpoint VRFs, in characters of their text (default 16 Mi). */
+  /** Bound on the cached decoded checkpoint VRFs, in characters of their text, each weighed 1.5 times for its filed table (default 16 Mi). */
   readonly cacheBytes?: number;
   /** Called once per damaged checkpoint found (the owner rebuilds the derived data). */
   readonly onDamage?: (damage: DerivedDamage) => void;
@@ -91,7 +91,7 @@ export class Timeline {
   /** Listeners hear only events after this seq (a rebuild replays what they have seen). */
   private quietThrough = 0;
   /** Decoded checkpoint VRFs (paths are immutable: every answer restored from one shares them). */
-  private readonly texts: WeightedLru<string, { readonly paths: readonly Path[]; readonly chars: number }>;
+  private readonly texts: WeightedLru<string, { readonly table: SharedVrf; readonly chars: number }>;
   private readonly heads = new WeightedLru<number, CheckpointHead>(256, () => 1);
   private written = 0;
   private horizonConfig: Envelope<ConfigApplied> | undefined;
@@ -224,7 +224,8 @@ export class Timeline {
     const rib = new Rib();
     const config = await this.history.configAt(cp.seq);
     if (config) rib.apply(config);
-    for (const [vrf, holder] of cp.vrfs) rib.restorePaths(await this.vrfPaths(holder, vrf));
+    // The live projection changes its own copy in place: restored, not adopted.
+    for (const [vrf, holder] of cp.vrfs) rib.restorePaths(sharedVrfPaths(await this.vrfPaths(holder, vrf)));
     rib.seq = cp.seq;
     rib.time = cp.time;
     this.own = rib;
@@ -283,7 +284,7 @@ export class Timeline {
       return out;
     }
     let cp = await this.checkpointAtOrBefore(Math.min(target, this.seq), false);
-    const texts: (readonly Path[])[] = [];
+    const texts: SharedVrf[] = [];
     try {
       for (const vrf of vrfs ?? [...cp.vrfs.keys()]) {
         const holder = cp.vrfs.get(vrf);
@@ -317,7 +318,8 @@ export class Timeline {
     }
     const config = await this.configAt(cp.seq);
     if (config) out.apply(config);
-    for (const paths of texts) out.restorePaths(paths);
+    // Adopted, not copied: the answer copies a VRF's table only when the replay below changes it.
+    for (const table of texts) out.adopt(table);
     if (target > cp.seq) {
       // Beyond what the indexes cover (a rebuild in progress), or the whole RIB: read the journal.
       if (vrfs === undefined || target > this.history.seq) {
@@ -361,15 +363,18 @@ export class Timeline {
     }
   }
 
-  /** One VRF's paths at a checkpoint, decoded once and cached (shared by every answer built on them). */
-  private async vrfPaths(holder: number, vrf: string): Promise<readonly Path[]> {
+  /** One VRF's paths at a checkpoint, decoded and filed once and cached (shared by every answer built on them). */
+  private async vrfPaths(holder: number, vrf: string): Promise<SharedVrf> {
     const id = `${holder}\t${vrf}`;
     const cached = this.texts.get(id);
-    if (cached !== undefined) return cached.paths;
+    if (cached !== undefined) return cached.table;
     const text = await this.vrfText(holder, vrf);
-    const paths = parseVrfPaths(vrf, text, `checkpoint ${holder} VRF "${vrf}"`);
-    this.texts.set(id, { paths, chars: text.length });
-    return paths;
+    const table = Rib.shareVrf(vrf, parseVrfPaths(vrf, text, `checkpoint ${holder} VRF "${vrf}"`));
+    // Weighed as 1.5 times its text: the filed table (map + per-prefix arrays) holds ~1.5 times the
+    // memory of the parsed paths alone (100k paths: 19.3 + 9.3 MB), so a bound in characters keeps
+    // bounding the same memory as when only the paths were cached.
+    this.texts.set(id, { table, chars: Math.ceil(text.length * 1.5) });
+    return table;
   }
 
   /** One VRF's text at a checkpoint, checked (checksum, format, whole). */

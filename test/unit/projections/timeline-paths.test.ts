@@ -4,8 +4,14 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { MemoryJournal } from '../../../src/journal/index.js';
-import { DerivedDamage, Rib, createApiIndexes, encodeVrfPaths } from '../../../src/projections/index.js';
-import type { JournalEvent } from '../../../src/events/index.js';
+import {
+  DerivedDamage,
+  Rib,
+  createApiIndexes,
+  encodeVrfPaths,
+  sharedVrfPaths,
+} from '../../../src/projections/index.js';
+import type { JournalEvent, RouteDiscovered } from '../../../src/events/index.js';
 import { parseVrfPaths } from '../../../src/projections/timeline/paths-text.js';
 import { checkpointRange, sealed, vrfPathsKey } from '../../../src/projections/history/derived-keys.js';
 
@@ -39,6 +45,22 @@ function dump(rib: Rib): unknown {
   }));
 }
 
+/** A journal of 600 route events (every fifth a RouteVanished), in batches of five. */
+async function routeJournal(): Promise<MemoryJournal> {
+  let t = 1_000_000;
+  const journal = new MemoryJournal({ nowMicros: () => (t += 1000) });
+  for (let i = 0; i < 600; i += 5)
+    await journal.append(Array.from({ length: 5 }, (_, j) => route(i + j, (i + j) % 5 !== 4)));
+  return journal;
+}
+
+/** The RIB replayed from the journal up to `seq`: what time travel must answer. */
+async function replayed(journal: MemoryJournal, seq: number): Promise<Rib> {
+  const rib = new Rib();
+  for await (const batch of journal.read({ through: seq })) for (const env of batch) rib.apply(env);
+  return rib;
+}
+
 test('parsed checkpoint paths restore exactly the RIB the events built', () => {
   const rib = new Rib();
   for (let i = 0; i < 400; i++)
@@ -63,10 +85,7 @@ test('a line that is not a path is damage', () => {
 });
 
 test('a checkpoint text with a good checksum but damaged lines changes no answer and is reported', async () => {
-  let t = 1_000_000;
-  const journal = new MemoryJournal({ nowMicros: () => (t += 1000) });
-  for (let i = 0; i < 600; i += 5)
-    await journal.append(Array.from({ length: 5 }, (_, j) => route(i + j, (i + j) % 5 !== 4)));
+  const journal = await routeJournal();
   const damage: string[] = [];
   const note = (o: object, msg: string): number => damage.push(`${msg} ${JSON.stringify(o)}`);
   const ix = createApiIndexes(journal, {
@@ -75,11 +94,7 @@ test('a checkpoint text with a good checksum but damaged lines changes no answer
   });
   await ix.start();
   await ix.history.flush();
-  const truth = async (seq: number): Promise<Rib> => {
-    const rib = new Rib();
-    for await (const batch of journal.read({ through: seq })) for (const env of batch) rib.apply(env);
-    return rib;
-  };
+  const truth = (seq: number): Promise<Rib> => replayed(journal, seq);
   // Every checkpoint's VRF "a" text replaced by a sealed line that is not a path.
   const [gte, lt] = checkpointRange(0, 1e9);
   const heads = await journal.derived.range({ gte, lt });
@@ -113,5 +128,50 @@ test('a checkpoint text with a good checksum but damaged lines changes no answer
     damage.join('; '),
   );
   await again.stop();
+  await journal.close();
+});
+
+test('Ribs adopting a shared VRF table copy it before changing it: neither sees the other change', () => {
+  const rib = new Rib();
+  for (let i = 0; i < 200; i++)
+    rib.apply({ seq: i + 1, time: 1_700_000_000_000_000 + i, version: 1, event: route(i, true) });
+  const shared = Rib.shareVrf('a', parseVrfPaths('a', encodeVrfPaths(rib, 'a'), 'a'));
+  const before = JSON.stringify([...sharedVrfPaths(shared)]);
+  const x = new Rib();
+  const y = new Rib();
+  x.adopt(shared);
+  y.adopt(shared);
+  assert.deepEqual(dump(x), dump(y));
+  // Replace a path, add one beside it, remove one of several, remove a prefix's last, add a prefix.
+  let seq = 1000;
+  for (const i of [0, 2, 4, 6, 8]) {
+    const up = route(i, true) as RouteDiscovered;
+    x.apply({ seq: ++seq, time: seq, version: 1, event: up });
+    const beside: RouteDiscovered = { ...up, interface: 'eth9', ifindex: 9, address: up.address };
+    x.apply({ seq: ++seq, time: seq, version: 1, event: beside });
+    x.apply({ seq: ++seq, time: seq, version: 1, event: route(i, false) });
+  }
+  x.apply({ seq: ++seq, time: seq, version: 1, event: route(10_000, true) });
+  assert.notDeepEqual(dump(x), dump(y));
+  assert.equal(JSON.stringify([...sharedVrfPaths(shared)]), before, 'the shared table is unchanged');
+  const fresh = new Rib();
+  fresh.restorePaths(sharedVrfPaths(shared));
+  assert.deepEqual(dump(y), dump(fresh));
+});
+
+test('changing a time-travel answer, or replaying past a checkpoint, changes no later answer', async () => {
+  const journal = await routeJournal();
+  const ix = createApiIndexes(journal, { timeline: { interval: 100 } });
+  await ix.start();
+  await ix.history.flush();
+  const truth = (seq: number): Promise<Rib> => replayed(journal, seq);
+  const answer = await ix.timeline.ribAt(300);
+  assert.deepEqual(dump(answer), dump(await truth(300)));
+  for (let i = 0; i < 50; i++)
+    answer.apply({ seq: 1000 + i, time: 1000 + i, version: 1, event: route(i * 7, i % 3 === 0) });
+  assert.deepEqual(dump(await ix.timeline.ribAt(300)), dump(await truth(300)));
+  assert.deepEqual(dump(await ix.timeline.ribAt(377)), dump(await truth(377)));
+  assert.deepEqual(dump(await ix.timeline.ribAt(300)), dump(await truth(300)));
+  await ix.stop();
   await journal.close();
 });
