@@ -4,6 +4,9 @@
 import type { ApiYoga } from '../../src/api/index.js';
 import type { JournalEvent } from '../../src/events/index.js';
 import type { Journal } from '../../src/journal/index.js';
+import { benchConfig, routeEvent, vrfName } from './route-events.js';
+
+export { vrfName };
 
 /** Median, p99 and max of timings in ms. */
 export function stats(xs: number[]): string {
@@ -19,25 +22,10 @@ export const rnd = (n: number): number => {
   return rng % n;
 };
 
-export const vrfName = (v: number): string => `vrf-${String(v).padStart(3, '0')}`;
 const prefixOf = (p: number): string => `10.${p >> 8}.${p & 255}.0/24`;
 
 /** RouteDiscovered (up) or RouteVanished of prefix `p` of VRF `v` on interface eth<v>. */
-export function path(v: number, p: number, up: boolean): JournalEvent {
-  const prefix = prefixOf(p);
-  const vrf = vrfName(v);
-  return up
-    ? {
-        type: 'RouteDiscovered',
-        vrf,
-        family: 'ipv4',
-        prefix,
-        interface: `eth${v}`,
-        ifindex: 10 + v,
-        address: prefix.replace('0/24', '1'),
-      }
-    : { type: 'RouteVanished', vrf, family: 'ipv4', prefix, interface: `eth${v}`, reason: 'address-removed' };
-}
+export const path = (v: number, p: number, up: boolean): JournalEvent => routeEvent(v, prefixOf(p), up);
 
 /**
  * Writes a ConfigApplied naming `vrfs` VRFs, every path up (in batches of 2000), then random flaps in
@@ -48,15 +36,7 @@ export async function writeFlapJournal(
   journal: Journal,
   opts: { vrfs: number; prefixes: number; events: number; flapBatch: number },
 ): Promise<Uint8Array[]> {
-  const vrfs = Array.from({ length: opts.vrfs }, (_, v) => ({
-    name: vrfName(v),
-    rd: `65000:${v + 1}`,
-    importRts: [`65000:${v + 1}`],
-    exportRts: [`65000:${v + 1}`],
-    label: 0,
-    interfaces: [`eth${v}`],
-  }));
-  await journal.append([{ type: 'ConfigApplied', configVersion: 1, vrfs, neighbors: [] }]);
+  await journal.append([benchConfig(opts.vrfs)]);
   const up = Array.from({ length: opts.vrfs }, () => new Uint8Array(opts.prefixes).fill(1));
   let batch: JournalEvent[] = [];
   let written = 1;
