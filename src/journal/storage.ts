@@ -22,7 +22,7 @@
 //                                         without reading them.
 //   'm' + utf8 name                    -> meta value (projection checkpoints; not part of the history).
 //   'd' + ...                          -> derived data (indexes, RIB checkpoints; derived.ts and
-//                                         projections/history/derived-keys.ts): never events, safe to delete.
+//                                         projections/derived/derived-keys.ts): never events, safe to delete.
 //   's' + utf8 name                    -> the journal's own records: 'sformat' = decimal utf8 of the
 //                                         storage format; 'smigration' = progress of a migration.
 // Format 1: blocks were the bare records (no header) and time-index values were empty; one block per

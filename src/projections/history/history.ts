@@ -1,5 +1,5 @@
 // The per-prefix history index: for every (vrf, prefix) the events that touched it, for every VRF its
-// route events, and every ConfigApplied, kept on disk in the journal's derived space (derived-keys.ts)
+// route events, and every ConfigApplied, kept on disk in the journal's derived space (../derived/derived-keys.ts)
 // and written after the events they follow. Memory holds only the events applied but not yet written
 // (a few group commits) and each VRF's prefix order (one entry per prefix ever seen, not per event).
 // Derived data: a record that fails its checks is reported (onDamage) and the answer comes from the
@@ -25,8 +25,8 @@ import {
   prefixRange,
   vrfKey,
   vrfRange,
-} from './derived-keys.js';
-import { WeightedLru } from './lru.js';
+} from '../derived/index.js';
+import { WeightedLru } from '../derived/index.js';
 import { PrefixOrder, prefixSortKey } from './prefix-order.js';
 
 /** First index in ascending `seqs` whose seq is > `seq`. */

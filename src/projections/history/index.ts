@@ -1,3 +1,3 @@
 export * from './history.js';
 export * from './prefix-order.js';
-export { DerivedDamage, DERIVED_FORMAT } from './derived-keys.js';
+export { DerivedDamage, DERIVED_FORMAT } from '../derived/index.js';

@@ -7,8 +7,8 @@
 // Non-route events (ConfigApplied, and the lifecycle events to come) are kept as chart markers, the
 // newest `maxMarkers` of them.
 import type { Envelope } from '../../events/index.js';
-import { discoveryOf } from '../rib/snapshot.js';
-import type { Rib } from '../rib/rib.js';
+import { discoveryOf } from '../rib/index.js';
+import type { Rib } from '../rib/index.js';
 
 /** Width of a fresh bucket: one second, in microseconds. */
 const BASE_WIDTH = 1_000_000;

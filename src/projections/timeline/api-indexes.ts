@@ -3,7 +3,7 @@
 // in the background; follow the journal's live tail afterwards. Readiness names what is going on.
 import type { Envelope } from '../../events/index.js';
 import type { Journal } from '../../journal/index.js';
-import { DerivedDamage, DERIVED_FORMAT, MANIFEST_KEY, decodeManifest } from '../history/derived-keys.js';
+import { DerivedDamage, DERIVED_FORMAT, MANIFEST_KEY, decodeManifest } from '../derived/index.js';
 import { HistoryIndex } from '../history/index.js';
 import type { Projection } from '../runner.js';
 import { RouteCountSeries } from '../route-counts/index.js';

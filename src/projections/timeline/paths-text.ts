@@ -4,7 +4,7 @@
 // then files them as the events they came from would. A line that is not a path is damage.
 import type { Path } from '../rib/index.js';
 import { familyOf } from '../../shared/index.js';
-import { DerivedDamage } from '../history/derived-keys.js';
+import { DerivedDamage } from '../derived/index.js';
 
 const ZERO = 48;
 

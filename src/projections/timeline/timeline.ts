@@ -1,5 +1,5 @@
 // The RIB as it was at any past seq: RIB checkpoints every N events, kept on disk in the journal's
-// derived space (history/derived-keys.ts), plus a replay of the events after the nearest one. A question
+// derived space (derived/derived-keys.ts), plus a replay of the events after the nearest one. A question
 // about a few VRFs restores only those VRFs and replays only their events (from the history index); a
 // full-RIB question replays the journal range after the checkpoint. Memory holds the live RIB and two
 // bounded caches (checkpoint heads, VRF texts); nothing grows with the journal. A checkpoint that fails
@@ -20,9 +20,9 @@ import {
   seqOfKey,
   unseal,
   vrfPathsKey,
-} from '../history/derived-keys.js';
+} from '../derived/index.js';
 import type { HistoryIndex } from '../history/index.js';
-import { WeightedLru } from '../history/lru.js';
+import { WeightedLru } from '../derived/index.js';
 import { Rib } from '../rib/index.js';
 import type { PathSet } from '../rib/index.js';
 import type { Path, SharedVrf } from '../rib/index.js';

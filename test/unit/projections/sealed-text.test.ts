@@ -2,7 +2,7 @@
 // gives, and reads back unchanged.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { sealed, sealedText, unseal } from '../../../src/projections/history/derived-keys.js';
+import { sealed, sealedText, unseal } from '../../../src/projections/derived/index.js';
 
 test('a text sealed in place equals the sealed copy of its bytes and unseals to the same text', () => {
   for (const text of [

@@ -13,7 +13,7 @@ import {
 } from '../../../src/projections/index.js';
 import type { JournalEvent, RouteDiscovered } from '../../../src/events/index.js';
 import { parseVrfPaths } from '../../../src/projections/timeline/paths-text.js';
-import { checkpointRange, sealed, vrfPathsKey } from '../../../src/projections/history/derived-keys.js';
+import { checkpointRange, sealed, vrfPathsKey } from '../../../src/projections/derived/index.js';
 
 function route(i: number, up: boolean): JournalEvent {
   const prefix = i % 3 === 0 ? `2001:db8:${i}::/64` : `10.${i % 7}.${i % 50}.0/24`;
