@@ -21,26 +21,14 @@ interface RawAttr {
 type RawRib = Record<string, { best?: boolean; attrs: RawAttr[] }[]>;
 
 function policyToml(o: { neighbor: string; peerAs: number; med: string; ibgp?: boolean }): string {
-  return `
-[global.config]
-  as = 65001
-  router-id = "192.0.2.1"
-  port = -1
-[global.apply-policy.config]
-  export-policy-list = ["drop-some", "tag"]
-  default-export-policy = "accept-route"
-[netlink.import]
-  enabled = true
-  interface-list = ["kubelb0"]
-[[vrfs]]
-  [vrfs.config]
-    name = "a"
-    rd = "64551:100"
-    both-rt-list = ["64551:100"]
-  [vrfs.netlink-import]
-    enabled = true
-    interface-list = ["eth1"]
-[[peer-groups]]
+  return labConfig({
+    globalExtra: [
+      '[global.apply-policy.config]',
+      '  export-policy-list = ["drop-some", "tag"]',
+      '  default-export-policy = "accept-route"',
+    ].join('\n'),
+    vrfA: { both: '64551:100' },
+    extra: `[[peer-groups]]
   [peer-groups.config]
     peer-group-name = "upstream"
     peer-as = ${o.peerAs}
@@ -123,8 +111,8 @@ function policyToml(o: { neighbor: string; peerAs: number; med: string; ibgp?: b
     [policy-definitions.statements.actions.bgp-actions.set-ext-community]
       options = "add"
       [policy-definitions.statements.actions.bgp-actions.set-ext-community.set-ext-community-method]
-        communities-list = ["soo:65001:9"]
-`;
+        communities-list = ["soo:65001:9"]`,
+  });
 }
 
 async function kernel(t: AfterHook): Promise<Netns> {
