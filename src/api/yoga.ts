@@ -18,6 +18,7 @@ import { damageReason } from './damage.js';
 import { maskError, withDocumentCode } from './errors.js';
 import { ChangeFeed } from './feed.js';
 import type { FeedOptions } from './feed.js';
+import { exposedFieldsAsProperties } from './property-fields.js';
 import { toSchema } from './schema/index.js';
 
 export interface ApiOptions {
@@ -235,7 +236,7 @@ export function createYoga(api: ApiContext, options: ApiOptions = {}): ApiYoga {
   const access = options.access ?? new ApiAccess(true);
   const granted = new WeakMap<Request, Access>();
   const yoga = createYogaServer<Record<string, unknown>, RequestContext>({
-    schema: toSchema(),
+    schema: exposedFieldsAsProperties(toSchema()),
     graphqlEndpoint: '/graphql',
     landingPage: false,
     logging: false,
