@@ -78,18 +78,44 @@ if (session !== undefined) {
     includeObjectsCollectedByMinorGC: true,
   });
 }
+// Every GC pause (start, duration): which answers a pause fell into, and how many.
+const pauses: [number, number][] = [];
+let gcs = 0;
+new PerformanceObserver((list) => {
+  for (const e of list.getEntries()) {
+    gcs++;
+    pauses.push([e.startTime, e.duration]);
+  }
+}).observe({ entryTypes: ['gc'] });
 const idx: number[] = [];
+const spans: [number, number][] = [];
 const gql: number[] = [];
 const heap0 = process.memoryUsage().heapUsed;
+const cpu0 = process.cpuUsage();
 let bytes = 0;
 for (let i = 0; i < RUNS; i++) {
   let s = performance.now();
   await indexes.history.prefixEvents(HOT.vrf, HOT.prefix, { after: 0, through: journal.head() });
   idx.push(performance.now() - s);
+  const from = performance.now();
   const r = await ask(doc(FIELDS));
+  spans.push([from, performance.now()]);
   gql.push(r.ms);
   bytes = r.body.length;
   s = performance.now();
+}
+const cpu = process.cpuUsage(cpu0);
+const cpuPerAnswer = (cpu.user + cpu.system) / 1000 / RUNS;
+await new Promise((r) => setTimeout(r, 50)); // the GC observer's last entries
+// Answers (after the first two runs) during which a GC paused the thread, and the rest.
+const withGc: number[] = [];
+const withoutGc: number[] = [];
+let gcMs = 0;
+for (let i = 2; i < spans.length; i++) {
+  const [a, b] = spans[i]!;
+  const inside = pauses.filter(([t, d]) => t < b && t + d > a);
+  (inside.length > 0 ? withGc : withoutGc).push(gql[i]!);
+  for (const [, d] of inside) gcMs += d;
 }
 if (session !== undefined) {
   const { profile } = (await post('HeapProfiler.stopSampling')) as { profile: unknown };
@@ -98,8 +124,6 @@ if (session !== undefined) {
 }
 // Heap allocated per answer: ALLOC_RUNS answers between two forced GCs, none in between (a gc
 // observer says so; otherwise not reported).
-let gcs = 0;
-new PerformanceObserver((list) => (gcs += list.getEntries().length)).observe({ entryTypes: ['gc'] });
 const gc = (globalThis as { gc?: () => void }).gc;
 let allocPerAnswer: number | undefined;
 if (gc !== undefined) {
@@ -134,6 +158,14 @@ const figures = {
   steady: { median: q(gql.slice(2), 0.5), p99: q(gql.slice(2), 0.99), max: q(gql.slice(2), 1) },
   first: { median: q(firsts, 0.5), max: q(firsts, 1) },
   second: { median: q(seconds, 0.5), max: q(seconds, 1) },
+  cpuPerAnswerMs: cpuPerAnswer,
+  withGc: {
+    n: withGc.length,
+    median: q(withGc, 0.5),
+    p99: q(withGc, 0.99),
+    gcMsPerAnswer: gcMs / Math.max(1, withGc.length),
+  },
+  withoutGc: { n: withoutGc.length, median: q(withoutGc, 0.5), p99: q(withoutGc, 0.99) },
   heapGrowthMB: (mem.heapUsed - heap0) / 1e6,
   allocPerAnswerKB: allocPerAnswer === undefined ? null : allocPerAnswer / 1e3,
   load: loadavg()[0],
@@ -142,7 +174,9 @@ console.error(
   `[${figures.mode}] started in ${startMs.toFixed(0)} ms, heap ${figures.heapMB.toFixed(0)} MB, RSS ${figures.rssMB.toFixed(0)} MB; ` +
     `history of one prefix (${hot.length} events, ${bytes} bytes): index read ${fmt(idx)}; ` +
     `heap allocated per answer ${allocPerAnswer === undefined ? '(a GC ran: not measured)' : `${(allocPerAnswer / 1e3).toFixed(0)} kB`}; ` +
-    `GraphQL after a document's first two runs ${fmt(gql.slice(2))}  [target p99 <= 5 ms]; ` +
+    `GraphQL after a document's first two runs ${fmt(gql.slice(2))}  [target p99 <= 5 ms], ` +
+    `CPU ${cpuPerAnswer.toFixed(2)} ms per answer (index read and bench included); of those, with a GC pause inside ${fmt(withGc)} ` +
+    `(GC ${(gcMs / Math.max(1, withGc.length)).toFixed(2)} ms each), without ${fmt(withoutGc)}; ` +
     `a new document's first run ${fmt(firsts)}, second run ${fmt(seconds)}`,
 );
 console.log(JSON.stringify(figures));

@@ -1,6 +1,6 @@
 // `history(vrf, prefix, from, to)`: every event of one prefix, with its reason, the flap count and the
 // time since the last change. Found through the history index, read from the journal.
-import { vrfDisplayName } from '../../events/index.js';
+import { isRouteEvent, vrfDisplayName } from '../../events/index.js';
 import type { Envelope, LifecycleEvent, RouteDiscovered, RouteVanished } from '../../events/index.js';
 import type { Journal } from '../../journal/index.js';
 import { upperBoundSeq } from '../../projections/index.js';
@@ -169,9 +169,9 @@ builder.queryField('history', (t) =>
       // Presence at `from` (from the timeline), then every event of the window to count flaps.
       const atFrom = await ribViewAt(ctx.api, { seq: from }, [vrf]);
       const present = new Set(atFrom.lookup(vrf, prefix).map((p) => p.interface));
-      const events = (await history.prefixEvents(vrf, prefix, { after: from, through: to })).filter(
-        (e): e is RouteEnvelope => e.event.type !== 'ConfigApplied',
-      );
+      // The index holds only route events under a prefix: the filter is a check, copying only if not.
+      const found = await history.prefixEvents(vrf, prefix, { after: from, through: to });
+      const events = found.every(isRouteEnvelope) ? found : found.filter(isRouteEnvelope);
       const flapCount = countFlaps(
         present,
         events.map((e) => e.event),
@@ -217,6 +217,10 @@ builder.queryField('history', (t) =>
     },
   }),
 );
+
+function isRouteEnvelope(env: Envelope): env is RouteEnvelope {
+  return isRouteEvent(env.event);
+}
 
 /** The downtime each DaemonStarted in the window ends (none for a journal's first start). */
 async function downtimesIn(
