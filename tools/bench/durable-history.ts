@@ -166,6 +166,9 @@ const figures = {
   coldIndexMs,
   index: { median: q(idx, 0.5), p99: q(idx, 0.99) },
   steady: { median: q(gql.slice(2), 0.5), p99: q(gql.slice(2), 0.99), max: q(gql.slice(2), 1) },
+  // The process's first two requests (cold code: yoga, graphql-js, the resolvers), then new documents'.
+  processFirst: gql[0],
+  processSecond: gql[1],
   first: { median: q(firsts, 0.5), max: q(firsts, 1) },
   second: { median: q(seconds, 0.5), max: q(seconds, 1) },
   cpuPerAnswerMs: cpuPerAnswer,
@@ -188,6 +191,7 @@ console.error(
     `GraphQL after a document's first two runs ${fmt(gql.slice(2))}  [target p99 <= 5 ms], ` +
     `CPU time per answer ${fmt(cpuMs.slice(2))}; of the answers, with a GC pause inside ${fmt(withGc)} ` +
     `(GC ${(gcMs / Math.max(1, withGc.length)).toFixed(2)} ms each), without ${fmt(withoutGc)}; ` +
+    `the process's first request ${gql[0]?.toFixed(2)} ms, second ${gql[1]?.toFixed(2)} ms (cold code); ` +
     `a new document's first run ${fmt(firsts)}, second run ${fmt(seconds)}`,
 );
 console.log(JSON.stringify(figures));

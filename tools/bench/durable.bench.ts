@@ -117,6 +117,8 @@ interface HistoryFigures {
   steady: { median: number; p99: number };
   withGc: { n: number; p99: number };
   withoutGc: { p99: number };
+  processFirst: number;
+  processSecond: number;
   first: { median: number; max: number };
   second: { median: number; max: number };
 }
@@ -235,6 +237,7 @@ async function bench(root: string, events: number): Promise<{ rss: number }> {
     `history of one prefix, daemon-shaped process (durable-history.ts, heap ${h.heapMB.toFixed(0)} MB): ` +
       `median ${h.steady.median.toFixed(2)} ms, p99 ${h.steady.p99.toFixed(2)} ms after a document's first two runs ` +
       `(answers with a GC pause inside: ${h.withGc.n}, p99 ${h.withGc.p99.toFixed(2)} ms; without: p99 ${h.withoutGc.p99.toFixed(2)} ms); ` +
+      `the process's first request ${h.processFirst.toFixed(2)} ms, second ${h.processSecond.toFixed(2)} ms (cold code); ` +
       `a new document's first run median ${h.first.median.toFixed(2)} ms (max ${h.first.max.toFixed(2)}), ` +
       `second (compiling) median ${h.second.median.toFixed(2)} ms (max ${h.second.max.toFixed(2)}); ` +
       `${(h.allocPerAnswerKB ?? NaN).toFixed(0)} kB allocated per answer  [target p99 <= 5 ms]`,
