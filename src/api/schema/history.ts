@@ -1,6 +1,6 @@
 // `history(vrf, prefix, from, to)`: every event of one prefix, with its reason, the flap count and the
 // time since the last change. Found through the history index, read from the journal.
-import { vrfDisplayName } from '../../events/index.js';
+import { isRouteEvent, vrfDisplayName } from '../../events/index.js';
 import type { Envelope, LifecycleEvent, RouteDiscovered, RouteVanished } from '../../events/index.js';
 import type { Journal } from '../../journal/index.js';
 import { upperBoundSeq } from '../../projections/index.js';
@@ -26,9 +26,19 @@ interface Downtime {
   readonly clean: boolean;
 }
 
-/** An entry, and whether it was found at a start: the change happened while nothing was watching. */
+/**
+ * An entry as the API shows it: a plain object whose fields are read as properties (no resolver per
+ * field: see property-fields.ts), built only for the page answered.
+ */
 interface Entry {
-  readonly env: RouteEnvelope;
+  readonly seq: number;
+  readonly time: number;
+  readonly type: RouteEnvelope['event']['type'];
+  readonly interface: string;
+  readonly ifindex: number | null;
+  readonly address: string | null;
+  readonly reason: string | null;
+  /** A withdrawal found at a start: the change happened while nothing was watching. */
   readonly whileDown: boolean;
 }
 
@@ -73,31 +83,20 @@ const DowntimeRef = builder.objectRef<Downtime>('Downtime').implement({
 const HistoryEntryRef = builder.objectRef<Entry>('HistoryEntry').implement({
   description: 'One event of a prefix.',
   fields: (t) => ({
-    whileDown: t.boolean({
+    whileDown: t.exposeBoolean('whileDown', {
       description:
         'A withdrawal found by the reconcile at a start: the route vanished while the daemon was not watching (see `downtimes`).',
-      resolve: (x) => x.whileDown,
     }),
-    seq: t.field({ type: 'Seq', resolve: ({ env: e }) => e.seq }),
-    time: t.field({ type: 'Timestamp', resolve: ({ env: e }) => e.time }),
-    type: t.string({
-      description: 'RouteDiscovered or RouteVanished.',
-      resolve: ({ env: e }) => e.event.type,
-    }),
-    interface: t.string({ resolve: ({ env: e }) => e.event.interface }),
-    ifindex: t.int({
-      nullable: true,
-      resolve: ({ env: e }) => (e.event.type === 'RouteDiscovered' ? e.event.ifindex : null),
-    }),
-    address: t.string({
-      nullable: true,
-      resolve: ({ env: e }) => (e.event.type === 'RouteDiscovered' ? e.event.address : null),
-    }),
-    reason: t.string({
+    seq: t.expose('seq', { type: 'Seq' }),
+    time: t.expose('time', { type: 'Timestamp' }),
+    type: t.exposeString('type', { description: 'RouteDiscovered or RouteVanished.' }),
+    interface: t.exposeString('interface'),
+    ifindex: t.exposeInt('ifindex', { nullable: true }),
+    address: t.exposeString('address', { nullable: true }),
+    reason: t.exposeString('reason', {
       nullable: true,
       description:
         'Why it vanished: address-removed, link-down, interface-removed, config-changed, reconcile.',
-      resolve: ({ env: e }) => (e.event.type === 'RouteVanished' ? e.event.reason : null),
     }),
   }),
 });
@@ -170,9 +169,9 @@ builder.queryField('history', (t) =>
       // Presence at `from` (from the timeline), then every event of the window to count flaps.
       const atFrom = await ribViewAt(ctx.api, { seq: from }, [vrf]);
       const present = new Set(atFrom.lookup(vrf, prefix).map((p) => p.interface));
-      const events = (await history.prefixEvents(vrf, prefix, { after: from, through: to })).filter(
-        (e): e is RouteEnvelope => e.event.type !== 'ConfigApplied',
-      );
+      // The index holds only route events under a prefix: the filter is a check, copying only if not.
+      const found = await history.prefixEvents(vrf, prefix, { after: from, through: to });
+      const events = found.every(isRouteEnvelope) ? found : found.filter(isRouteEnvelope);
       const flapCount = countFlaps(
         present,
         events.map((e) => e.event),
@@ -191,14 +190,13 @@ builder.queryField('history', (t) =>
         ctx.api.journal,
         await history.lifecycleEvents({ after: from, through: to }),
       );
-      const entries = markWhileDown(events, downtimes);
       const start = args.after
         ? upperBoundSeq(
             events.map((e) => e.seq),
             args.after,
           )
         : 0;
-      const page = entries.slice(start, start + first);
+      const page = entryViews(events, downtimes, start, start + first);
       const atTo = await ribViewAt(ctx.api, { seq: to }, [vrf]);
       // A VRF that existed at neither end and has no event in the window: the error every command gives.
       if (events.length === 0 && !vrfExists(atFrom, vrf)) assertVrf(atTo, vrf, args.vrf);
@@ -219,6 +217,10 @@ builder.queryField('history', (t) =>
     },
   }),
 );
+
+function isRouteEnvelope(env: Envelope): env is RouteEnvelope {
+  return isRouteEvent(env.event);
+}
 
 /** The downtime each DaemonStarted in the window ends (none for a journal's first start). */
 async function downtimesIn(
@@ -245,19 +247,46 @@ async function downtimesIn(
 }
 
 /**
- * Marks the withdrawals a start's reconcile found: a RouteVanished with reason reconcile that is the
- * prefix's first event after a DaemonStarted.
+ * The entries of events[start, end), marking the withdrawals a start's reconcile found: a RouteVanished
+ * with reason reconcile that is the prefix's first event after a DaemonStarted.
  */
-function markWhileDown(events: readonly RouteEnvelope[], downtimes: readonly Downtime[]): Entry[] {
+function entryViews(
+  events: readonly RouteEnvelope[],
+  downtimes: readonly Downtime[],
+  start: number,
+  end: number,
+): Entry[] {
+  const out: Entry[] = [];
   let d = 0;
-  let afterStart = false;
-  return events.map((env) => {
-    while (d < downtimes.length && downtimes[d]!.startedSeq < env.seq) {
-      d++;
-      afterStart = true;
-    }
-    const whileDown = afterStart && env.event.type === 'RouteVanished' && env.event.reason === 'reconcile';
-    afterStart = false;
-    return { env, whileDown };
-  });
+  for (let i = start; i < end && i < events.length; i++) {
+    const { seq, time, event: e } = events[i]!;
+    // The prefix's first event after a start: its previous event (if any) is before that start.
+    while (d < downtimes.length && downtimes[d]!.startedSeq < seq) d++;
+    const startedSeq = d > 0 ? downtimes[d - 1]!.startedSeq : undefined;
+    const afterStart = startedSeq !== undefined && (i === 0 || events[i - 1]!.seq < startedSeq);
+    out.push(
+      e.type === 'RouteDiscovered'
+        ? {
+            seq,
+            time,
+            type: e.type,
+            interface: e.interface,
+            ifindex: e.ifindex,
+            address: e.address,
+            reason: null,
+            whileDown: false,
+          }
+        : {
+            seq,
+            time,
+            type: e.type,
+            interface: e.interface,
+            ifindex: null,
+            address: null,
+            reason: e.reason,
+            whileDown: afterStart && e.reason === 'reconcile',
+          },
+    );
+  }
+  return out;
 }
