@@ -1,9 +1,10 @@
 // The projection runner: the one follower of the journal's commits. It applies every committed batch
 // to named projections in a fixed order (the RIB first, then what reads it), catches a projection up
-// from the journal when it joins behind the head, and has one failure policy: a projection that throws
-// is logged once (name and seq), stops receiving events, readiness drops with the reason, and it is
-// rebuilt in the background from its last good checkpoint (or from seq 0) while the others carry on.
-import type { Logger } from 'pino';
+// from the journal when it joins behind the head (or starts it from its derived data on disk), and has
+// one failure policy: a projection that throws is logged once (name and seq), stops receiving events,
+// readiness drops with the reason, and it is rebuilt in the background from its last good checkpoint
+// (or from seq 0) while the others carry on. Projections of one group (the API's history index and
+// timeline, which share their derived data) are restored together.
 import type { Envelope } from '../events/index.js';
 import type { Journal } from '../journal/index.js';
 import { loadHorizonCheckpoint } from './rib/checkpoint.js';
@@ -34,10 +35,34 @@ export const PROJECTION_ORDER = [
 
 export type ProjectionName = (typeof PROJECTION_ORDER)[number];
 
+/** Where the runner logs (a pino logger fits; its child `projections` is used when it has one). */
+export interface RunnerLog {
+  info(obj: object, msg: string): void;
+  warn(obj: object, msg: string): void;
+  error(obj: object, msg: string): void;
+  child?(bindings: { topic: string }): RunnerLog;
+}
+
+/** What a restore is told by the runner. */
+export interface RestoreContext {
+  /**
+   * The same for every restore of one group started together (a failure or rebuild of one member, or
+   * their start): the members' restores can share one load of their derived data.
+   */
+  readonly round: number;
+  /** The restore found it must rebuild (no derived data, damaged, another build's): readiness says why. */
+  rebuilding(why: string): void;
+}
+
 /** How the runner runs one projection. */
 export interface RunnerEntry<P extends Projection = Projection> {
   readonly name: ProjectionName;
   readonly projection: P;
+  /**
+   * Projections of one group share their derived data: when one is restored (after a failure, on
+   * request, at its start) every member is, in the same round (see RestoreContext).
+   */
+  readonly group?: string;
   /** Called before each live batch reaches the projection (the live RIB drops its last batch's record). */
   readonly beforeBatch?: () => void;
   /** Called after each live batch the projection applied (the BGP speaker wakes its sessions). */
@@ -46,12 +71,37 @@ export interface RunnerEntry<P extends Projection = Projection> {
    * A fresh projection at its last good checkpoint (seq 0 when there is none), to rebuild it after a
    * failure. Absent: the projection cannot be rebuilt and stays failed (readiness stays down).
    */
-  readonly restore?: () => Promise<P> | P;
+  readonly restore?: (ctx: RestoreContext) => Promise<P> | P;
   /**
    * Takes over a rebuilt projection that has caught up with the live tail, in the same synchronous
    * step as its next live batch; returns the projection to keep applying to (default: `fresh`).
    */
   readonly adopt?: (fresh: P) => P;
+  /** Called in the synchronous step that makes the projection live (after a catch-up or rebuild too). */
+  readonly onLive?: (p: P) => void;
+  /**
+   * Awaited, when it returns a promise, between two batches of a catch-up: lets a projection write what
+   * it holds so that a long replay's memory stays bounded (the history index flushes its writes).
+   */
+  readonly catchUpPause?: (p: P) => Promise<void> | undefined;
+}
+
+/** How add() starts a projection. */
+export interface AddOptions {
+  /**
+   * Start from `entry.restore()` (its derived data on disk, or a rebuild) instead of `entry.projection`
+   * as it is. A group member added while another member's restore runs joins that round.
+   */
+  readonly restore?: boolean;
+}
+
+/** One projection as the runner runs it (for a facade's readiness). */
+export interface ProjectionStatus {
+  readonly state: State;
+  /** The projection catching up or live. */
+  readonly seq: number;
+  /** Why it is rebuilding (a failure, a request, what its restore found). */
+  readonly why: string | undefined;
 }
 
 /** What `/readyz` reports: ok, or why not. */
@@ -63,21 +113,38 @@ export interface RunnerHealth {
 export interface RunnerOptions {
   readonly journal: Journal;
   /** The runner logs under topic `projections`. */
-  readonly log: Logger;
+  readonly log: RunnerLog;
   /** Delay before the n-th retry of a rebuild that failed (default: 1 s doubling up to 60 s). */
   readonly retryDelayMs?: (attempt: number) => number;
   /** setTimeout-like (tests). */
   readonly setTimer?: (fn: () => void, ms: number) => { unref?(): unknown };
 }
 
-type State = 'live' | 'catching-up' | 'failed';
+/**
+ * live; loading its derived data (a restore at add); catching up with the journal; rebuilding (after a
+ * failure or on request, restore and catch-up); failed for good (no restore).
+ */
+export type State = 'live' | 'loading' | 'catching-up' | 'rebuilding' | 'failed';
+
+/** What a slot is doing and why, as readiness reports it. */
+interface Phase {
+  readonly state: State;
+  readonly reason: string;
+  readonly why: string | undefined;
+}
 
 interface Slot {
   readonly entry: RunnerEntry;
   readonly rank: number;
   current: Projection;
+  /** The projection being caught up (the fresh one while rebuilding). */
+  working: Projection;
   state: State;
+  /** Set while rebuilding or failed: the reason readiness gives. */
   reason: string;
+  why: string | undefined;
+  /** The restore round it last joined. */
+  round: number;
   /** Live batches that arrived while catching up or rebuilding. */
   pending: (readonly Envelope[])[];
   /** whenLive callers. */
@@ -93,17 +160,18 @@ function defaultRetryDelay(attempt: number): number {
 /** Runs projections over a journal's commits. */
 export class ProjectionRunner {
   private readonly journal: Journal;
-  private readonly log: Logger;
+  private readonly log: RunnerLog;
   private readonly retryDelayMs: (attempt: number) => number;
   private readonly setTimer: (fn: () => void, ms: number) => { unref?(): unknown };
   private slots: Slot[] = [];
   private readonly unfollow: () => void;
   private readonly tasks = new Set<Promise<void>>();
   private stopped = false;
+  private rounds = 0;
 
   constructor(o: RunnerOptions) {
     this.journal = o.journal;
-    this.log = o.log.child({ topic: 'projections' });
+    this.log = o.log.child?.({ topic: 'projections' }) ?? o.log;
     this.retryDelayMs = o.retryDelayMs ?? defaultRetryDelay;
     this.setTimer = o.setTimer ?? ((fn, ms) => setTimeout(fn, ms));
     this.unfollow = this.journal.onCommit((batch) => this.deliver(batch));
@@ -114,23 +182,34 @@ export class ProjectionRunner {
    * (commits during that replay are applied once, in order); resolves once it is live. Rejects only
    * when the runner stops first; a projection that throws while catching up is rebuilt as usual.
    */
-  add<P extends Projection>(entry: RunnerEntry<P>): Promise<void> {
+  add<P extends Projection>(entry: RunnerEntry<P>, options: AddOptions = {}): Promise<void> {
     if (this.slots.some((s) => s.entry.name === entry.name))
       throw new TypeError(`projection ${entry.name} is already running`);
     const slot: Slot = {
       entry: entry as unknown as RunnerEntry,
       rank: PROJECTION_ORDER.indexOf(entry.name),
       current: entry.projection,
+      working: entry.projection,
       state: 'live',
       reason: '',
+      why: undefined,
+      round: 0,
       pending: [],
       generation: 0,
       waiters: [],
     };
     this.slots = [...this.slots, slot].sort((a, b) => a.rank - b.rank);
-    if (slot.current.seq >= this.journal.head()) return Promise.resolve();
+    if (options.restore === true && entry.restore !== undefined) {
+      const joining = this.groupOf(slot).find((s) => s !== slot && s.state !== 'live' && s.round > 0);
+      const reason = `${entry.name}: loading its derived data`;
+      this.startRestore(slot, { state: 'loading', reason, why: undefined }, false, joining?.round);
+      return this.whenLive(entry.name);
+    }
+    if (slot.current.seq >= this.journal.head()) {
+      entry.onLive?.(entry.projection);
+      return Promise.resolve();
+    }
     slot.state = 'catching-up';
-    slot.reason = `${entry.name}: catching up with the journal`;
     return this.track(this.catchUp(slot, slot.current, slot.generation, false));
   }
 
@@ -151,8 +230,15 @@ export class ProjectionRunner {
   /** Resolves when the projection is live (caught up, or rebuilt after a failure); now if it is. */
   whenLive(name: ProjectionName): Promise<void> {
     const slot = this.slots.find((s) => s.entry.name === name);
-    if (slot === undefined || slot.state === 'live') return Promise.resolve();
+    if (slot === undefined || slot.state === 'live' || this.stopped) return Promise.resolve();
     return new Promise((resolve) => slot.waiters.push(resolve));
+  }
+
+  /** How the projection is running (undefined: not added, or removed). */
+  status(name: ProjectionName): ProjectionStatus | undefined {
+    const slot = this.slots.find((s) => s.entry.name === name);
+    if (slot === undefined) return undefined;
+    return { state: slot.state, seq: slot.working.seq, why: slot.why };
   }
 
   /** The projection currently run under `name` (a rebuilt one replaces the failed one). */
@@ -162,7 +248,14 @@ export class ProjectionRunner {
 
   /** Whether every projection is live; the reasons when not. */
   health(): RunnerHealth {
-    const reasons = this.slots.filter((s) => s.state !== 'live').map((s) => s.reason);
+    const head = this.journal.head();
+    const reasons = this.slots
+      .filter((s) => s.state !== 'live')
+      .map((s) =>
+        s.state === 'catching-up'
+          ? `${s.entry.name}: catching up (seq ${s.working.seq} of ${head})`
+          : s.reason,
+      );
     return { ok: reasons.length === 0, reasons };
   }
 
@@ -171,7 +264,7 @@ export class ProjectionRunner {
     const slot = this.slots.find((s) => s.entry.name === name);
     if (slot === undefined || this.stopped) return;
     this.log.warn({ projection: name, why }, 'projection rebuilt on request');
-    this.startRebuild(slot, `${name}: rebuilding (${why})`);
+    this.startRestore(slot, { state: 'rebuilding', reason: `${name}: rebuilding (${why})`, why }, true);
   }
 
   /** Stops following the journal; background catch-ups and rebuilds quit. */
@@ -218,28 +311,68 @@ export class ProjectionRunner {
       slot.state = 'failed';
       slot.generation++;
       slot.pending = [];
+      slot.why = `failed at seq ${seq}`;
       slot.reason = `${name}: failed at seq ${seq} and cannot be rebuilt (restart the daemon)`;
       return;
     }
-    this.startRebuild(slot, `${name}: failed at seq ${seq}, rebuilding`);
+    const why = `${name}: failed at seq ${seq}`;
+    this.startRestore(slot, { state: 'rebuilding', reason: `${why}, rebuilding`, why }, true);
   }
 
-  private startRebuild(slot: Slot, reason: string): void {
+  private groupOf(slot: Slot): Slot[] {
+    const group = slot.entry.group;
+    return group === undefined ? [slot] : this.slots.filter((s) => s.entry.group === group);
+  }
+
+  /**
+   * Restores the slot (and, unless it joins a round in progress, every other member of its group) from
+   * its `restore`, then catches it up; retried after a delay while the restore throws.
+   */
+  private startRestore(slot: Slot, phase: Phase, rebuilt: boolean, join?: number): void {
+    if (slot.entry.restore === undefined) return;
+    const round = join ?? ++this.rounds;
+    for (const s of join === undefined ? this.groupOf(slot) : [slot]) {
+      const name = s.entry.name;
+      // The others of the group: rebuilt with it, for the same reason.
+      const own: Phase =
+        s === slot || phase.why === undefined
+          ? phase
+          : { state: 'rebuilding', reason: `${name}: rebuilding (${phase.why})`, why: phase.why };
+      this.restoreOne(s, own, rebuilt, round);
+    }
+  }
+
+  private restoreOne(slot: Slot, phase: Phase, rebuilt: boolean, round: number): void {
     const restore = slot.entry.restore;
     if (restore === undefined) return;
-    slot.state = 'failed';
-    slot.reason = reason;
+    slot.state = phase.state;
+    slot.reason = phase.reason;
+    slot.why = phase.why;
+    slot.round = round;
     slot.pending = [];
+    slot.working = slot.current;
     const generation = ++slot.generation;
+    const name = slot.entry.name;
+    const ctx: RestoreContext = {
+      round,
+      rebuilding: (why) => {
+        if (generation !== slot.generation) return;
+        slot.state = 'rebuilding';
+        slot.why = why;
+        slot.reason = `${name}: rebuilding (${why})`;
+      },
+    };
     const attempt = async (n: number): Promise<void> => {
       try {
-        const fresh = await restore();
+        const fresh = await restore(ctx);
         if (generation !== slot.generation) return;
-        await this.catchUp(slot, fresh, generation, true);
+        slot.working = fresh;
+        if (slot.state === 'loading') slot.state = 'catching-up';
+        await this.catchUp(slot, fresh, generation, rebuilt);
       } catch (err) {
         if (generation !== slot.generation || this.stopped) return;
         const ms = this.retryDelayMs(n);
-        this.log.error({ err, projection: slot.entry.name, retryInMs: ms }, 'projection rebuild failed');
+        this.log.error({ err, projection: name, retryInMs: ms }, 'projection rebuild failed');
         await new Promise<void>((resolve) => this.setTimer(resolve, ms).unref?.());
         if (generation === slot.generation && !this.stopped) await attempt(n + 1);
       }
@@ -253,6 +386,7 @@ export class ProjectionRunner {
    */
   private async catchUp(slot: Slot, p: Projection, generation: number, rebuilt: boolean): Promise<void> {
     let at = p.seq;
+    slot.working = p;
     try {
       const horizon = this.journal.horizon?.();
       if (horizon !== undefined && p.seq < horizon.seq && p.seedAtHorizon !== undefined) {
@@ -266,6 +400,8 @@ export class ProjectionRunner {
           at = env.seq;
           if (env.seq > p.seq) p.apply(env);
         }
+        const pause = slot.entry.catchUpPause?.(p);
+        if (pause !== undefined) await pause;
       }
       if (generation !== slot.generation) return;
       for (const batch of slot.pending) {
@@ -281,8 +417,11 @@ export class ProjectionRunner {
     }
     slot.pending = [];
     slot.current = rebuilt && slot.entry.adopt ? slot.entry.adopt(p) : p;
+    slot.working = slot.current;
     slot.state = 'live';
     slot.reason = '';
+    slot.why = undefined;
+    slot.entry.onLive?.(slot.current);
     if (rebuilt) this.log.info({ projection: slot.entry.name, seq: p.seq }, 'projection rebuilt');
     this.wakeWaiters(slot);
   }
