@@ -30,6 +30,8 @@ export interface ApiIndexOptions {
    * tools, benches, tests), start() runs them in a runner of their own that stop() stops.
    */
   readonly runner?: ProjectionRunner;
+  /** Events the history index may hold unwritten while catching up (default 20k; bounds its memory). */
+  readonly catchUpWriteEvery?: number;
 }
 
 /** Whether the indexes answer for the whole journal, and if not, why. */
@@ -96,6 +98,7 @@ export class ApiIndexes {
   entries(): [RunnerEntry, RunnerEntry] {
     const history = this.history;
     const timeline = this.timeline;
+    const writeEvery = this.options.catchUpWriteEvery ?? CATCH_UP_WRITE_EVERY;
     // Late-bound: the runner applies to whatever apply() the index has now (tests break it on purpose).
     const historyProjection: Projection = {
       get seq() {
@@ -118,7 +121,7 @@ export class ApiIndexes {
           await this.load(ctx);
           return historyProjection;
         },
-        catchUpPause: () => (history.unwritten() >= CATCH_UP_WRITE_EVERY ? history.flush() : undefined),
+        catchUpPause: () => (history.unwritten() >= writeEvery ? history.flush() : undefined),
         onLive: () => void this.loggedLive(),
       },
       {
