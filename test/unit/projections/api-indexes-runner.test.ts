@@ -224,9 +224,13 @@ test('the runner delivers each commit to history and timeline exactly once, in P
       apply(env);
     };
   }
-  await indexes.start();
+  const started = indexes.start();
+  // A commit while they load (before their replay reads the journal: it reaches them twice, applied once).
+  during.push(journal.append(events(5, next)));
+  next += 5;
+  await started;
   await Promise.all(during);
-  assert.equal(during.length, 4, 'commits during both replays');
+  assert.equal(during.length, 5, 'commits while loading and during both replays');
   const every = (): number[] => Array.from({ length: journal.head() }, (_, i) => i + 1);
   assert.deepEqual(seen.history, every(), 'history: each seq once, in order');
   assert.deepEqual(seen.timeline, every(), 'timeline: each seq once, in order');
@@ -254,9 +258,16 @@ test('the runner delivers each commit to history and timeline exactly once, in P
   await runner.stop();
 });
 
-test('a catch-up writes the history index as it goes: unwritten events stay bounded, not the journal length', async () => {
+test('a catch-up waits for the history index writes: unwritten events stay bounded, not the journal length', async () => {
   const journal = new MemoryJournal(new TestClock());
   await appendInBatches(journal, events(6000), 100);
+  // A disk slower than the replay: without waiting for it, the catch-up would hold the whole journal.
+  const derived = journal.derived;
+  const write = derived.write.bind(derived);
+  derived.write = async (puts, dels) => {
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    return write(puts, dels);
+  };
   const indexes = createApiIndexes(journal, { catchUpWriteEvery: 200 });
   const history = indexes.history;
   const apply = history.apply.bind(history);
