@@ -133,6 +133,14 @@ interface Phase {
   readonly why: string | undefined;
 }
 
+/** A projection to catch up, for the slot's `generation` (a newer one makes it stale). */
+interface CatchingUp {
+  readonly slot: Slot;
+  readonly p: Projection;
+  readonly generation: number;
+  readonly rebuilt: boolean;
+}
+
 interface Slot {
   readonly entry: RunnerEntry;
   readonly rank: number;
@@ -168,6 +176,8 @@ export class ProjectionRunner {
   private readonly tasks = new Set<Promise<void>>();
   private stopped = false;
   private rounds = 0;
+  /** Restored members of a round waiting for the others before their catch-up. */
+  private readonly waiting = new Map<number, CatchingUp[]>();
 
   constructor(o: RunnerOptions) {
     this.journal = o.journal;
@@ -210,7 +220,7 @@ export class ProjectionRunner {
       return Promise.resolve();
     }
     slot.state = 'catching-up';
-    return this.track(this.catchUp(slot, slot.current, slot.generation, false));
+    return this.track(this.catchUp([{ slot, p: slot.current, generation: slot.generation, rebuilt: false }]));
   }
 
   /** Stops running a projection (a BGP speaker that stops). */
@@ -220,6 +230,8 @@ export class ProjectionRunner {
     slot.generation++;
     this.slots = this.slots.filter((s) => s !== slot);
     this.wakeWaiters(slot);
+    // Group members restored in its round stop waiting for it.
+    if (this.waiting.has(slot.round)) void this.track(this.release(slot.round) ?? Promise.resolve());
   }
 
   /** Whether the projection is running and live (not catching up, failed or rebuilding). */
@@ -368,7 +380,7 @@ export class ProjectionRunner {
         if (generation !== slot.generation) return;
         slot.working = fresh;
         if (slot.state === 'loading') slot.state = 'catching-up';
-        await this.catchUp(slot, fresh, generation, rebuilt);
+        await this.arrive({ slot, p: fresh, generation, rebuilt });
       } catch (err) {
         if (generation !== slot.generation || this.stopped) return;
         const ms = this.retryDelayMs(n);
@@ -381,49 +393,86 @@ export class ProjectionRunner {
   }
 
   /**
-   * Replays the journal after `p.seq` into `p`, then the batches that arrived meanwhile, and makes it
-   * the slot's live projection in that same synchronous step: no batch is missed or applied twice.
+   * A restored projection is ready to catch up: once every member of its round is (or at once, alone),
+   * they catch up together, reading the journal once.
    */
-  private async catchUp(slot: Slot, p: Projection, generation: number, rebuilt: boolean): Promise<void> {
-    let at = p.seq;
-    slot.working = p;
+  private arrive(c: CatchingUp): Promise<void> | undefined {
+    const round = c.slot.round;
+    this.waiting.set(round, [...(this.waiting.get(round) ?? []), c]);
+    return this.release(round);
+  }
+
+  /** Starts the round's catch-up when no member still restores; drops rounds nobody waits for. */
+  private release(round: number): Promise<void> | undefined {
+    const arrived = (this.waiting.get(round) ?? []).filter((c) => c.generation === c.slot.generation);
+    const restoring = this.slots.filter(
+      (s) => s.round === round && s.state !== 'live' && s.state !== 'failed',
+    );
+    if (arrived.length > 0 && !restoring.every((s) => arrived.some((c) => c.slot === s))) return undefined;
+    this.waiting.delete(round);
+    return arrived.length === 0 ? undefined : this.catchUp(arrived);
+  }
+
+  /**
+   * Replays the journal after the projections' seqs into them (one read, each batch to each in the fixed
+   * order), then the batches that arrived meanwhile, and makes them live in that same synchronous step:
+   * no batch is missed or applied twice.
+   */
+  private async catchUp(members: readonly CatchingUp[]): Promise<void> {
+    let live = [...members].sort((a, b) => a.slot.rank - b.slot.rank);
+    const current = (): CatchingUp[] => (live = live.filter((c) => c.generation === c.slot.generation));
+    let at = 0;
+    let applying = live[0]!;
+    const apply = (c: CatchingUp, batch: readonly Envelope[]): void => {
+      applying = c;
+      for (const env of batch) {
+        at = env.seq;
+        if (env.seq > c.p.seq) c.p.apply(env);
+      }
+    };
     try {
-      const horizon = this.journal.horizon?.();
-      if (horizon !== undefined && p.seq < horizon.seq && p.seedAtHorizon !== undefined) {
-        const base = await loadHorizonCheckpoint(this.journal);
-        if (base !== undefined) p.seedAtHorizon(base);
-        at = p.seq;
-      }
-      for await (const batch of this.journal.read({ after: p.seq })) {
-        if (generation !== slot.generation) return;
-        for (const env of batch) {
-          at = env.seq;
-          if (env.seq > p.seq) p.apply(env);
-        }
-        const pause = slot.entry.catchUpPause?.(p);
-        if (pause !== undefined) await pause;
-      }
-      if (generation !== slot.generation) return;
-      for (const batch of slot.pending) {
-        for (const env of batch) {
-          at = env.seq;
-          if (env.seq > p.seq) p.apply(env);
+      for (const c of live) {
+        applying = c;
+        c.slot.working = c.p;
+        at = c.p.seq;
+        const horizon = this.journal.horizon?.();
+        if (horizon !== undefined && c.p.seq < horizon.seq && c.p.seedAtHorizon !== undefined) {
+          const base = await loadHorizonCheckpoint(this.journal);
+          if (base !== undefined) c.p.seedAtHorizon(base);
         }
       }
+      const from = Math.min(...live.map((c) => c.p.seq));
+      for await (const batch of this.journal.read({ after: from })) {
+        if (current().length === 0) return;
+        for (const c of live) apply(c, batch);
+        for (const c of live) {
+          applying = c;
+          const pause = c.slot.entry.catchUpPause?.(c.p);
+          if (pause !== undefined) await pause;
+        }
+      }
+      if (current().length === 0) return;
+      // What was committed meanwhile: each member holds the batches since its restore began.
+      const pending = [...new Set(live.flatMap((c) => c.slot.pending))].sort(
+        (a, b) => (a[0]?.seq ?? 0) - (b[0]?.seq ?? 0),
+      );
+      for (const batch of pending) for (const c of live) apply(c, batch);
     } catch (err) {
-      if (generation !== slot.generation) return;
-      this.fail(slot, at, err);
+      if (applying.generation !== applying.slot.generation) return;
+      this.fail(applying.slot, at, err);
       return;
     }
-    slot.pending = [];
-    slot.current = rebuilt && slot.entry.adopt ? slot.entry.adopt(p) : p;
-    slot.working = slot.current;
-    slot.state = 'live';
-    slot.reason = '';
-    slot.why = undefined;
-    slot.entry.onLive?.(slot.current);
-    if (rebuilt) this.log.info({ projection: slot.entry.name, seq: p.seq }, 'projection rebuilt');
-    this.wakeWaiters(slot);
+    for (const { slot, p, rebuilt } of live) {
+      slot.pending = [];
+      slot.current = rebuilt && slot.entry.adopt ? slot.entry.adopt(p) : p;
+      slot.working = slot.current;
+      slot.state = 'live';
+      slot.reason = '';
+      slot.why = undefined;
+      slot.entry.onLive?.(slot.current);
+      if (rebuilt) this.log.info({ projection: slot.entry.name, seq: p.seq }, 'projection rebuilt');
+      this.wakeWaiters(slot);
+    }
   }
 
   private wakeWaiters(slot: Slot): void {

@@ -224,6 +224,13 @@ test('the runner delivers each commit to history and timeline exactly once, in P
       apply(env);
     };
   }
+  // Both replay from seq 1 in one read of the journal.
+  const read = journal.read.bind(journal);
+  let reads = 0;
+  journal.read = (options) => {
+    reads++;
+    return read(options);
+  };
   const started = indexes.start();
   // A commit while they load (before their replay reads the journal: it reaches them twice, applied once).
   during.push(journal.append(events(5, next)));
@@ -234,6 +241,10 @@ test('the runner delivers each commit to history and timeline exactly once, in P
   const every = (): number[] => Array.from({ length: journal.head() }, (_, i) => i + 1);
   assert.deepEqual(seen.history, every(), 'history: each seq once, in order');
   assert.deepEqual(seen.timeline, every(), 'timeline: each seq once, in order');
+  assert.equal(reads, 1, 'one read of the journal for both');
+  const at = new Map(order.map((o, i) => [o, i]));
+  for (const seq of every())
+    assert.ok(at.get(`history:${seq}`)! < at.get(`timeline:${seq}`)!, `seq ${seq}: history before timeline`);
 
   // Live: each batch reaches them in PROJECTION_ORDER (the RIB first, the route counts after them).
   order.length = 0;
