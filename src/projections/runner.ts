@@ -98,8 +98,6 @@ export interface AddOptions {
 /** One projection as the runner runs it (for a facade's readiness). */
 export interface ProjectionStatus {
   readonly state: State;
-  /** The projection catching up or live. */
-  readonly seq: number;
   /** Why it is rebuilding (a failure, a request, what its restore found). */
   readonly why: string | undefined;
 }
@@ -250,7 +248,7 @@ export class ProjectionRunner {
   status(name: ProjectionName): ProjectionStatus | undefined {
     const slot = this.slots.find((s) => s.entry.name === name);
     if (slot === undefined) return undefined;
-    return { state: slot.state, seq: slot.working.seq, why: slot.why };
+    return { state: slot.state, why: slot.why };
   }
 
   /** The projection currently run under `name` (a rebuilt one replaces the failed one). */

@@ -45,7 +45,7 @@ export interface IndexReadiness {
 const CATCH_UP_WRITE_EVERY = 20_000;
 
 /** Not run by a runner: fed by hand. */
-const HAND_FED: ProjectionStatus = { state: 'live', seq: 0, why: undefined };
+const HAND_FED: ProjectionStatus = { state: 'live', why: undefined };
 
 /** The per-prefix history index and the RIB timeline: what the API needs beside the live Rib. */
 export class ApiIndexes {
@@ -95,7 +95,7 @@ export class ApiIndexes {
   }
 
   /** The runner entries of the history index and the timeline (restored together, as one group). */
-  entries(): [RunnerEntry, RunnerEntry] {
+  private entries(): [RunnerEntry, RunnerEntry] {
     const history = this.history;
     const timeline = this.timeline;
     const writeEvery = this.options.catchUpWriteEvery ?? CATCH_UP_WRITE_EVERY;
