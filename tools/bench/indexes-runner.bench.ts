@@ -9,37 +9,18 @@ import { existsSync } from 'node:fs';
 import { mkdtemp, rm, symlink } from 'node:fs/promises';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { JournalEvent } from '../../src/events/index.js';
 import { openLevelJournal } from '../../src/journal/index.js';
-import { benchConfig, routeEvent } from './route-events.js';
+import { writeFlapJournal } from './flap-journal.js';
 
 const EVENTS = Number(process.env['BENCH_EVENTS'] ?? 500_000);
 const RUNS = Number(process.env['BENCH_RUNS'] ?? 3);
 const REF = process.env['BENCH_REF'] ?? 'main';
-const VRFS = 100;
-const PREFIXES = 1000;
 const here = new URL('../..', import.meta.url).pathname;
 
 async function generate(dir: string): Promise<void> {
   let now = Date.UTC(2026, 0, 1) * 1000;
   const journal = await openLevelJournal(dir, { clock: { nowMicros: () => (now += 1000) } });
-  await journal.append([benchConfig(VRFS)]);
-  const up = Array.from({ length: VRFS }, () => new Uint8Array(PREFIXES));
-  let rng = 12345;
-  const rnd = (n: number): number => ((rng = (rng * 1103515245 + 12345) % 2 ** 31), rng % n);
-  for (let written = 1; written < EVENTS;) {
-    const batch: JournalEvent[] = [];
-    for (let i = 0; i < 1000 && written < EVENTS; i++, written++) {
-      // The first 100k discover every prefix, then random flaps.
-      const n = written - 1;
-      const v = n < VRFS * PREFIXES ? Math.floor(n / PREFIXES) : rnd(VRFS);
-      const p = n < VRFS * PREFIXES ? n % PREFIXES : rnd(PREFIXES);
-      const vrf = up[v]!;
-      vrf[p] = vrf[p] === 1 ? 0 : 1;
-      batch.push(routeEvent(v, `10.${Math.floor(p / 256)}.${p % 256}.0/24`, vrf[p] === 1));
-    }
-    await journal.append(batch);
-  }
+  await writeFlapJournal(journal, { vrfs: 100, prefixes: 1000, events: EVENTS, flapBatch: 1000 });
   await journal.close();
 }
 

@@ -98,16 +98,26 @@ async function truth(journal: MemoryJournal): Promise<unknown> {
   return out;
 }
 
+/** Indexes in a runner of their own as the daemon wires them, started; log lines carry readiness. */
+async function started(journal: MemoryJournal): Promise<{
+  indexes: ApiIndexes;
+  runner: ProjectionRunner;
+  lines: ReturnType<typeof recordingLog>['lines'];
+}> {
+  const holder: { ix?: ApiIndexes } = {};
+  const { log, lines } = recordingLog(() => holder.ix?.readiness().reason);
+  const runner = new ProjectionRunner({ journal, log });
+  const indexes = createApiIndexes(journal, { runner, log, timeline: { interval: 100 } });
+  holder.ix = indexes;
+  await indexes.start();
+  return { indexes, runner, lines };
+}
+
 for (const name of ['history', 'timeline'] as const) {
   test(`a ${name} apply that throws is logged once with its name and seq, drops readiness, and both are restored and answer again`, async () => {
     const journal = new MemoryJournal(new TestClock());
     await appendInBatches(journal, events(600));
-    const holder: { ix?: ApiIndexes } = {};
-    const { log, lines } = recordingLog(() => holder.ix?.readiness().reason);
-    const runner = new ProjectionRunner({ journal, log });
-    const indexes = createApiIndexes(journal, { runner, log, timeline: { interval: 100 } });
-    holder.ix = indexes;
-    await indexes.start();
+    const { indexes, runner, lines } = await started(journal);
     assert.deepEqual(indexes.readiness(), { ready: true, reason: undefined });
     assert.equal(runner.health().ok, true);
 
@@ -157,12 +167,7 @@ test('deleting the derived data changes no answer: the restart rebuilds it while
   const journal = new MemoryJournal(new TestClock());
   await appendInBatches(journal, events(900));
   const run = async (): Promise<{ indexes: ApiIndexes; runner: ProjectionRunner; reasons: string[] }> => {
-    const holder: { ix?: ApiIndexes } = {};
-    const { log, lines } = recordingLog(() => holder.ix?.readiness().reason);
-    const runner = new ProjectionRunner({ journal, log });
-    const indexes = createApiIndexes(journal, { runner, log, timeline: { interval: 100 } });
-    holder.ix = indexes;
-    await indexes.start();
+    const { indexes, runner, lines } = await started(journal);
     return { indexes, runner, reasons: lines.flatMap((l) => (l.reason === undefined ? [] : [l.reason])) };
   };
   const first = await run();
@@ -231,11 +236,11 @@ test('the runner delivers each commit to history and timeline exactly once, in P
     reads++;
     return read(options);
   };
-  const started = indexes.start();
+  const starting = indexes.start();
   // A commit while they load (before their replay reads the journal: it reaches them twice, applied once).
   during.push(journal.append(events(5, next)));
   next += 5;
-  await started;
+  await starting;
   await Promise.all(during);
   assert.equal(during.length, 5, 'commits while loading and during both replays');
   const every = (): number[] => Array.from({ length: journal.head() }, (_, i) => i + 1);
