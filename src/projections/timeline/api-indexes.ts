@@ -112,15 +112,19 @@ export class ApiIndexes {
       },
       apply: (env: Envelope) => timeline.apply(env),
     };
+    // Both restored by one load of their derived data per round.
+    const restoring =
+      (p: Projection) =>
+      async (ctx: RestoreContext): Promise<Projection> => {
+        await this.load(ctx);
+        return p;
+      };
     return [
       {
         name: 'history',
         group: 'api-indexes',
         projection: historyProjection,
-        restore: async (ctx) => {
-          await this.load(ctx);
-          return historyProjection;
-        },
+        restore: restoring(historyProjection),
         catchUpPause: () => (history.unwritten() >= writeEvery ? history.flush() : undefined),
         onLive: () => void this.loggedLive(),
       },
@@ -128,10 +132,7 @@ export class ApiIndexes {
         name: 'timeline',
         group: 'api-indexes',
         projection: timelineProjection,
-        restore: async (ctx) => {
-          await this.load(ctx);
-          return timelineProjection;
-        },
+        restore: restoring(timelineProjection),
         onLive: () => {
           timeline.followingLive();
           void this.loggedLive();
