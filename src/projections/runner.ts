@@ -155,6 +155,8 @@ interface Slot {
   pending: (readonly Envelope[])[];
   /** whenLive callers. */
   waiters: (() => void)[];
+  /** Failures since it was last live (a rebuild that fails the same way waits before the next). */
+  failures: number;
   /** Bumped when the slot fails again or the runner stops: a running catch-up for an older one quits. */
   generation: number;
 }
@@ -172,6 +174,8 @@ export class ProjectionRunner {
   private slots: Slot[] = [];
   private readonly unfollow: () => void;
   private readonly tasks = new Set<Promise<void>>();
+  /** Retries waiting for their delay (stop() ends the waits). */
+  private readonly sleeping = new Set<() => void>();
   private stopped = false;
   private rounds = 0;
   /** Restored members of a round waiting for the others before their catch-up. */
@@ -203,6 +207,7 @@ export class ProjectionRunner {
       why: undefined,
       round: 0,
       pending: [],
+      failures: 0,
       generation: 0,
       waiters: [],
     };
@@ -285,6 +290,8 @@ export class ProjectionRunner {
       s.generation++;
       this.wakeWaiters(s);
     }
+    for (const wake of this.sleeping) wake();
+    this.sleeping.clear();
     await Promise.allSettled([...this.tasks]);
   }
 
@@ -326,7 +333,16 @@ export class ProjectionRunner {
       return;
     }
     const why = `${name}: failed at seq ${seq}`;
-    this.startRestore(slot, { state: 'rebuilding', reason: `${why}, rebuilding`, why }, true);
+    // Failing again before it was live (a bug the rebuild replays too): the next rebuild waits longer.
+    const again = slot.failures++;
+    const delay = again === 0 ? 0 : this.retryDelayMs(again - 1);
+    this.startRestore(
+      slot,
+      { state: 'rebuilding', reason: `${why}, rebuilding`, why },
+      true,
+      undefined,
+      delay,
+    );
   }
 
   private groupOf(slot: Slot): Slot[] {
@@ -338,7 +354,7 @@ export class ProjectionRunner {
    * Restores the slot (and, unless it joins a round in progress, every other member of its group) from
    * its `restore`, then catches it up; retried after a delay while the restore throws.
    */
-  private startRestore(slot: Slot, phase: Phase, rebuilt: boolean, join?: number): void {
+  private startRestore(slot: Slot, phase: Phase, rebuilt: boolean, join?: number, delayMs = 0): void {
     if (slot.entry.restore === undefined) return;
     const round = join ?? ++this.rounds;
     for (const s of join === undefined ? this.groupOf(slot) : [slot]) {
@@ -348,11 +364,11 @@ export class ProjectionRunner {
         s === slot || phase.why === undefined
           ? phase
           : { state: 'rebuilding', reason: `${name}: rebuilding (${phase.why})`, why: phase.why };
-      this.restoreOne(s, own, rebuilt, round);
+      this.restoreOne(s, own, rebuilt, round, delayMs);
     }
   }
 
-  private restoreOne(slot: Slot, phase: Phase, rebuilt: boolean, round: number): void {
+  private restoreOne(slot: Slot, phase: Phase, rebuilt: boolean, round: number, delayMs: number): void {
     const restore = slot.entry.restore;
     if (restore === undefined) return;
     slot.state = phase.state;
@@ -383,11 +399,15 @@ export class ProjectionRunner {
         if (generation !== slot.generation || this.stopped) return;
         const ms = this.retryDelayMs(n);
         this.log.error({ err, projection: name, retryInMs: ms }, 'projection rebuild failed');
-        await new Promise<void>((resolve) => this.setTimer(resolve, ms).unref?.());
+        await this.sleep(ms);
         if (generation === slot.generation && !this.stopped) await attempt(n + 1);
       }
     };
-    void this.track(attempt(0));
+    const first = async (): Promise<void> => {
+      if (delayMs > 0) await this.sleep(delayMs);
+      if (generation === slot.generation && !this.stopped) await attempt(0);
+    };
+    void this.track(first());
   }
 
   /**
@@ -462,6 +482,7 @@ export class ProjectionRunner {
     }
     for (const { slot, p, rebuilt } of live) {
       slot.pending = [];
+      slot.failures = 0;
       slot.current = rebuilt && slot.entry.adopt ? slot.entry.adopt(p) : p;
       slot.working = slot.current;
       slot.state = 'live';
@@ -471,6 +492,17 @@ export class ProjectionRunner {
       if (rebuilt) this.log.info({ projection: slot.entry.name, seq: p.seq }, 'projection rebuilt');
       this.wakeWaiters(slot);
     }
+  }
+
+  /** Waits `ms` before a retry; ends at once when the runner stops. */
+  private sleep(ms: number): Promise<void> {
+    return new Promise<void>((resolve) => {
+      this.sleeping.add(resolve);
+      this.setTimer(() => {
+        this.sleeping.delete(resolve);
+        resolve();
+      }, ms).unref?.();
+    });
   }
 
   private wakeWaiters(slot: Slot): void {

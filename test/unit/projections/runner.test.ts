@@ -234,3 +234,31 @@ test('a group is restored together: one member failing restores all in one round
   assert.deepEqual((runner.get('history') as Recorder).seen, [1, 2, 3, 4, 5, 6, 7]);
   await runner.stop();
 });
+
+test('a projection that fails the same way while it is rebuilt waits longer before each next rebuild', async () => {
+  const journal = new MemoryJournal();
+  const { log, lines } = capturedLog();
+  const timers: { fn: () => void; ms: number }[] = [];
+  const runner = new ProjectionRunner({ journal, log, setTimer: (fn, ms) => (timers.push({ fn, ms }), {}) });
+  let restores = 0;
+  // A bug on seq 2: every rebuild replays it and throws again.
+  const buggy = (): Recorder => Object.assign(new Recorder(), { apply: failsAt2 });
+  function failsAt2(this: Recorder, env: Envelope): void {
+    if (env.seq === 2) throw new TypeError('bug at 2');
+    this.seq = env.seq;
+  }
+  await runner.add({ name: 'history', projection: buggy(), restore: () => (restores++, buggy()) });
+  await journal.append([d('10.0.0.0/24')]);
+  await journal.append([d('10.0.1.0/24')]);
+  await waitFor(() => timers.length === 1, 'the second failure (in the rebuild) waits');
+  assert.equal(restores, 1, 'rebuilt at once after the first failure, not again yet');
+  const failures = (): number =>
+    lines.filter((l) => l.level === 50 && String(l.msg).startsWith('projection failed')).length;
+  assert.equal(failures(), 2, 'each failure logged once');
+  assert.equal(runner.health().ok, false);
+  timers[0]!.fn();
+  await waitFor(() => timers.length === 2, 'the next wait');
+  assert.equal(restores, 2);
+  assert.ok(timers[1]!.ms > timers[0]!.ms, `${timers[1]!.ms} ms after ${timers[0]!.ms} ms`);
+  await runner.stop();
+});
