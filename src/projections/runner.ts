@@ -97,7 +97,7 @@ export interface AddOptions {
 
 /** One projection as the runner runs it (for a facade's readiness). */
 export interface ProjectionStatus {
-  readonly state: State;
+  readonly state: ProjectionState;
   /** Why it is rebuilding (a failure, a request, what its restore found). */
   readonly why: string | undefined;
 }
@@ -122,11 +122,11 @@ export interface RunnerOptions {
  * live; loading its derived data (a restore at add); catching up with the journal; rebuilding (after a
  * failure or on request, restore and catch-up); failed for good (no restore).
  */
-export type State = 'live' | 'loading' | 'catching-up' | 'rebuilding' | 'failed';
+export type ProjectionState = 'live' | 'loading' | 'catching-up' | 'rebuilding' | 'failed';
 
 /** What a slot is doing and why, as readiness reports it. */
 interface Phase {
-  readonly state: State;
+  readonly state: ProjectionState;
   readonly reason: string;
   readonly why: string | undefined;
 }
@@ -145,7 +145,7 @@ interface Slot {
   current: Projection;
   /** The projection being caught up (the fresh one while rebuilding). */
   working: Projection;
-  state: State;
+  state: ProjectionState;
   /** Set while rebuilding or failed: the reason readiness gives. */
   reason: string;
   why: string | undefined;
@@ -191,8 +191,9 @@ export class ProjectionRunner {
 
   /**
    * Adds a projection. When it is behind the journal's head it catches up from the journal first
-   * (commits during that replay are applied once, in order); resolves once it is live. Rejects only
-   * when the runner stops first; a projection that throws while catching up is rebuilt as usual.
+   * (commits during that replay are applied once, in order); with `restore` it starts from its
+   * restore() (its derived data) instead. Resolves once it is live, or when the runner stops first; a
+   * projection that throws while catching up is rebuilt as usual.
    */
   add<P extends Projection>(entry: RunnerEntry<P>, options: AddOptions = {}): Promise<void> {
     if (this.slots.some((s) => s.entry.name === entry.name))
