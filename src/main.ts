@@ -149,11 +149,11 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
       publisher && [publisher.retentionHold()],
     );
 
-    // The API's history and timeline indexes start from their derived data on disk (rebuilt in the
-    // background when missing, damaged or another build's) and follow the journal themselves; the
-    // route-count series and the events-by-type metric run in the runner from seq 1. Start-up (kernel
-    // reconcile, BGP) waits only for the RIB; /readyz waits for all of them and says which is behind.
-    const indexes: ApiIndexes = createApiIndexes(journal, { log: jlog, timeline: { live: rib } });
+    // The API's history and timeline indexes run in the runner from their derived data on disk (rebuilt
+    // in the background when missing, damaged or another build's); the route-count series and the
+    // events-by-type metric from seq 1. Start-up (kernel reconcile, BGP) waits only for the RIB; /readyz
+    // waits for all of them and says which is behind.
+    const indexes: ApiIndexes = createApiIndexes(journal, { log: jlog, timeline: { live: rib }, runner });
     const indexesFollowing = Promise.all([
       indexes.start(),
       runner.add({
@@ -310,8 +310,6 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
     const health = (): RunnerHealth => {
       const h = runner.health();
       const reasons = [...(readyFlag ? [] : ['starting']), ...h.reasons];
-      const ir = indexes.readiness();
-      if (!ir.ready) reasons.push(ir.reason ?? 'API indexes catching up');
       if (failed !== undefined) reasons.push('journal append failed');
       return { ok: reasons.length === 0, reasons };
     };
@@ -369,7 +367,7 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
         // A checkpoint of a RIB that is being rebuilt would be wrong: only a live one is written.
         if (runner.isLive('rib')) await checkpoints.close(rib.seq);
         await runner.stop();
-        await indexes.stop(); // ends a rebuild early and writes the indexes' tail
+        await indexes.stop(); // writes the indexes' tail
         await indexesFollowing;
         unRecovered?.();
         await publisher?.stop(); // fleet (issue 11)

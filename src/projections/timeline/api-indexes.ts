@@ -1,11 +1,15 @@
-// The API's derived indexes (history index + timeline) and their life on disk: start from the derived
-// data the journal holds when it is sound and current, otherwise clear it and rebuild from the journal
-// in the background; follow the journal's live tail afterwards. Readiness names what is going on.
+// The API's derived indexes (history index + timeline) as projections of the runner: each starts from
+// the derived data the journal holds when it is sound and current, otherwise the data is cleared and
+// rebuilt from the journal (or the retention horizon's checkpoint) while readiness says so. The runner
+// follows the journal for them, applies each commit once in its fixed order, and owns the failure
+// policy (a throw is logged once, readiness drops, both are restored from their last good derived data);
+// damage a query finds asks it for a rebuild from scratch. This class is the API's facade.
 import type { Envelope } from '../../events/index.js';
 import type { Journal } from '../../journal/index.js';
 import { DerivedDamage, DERIVED_FORMAT, MANIFEST_KEY, decodeManifest } from '../derived/index.js';
 import { HistoryIndex } from '../history/index.js';
-import type { Projection } from '../runner.js';
+import { ProjectionRunner } from '../runner.js';
+import type { Projection, ProjectionStatus, RestoreContext, RunnerEntry } from '../runner.js';
 import { RouteCountSeries } from '../route-counts/index.js';
 import { loadHorizonCheckpoint } from '../rib/index.js';
 import { Timeline } from './timeline.js';
@@ -21,6 +25,13 @@ export interface IndexLog {
 export interface ApiIndexOptions {
   readonly timeline?: Omit<TimelineOptions, 'onDamage'>;
   readonly log?: IndexLog;
+  /**
+   * The daemon's projection runner: start() adds the history index and timeline to it. Without one (offline
+   * tools, benches, tests), start() runs them in a runner of their own that stop() stops.
+   */
+  readonly runner?: ProjectionRunner;
+  /** Events the history index may hold unwritten while catching up (default 20k; bounds its memory). */
+  readonly catchUpWriteEvery?: number;
 }
 
 /** Whether the indexes answer for the whole journal, and if not, why. */
@@ -30,10 +41,11 @@ export interface IndexReadiness {
   readonly reason: string | undefined;
 }
 
-type Phase = 'idle' | 'loading' | 'rebuilding' | 'failed' | 'catching-up' | 'live' | 'stopped';
-
-/** Events applied between two awaited writes while catching up (bounds memory during a rebuild). */
+/** Events the history index may hold unwritten while catching up (bounds memory during a rebuild). */
 const CATCH_UP_WRITE_EVERY = 20_000;
+
+/** Not run by a runner: fed by hand. */
+const HAND_FED: ProjectionStatus = { state: 'live', why: undefined };
 
 /** The per-prefix history index and the RIB timeline: what the API needs beside the live Rib. */
 export class ApiIndexes {
@@ -41,17 +53,24 @@ export class ApiIndexes {
   readonly timeline: Timeline;
   /**
    * Per-VRF route counts over time (the operator page's charts). In memory and bounded; the daemon's
-   * projection runner feeds it from seq 1 (and swaps in a rebuilt one), not this class's own loop.
+   * projection runner feeds it from seq 1 (and swaps in a rebuilt one).
    */
   routeCounts = new RouteCountSeries();
-  /** Both, in apply order, for callers that feed them by hand (offline tools, tests). */
+  /** All three, in apply order, for callers that feed them by hand (offline tools, tests). */
   readonly projections: readonly Projection[];
-  private phase: Phase = 'idle';
+  private runner: ProjectionRunner | undefined;
+  private ownRunner = false;
+  private started: Promise<void> | undefined;
+  private stopped = false;
+  /** The load of the derived data for the runner's current restore round, and that round. */
+  private loading: Promise<void> = Promise.resolve();
+  private loadingRound = -1;
+  /** The restores of that round (told when the load finds it must rebuild). */
+  private roundRestores: RestoreContext[] = [];
+  /** Set by damage a query found: the next load clears the derived data instead of trusting it. */
+  private damage: string | undefined;
+  /** Why the indexes are being rebuilt (what the load found, damage, a failure). */
   private why: string | undefined;
-  private unfollow: (() => void) | undefined;
-  private running: Promise<void> | undefined;
-  /** Bumped by every follow(): an older follow's loop and listener stop applying. */
-  private generation = 0;
 
   constructor(
     private readonly journal: Journal,
@@ -64,7 +83,7 @@ export class ApiIndexes {
     });
     this.timeline = new Timeline(journal, this.history, { ...options.timeline, onDamage });
     // The route-count series too: a caller feeding these by hand feeds all three (the daemon runs the
-    // series in its projection runner instead, and start() follows only the history and timeline).
+    // series as a runner entry of its own).
     const series = (): RouteCountSeries => this.routeCounts;
     const counts: Projection = {
       get seq() {
@@ -75,207 +94,229 @@ export class ApiIndexes {
     this.projections = [this.history, this.timeline, counts];
   }
 
+  /** The runner entries of the history index and the timeline (restored together, as one group). */
+  private entries(): [RunnerEntry, RunnerEntry] {
+    const history = this.history;
+    const timeline = this.timeline;
+    const writeEvery = this.options.catchUpWriteEvery ?? CATCH_UP_WRITE_EVERY;
+    // Late-bound: the runner applies to whatever apply() the index has now (tests break it on purpose).
+    const historyProjection: Projection = {
+      get seq() {
+        return history.seq;
+      },
+      apply: (env: Envelope) => history.apply(env),
+    };
+    const timelineProjection: Projection = {
+      get seq() {
+        return timeline.seq;
+      },
+      apply: (env: Envelope) => timeline.apply(env),
+    };
+    // Both restored by one load of their derived data per round.
+    const restoring =
+      (p: Projection) =>
+      async (ctx: RestoreContext): Promise<Projection> => {
+        await this.load(ctx);
+        return p;
+      };
+    return [
+      {
+        name: 'history',
+        group: 'api-indexes',
+        projection: historyProjection,
+        restore: restoring(historyProjection),
+        catchUpPause: () => (history.unwritten() >= writeEvery ? history.flush() : undefined),
+        onLive: () => void this.loggedLive(),
+      },
+      {
+        name: 'timeline',
+        group: 'api-indexes',
+        projection: timelineProjection,
+        restore: restoring(timelineProjection),
+        onLive: () => {
+          timeline.followingLive();
+          void this.loggedLive();
+        },
+      },
+    ];
+  }
+
+  /** From the runner's state of both (fed by hand: whether both are at the journal's head). */
   readiness(): IndexReadiness {
+    if (this.stopped) return { ready: false, reason: 'API indexes stopped' };
     const head = this.journal.head();
     const progress = `seq ${Math.min(this.history.seq, this.timeline.seq)} of ${head}`;
-    switch (this.phase) {
-      case 'idle':
-      case 'live': {
-        const behind = this.history.seq !== head || this.timeline.seq !== head;
-        return behind
-          ? { ready: false, reason: `API indexes catching up (${progress})` }
-          : { ready: true, reason: undefined };
-      }
-      case 'loading':
-        return { ready: false, reason: 'API indexes loading their derived data' };
-      case 'failed':
-      case 'rebuilding':
-        return {
-          ready: false,
-          reason: `API indexes rebuilding (${this.why ?? 'no derived data'}): ${progress}`,
-        };
-      case 'catching-up':
-        return { ready: false, reason: `API indexes catching up (${progress})` };
-      case 'stopped':
-        return { ready: false, reason: 'API indexes stopped' };
-    }
+    const h = this.runner?.status('history') ?? HAND_FED;
+    const t = this.runner?.status('timeline') ?? HAND_FED;
+    const states = [h.state, t.state];
+    const live = h.state === 'live' && t.state === 'live';
+    const why = h.why ?? t.why ?? this.why;
+    if (states.includes('rebuilding') || states.includes('failed') || (!live && why !== undefined))
+      return { ready: false, reason: `API indexes rebuilding (${why ?? 'no derived data'}): ${progress}` };
+    if (states.includes('loading')) return { ready: false, reason: 'API indexes loading their derived data' };
+    if (!live || this.history.seq !== head || this.timeline.seq !== head)
+      return { ready: false, reason: `API indexes catching up (${progress})` };
+    return { ready: true, reason: undefined };
   }
 
   /**
    * Loads the derived data (or clears it to rebuild), replays the journal after it, then follows new
-   * commits. Resolves once caught up.
+   * commits (in the daemon's runner, or a runner of their own). Resolves once both are live.
    */
   start(): Promise<void> {
-    this.running ??= this.run();
-    return this.running;
+    if (this.started === undefined) {
+      this.stopped = false;
+      this.ownRunner = this.options.runner === undefined;
+      const runner =
+        this.options.runner ??
+        new ProjectionRunner({ journal: this.journal, log: this.options.log ?? QUIET });
+      this.runner = runner;
+      const [history, timeline] = this.entries();
+      this.started = Promise.all([
+        runner.add(history, { restore: true }),
+        runner.add(timeline, { restore: true }),
+      ]).then(() => undefined);
+    }
+    // Resolves when both are live (a rebuild in progress included).
+    return this.started.then(() => this.whenLive());
   }
 
   /** Stops following and writes what is not yet written. */
   async stop(): Promise<void> {
-    this.phase = 'stopped';
-    await this.running?.catch(() => undefined);
-    this.unfollow?.();
-    this.unfollow = undefined;
+    this.stopped = true;
+    const runner = this.runner;
+    if (runner !== undefined) {
+      if (this.ownRunner) await runner.stop();
+      else {
+        runner.remove('history');
+        runner.remove('timeline');
+      }
+    }
+    await this.loading.catch(() => undefined);
     await this.history.flush();
   }
 
-  private async run(): Promise<void> {
-    this.phase = 'loading';
-    const from = await this.load();
-    await this.follow(from);
+  private async whenLive(): Promise<void> {
+    const runner = this.runner;
+    if (runner === undefined) return;
+    await Promise.all([runner.whenLive('history'), runner.whenLive('timeline')]);
   }
 
-  /** Resumes from the derived data; returns the seq to replay after (0 = rebuild from scratch). */
-  private async load(): Promise<number> {
+  /** Logs once both went live after a load or rebuild. */
+  private async loggedLive(): Promise<void> {
+    const runner = this.runner;
+    if (runner === undefined || !runner.isLive('history') || !runner.isLive('timeline')) return;
+    const rebuilt = this.why !== undefined;
+    this.why = undefined;
+    await this.history.flush();
+    this.options.log?.info(
+      { seq: this.history.seq, rebuilt },
+      rebuilt ? 'API indexes rebuilt' : 'API indexes caught up',
+    );
+  }
+
+  /**
+   * The restore of both (one load per runner round, after the previous one): their derived data when
+   * sound and current, otherwise a rebuild.
+   */
+  private load(ctx: RestoreContext): Promise<void> {
+    if (ctx.round !== this.loadingRound) {
+      this.loadingRound = ctx.round;
+      this.roundRestores = [];
+      const previous = this.loading.catch(() => undefined);
+      const loading = previous.then(() => this.loadOnce());
+      // Failed (a journal read): the runner retries each restore, and the first retry loads again.
+      void loading.catch(() => {
+        if (this.loading === loading) this.loadingRound = -1;
+      });
+      this.loading = loading;
+    }
+    this.roundRestores.push(ctx);
+    return this.loading;
+  }
+
+  /** Resumes from the derived data, or resets both (and clears it) to rebuild from the journal. */
+  private async loadOnce(): Promise<void> {
     const head = this.journal.head();
-    let problem: string | undefined;
+    let problem = this.damage;
     try {
-      const raw = await this.journal.derived.get(MANIFEST_KEY);
-      if (raw === undefined) {
-        const any = await this.journal.derived.range({
-          gte: Buffer.alloc(0),
-          lt: Buffer.from([0xff]),
-          limit: 1,
-        });
-        problem = head === 0 && any.length === 0 ? undefined : 'no derived data';
-      } else {
-        const m = decodeManifest(raw);
-        const at = m.seq > 0 ? await this.journal.get(m.seq) : undefined;
-        if (m.seq > head || (m.seq > 0 && at?.time !== m.time)) {
-          problem = `derived data covers seq ${m.seq}, which is not this journal's`;
-        } else {
-          await this.history.restore(m.seq);
-          const cp = await this.timeline.restore(m.seq);
-          const horizon = this.journal.horizon?.() ?? { seq: 0 };
-          if (cp.seq < horizon.seq) {
-            // Retention removed the events after that checkpoint: the timeline starts at the horizon.
-            const base = await loadHorizonCheckpoint(this.journal);
-            if (base === undefined) throw new DerivedDamage(`no RIB at the retention horizon ${horizon.seq}`);
-            this.timeline.seed(base);
-            this.options.log?.info({ seq: m.seq, checkpoint: base.seq }, 'API indexes loaded from disk');
-            return base.seq;
-          }
-          const interval = this.timeline.checkpointStats().interval;
-          if (cp.seq > 0) {
-            const env = await this.journal.get(cp.seq);
-            if (env?.time !== cp.time) throw new DerivedDamage(`checkpoint ${cp.seq} is not this journal's`);
-          } else if (m.seq >= interval) throw new DerivedDamage(`no checkpoint before seq ${m.seq}`);
-          this.options.log?.info({ seq: m.seq, checkpoint: cp.seq }, 'API indexes loaded from disk');
-          return cp.seq;
-        }
-      }
+      if (problem === undefined) problem = await this.resume(head);
+      if (problem === undefined) return;
     } catch (err) {
       if (!(err instanceof DerivedDamage)) throw err;
       problem = err.message.includes(`this build writes ${DERIVED_FORMAT}`)
         ? `derived data written by another build (${err.message})`
         : err.message;
     }
-    if (problem !== undefined) {
-      this.phase = 'rebuilding';
+    if (problem !== '') {
       this.why = problem;
+      for (const ctx of this.roundRestores) ctx.rebuilding(problem);
       this.options.log?.warn({ reason: problem }, 'API indexes rebuilding from the journal');
     }
     await this.history.reset();
     this.timeline.reset();
     await this.journal.derived.clear();
+    this.damage = undefined;
     // After a retention trim (issue 9.5) the events before the horizon are gone: start from its RIB.
     const base = await loadHorizonCheckpoint(this.journal);
-    if (base === undefined) return 0;
+    if (base === undefined) return;
+    await this.history.restore(base.seq);
     this.timeline.seed(base);
-    return base.seq;
   }
 
-  /** Replays after `from` with bounded memory, then follows commits; no event is applied twice. */
-  private async follow(from: number): Promise<void> {
-    if (this.phase !== 'rebuilding') this.phase = 'catching-up';
-    const started = Date.now();
-    let live = false;
-    const pending: Envelope[] = [];
-    // The runner's failure policy, for these two: a throw is logged once with the projection's name
-    // and seq, readiness drops with the reason, and both are rebuilt from the journal.
-    const generation = ++this.generation;
-    const apply = (env: Envelope): void => {
-      // A rebuild started meanwhile (a failure or damage) owns the indexes now.
-      if (generation !== this.generation) return;
-      try {
-        if (env.seq > this.history.seq) this.history.apply(env);
-      } catch (err) {
-        this.failed('history', env.seq, err);
-        return;
-      }
-      try {
-        if (env.seq > this.timeline.seq) this.timeline.apply(env);
-      } catch (err) {
-        this.failed('timeline', env.seq, err);
-      }
-    };
-    this.unfollow = this.journal.onCommit((batch) => {
-      if (live) for (const env of batch) apply(env);
-      else for (const env of batch) pending.push(env);
-    });
-    let since = 0;
-    for await (const batch of this.journal.read({ after: from })) {
-      for (const env of batch) apply(env);
-      since += batch.length;
-      if (since >= CATCH_UP_WRITE_EVERY) {
-        since = 0;
-        await this.history.flush();
-      }
-      if (this.isStopped() || generation !== this.generation) return;
+  /**
+   * Restores both from the derived data on disk; returns why it cannot ('' = nothing there to rebuild
+   * from, on an empty journal), undefined when it did. Throws DerivedDamage when it fails its checks.
+   */
+  private async resume(head: number): Promise<string | undefined> {
+    const raw = await this.journal.derived.get(MANIFEST_KEY);
+    if (raw === undefined) {
+      const any = await this.journal.derived.range({
+        gte: Buffer.alloc(0),
+        lt: Buffer.from([0xff]),
+        limit: 1,
+      });
+      return head === 0 && any.length === 0 ? '' : 'no derived data';
     }
-    for (const env of pending) apply(env);
-    pending.length = 0;
-    live = true;
-    this.timeline.followingLive();
-    await this.history.flush();
-    if (this.isStopped() || generation !== this.generation) return;
-    const rebuilt = this.phase === 'rebuilding';
-    this.phase = 'live';
-    this.why = undefined;
-    this.options.log?.info(
-      { seq: this.history.seq, ms: Date.now() - started, rebuilt },
-      rebuilt ? 'API indexes rebuilt' : 'API indexes caught up',
-    );
+    const m = decodeManifest(raw);
+    const at = m.seq > 0 ? await this.journal.get(m.seq) : undefined;
+    if (m.seq > head || (m.seq > 0 && at?.time !== m.time))
+      return `derived data covers seq ${m.seq}, which is not this journal's`;
+    await this.history.restore(m.seq);
+    const cp = await this.timeline.restore(m.seq);
+    const horizon = this.journal.horizon?.() ?? { seq: 0 };
+    if (cp.seq < horizon.seq) {
+      // Retention removed the events after that checkpoint: the timeline starts at the horizon.
+      const base = await loadHorizonCheckpoint(this.journal);
+      if (base === undefined) throw new DerivedDamage(`no RIB at the retention horizon ${horizon.seq}`);
+      this.timeline.seed(base);
+      if (m.seq < base.seq) await this.history.restore(base.seq);
+      this.options.log?.info({ seq: m.seq, checkpoint: base.seq }, 'API indexes loaded from disk');
+      return undefined;
+    }
+    const interval = this.timeline.checkpointStats().interval;
+    if (cp.seq > 0) {
+      const env = await this.journal.get(cp.seq);
+      if (env?.time !== cp.time) throw new DerivedDamage(`checkpoint ${cp.seq} is not this journal's`);
+    } else if (m.seq >= interval) throw new DerivedDamage(`no checkpoint before seq ${m.seq}`);
+    this.options.log?.info({ seq: m.seq, checkpoint: cp.seq }, 'API indexes loaded from disk');
+    return undefined;
   }
 
-  private isStopped(): boolean {
-    return this.phase === 'stopped';
-  }
-
-  /** A projection threw: logged once, readiness drops with the reason, both are rebuilt. */
-  private failed(projection: 'history' | 'timeline', seq: number, err: unknown): void {
-    if (this.phase === 'stopped') return;
-    this.phase = 'failed';
-    this.why = `${projection}: failed at seq ${seq}, rebuilding`;
-    this.options.log?.error({ err, projection, seq }, 'projection failed; rebuilding from the journal');
-    this.rebuild(`${projection}: failed at seq ${seq}, rebuilding`, projection);
-  }
-
-  /** Damaged derived data found by a query (which answered from the journal): rebuild it. */
+  /** Damaged derived data found by a query (which answered from the journal): rebuild it from scratch. */
   private damaged(d: DerivedDamage): void {
-    if (this.phase !== 'live') return;
-    this.phase = 'rebuilding';
+    const runner = this.runner;
+    if (runner === undefined || this.stopped) return;
+    if (!runner.isLive('history') || !runner.isLive('timeline')) return;
+    this.damage = d.message;
     this.why = d.message;
+    runner.rebuild('history', d.message); // the timeline is rebuilt with it (one group)
     this.options.log?.warn({ reason: d.message }, 'API index damage found; rebuilding from the journal');
-    this.rebuild(d.message);
-  }
-
-  private rebuild(why: string, failedProjection?: string): void {
-    this.phase = 'rebuilding';
-    this.why = why;
-    this.unfollow?.();
-    this.unfollow = undefined;
-    this.running = (async () => {
-      await this.history.reset();
-      this.timeline.reset();
-      await this.journal.derived.clear();
-      await this.follow(0);
-      if (failedProjection !== undefined && this.phase === 'live')
-        this.options.log?.info({ projection: failedProjection }, 'projection rebuilt');
-    })();
-    this.running.catch((err: unknown) => this.options.log?.error({ err }, 'API index rebuild failed'));
   }
 }
+
+/** Logs nothing (a runner of their own, without a log). */
+const QUIET: IndexLog = { info: () => undefined, warn: () => undefined, error: () => undefined };
 
 /** Creates the indexes (not started: call start(), or feed `projections` by hand). */
 export function createApiIndexes(journal: Journal, options: ApiIndexOptions = {}): ApiIndexes {

@@ -131,4 +131,23 @@ test('a projection that throws drops readiness with the reason, is logged once w
   assert.ok(d.lines.some((l) => l.msg === 'projection rebuilt' && l.projection === 'history'));
   await ns.addAddress('kubelb0', '192.0.2.3/32');
   await waitFor(() => d.daemon.rib.size() === 3, 'the daemon carries on');
+
+  // The timeline runs in the same runner under the same policy.
+  const timeline = d.daemon.indexes.timeline as Projection;
+  const step = timeline.apply.bind(timeline);
+  let timelineCalls = 0;
+  timeline.apply = (env) => {
+    if (timelineCalls++ === 0) throw new TypeError('timeline evolve bug');
+    step(env);
+  };
+  await ns.addAddress('kubelb0', '192.0.2.4/32');
+  await waitFor(
+    () => d.lines.some((l) => l.projection === 'timeline' && l.level === 50),
+    'the timeline failure logged',
+  );
+  assert.equal(d.lines.filter((l) => l.projection === 'timeline' && l.level === 50).length, 1);
+  await waitFor(() => d.daemon.ready, 'ready again once the timeline is rebuilt');
+  assert.equal(d.daemon.indexes.timeline.seq, d.daemon.journal.head());
+  const now = await d.daemon.indexes.timeline.ribAt(d.daemon.journal.head());
+  assert.equal(now.size(), 4, 'time travel to the head answers with every route');
 });

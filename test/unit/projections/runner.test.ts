@@ -176,3 +176,89 @@ test('a rebuild that fails again is retried after a delay, and logged each time'
   assert.equal(attempts, 2);
   await runner.stop();
 });
+
+test('a group is restored together: one member failing restores all in one round, and they catch up in one read', async () => {
+  const journal = new MemoryJournal();
+  for (let i = 0; i < 5; i++) await journal.append([d(`10.0.${i}.0/24`)]);
+  const { log, lines } = capturedLog();
+  const runner = new ProjectionRunner({ journal, log });
+  const order: string[] = [];
+  const rounds: Record<string, number[]> = { history: [], timeline: [] };
+  const live: string[] = [];
+  const pauses: number[] = [];
+  const member = (name: 'history' | 'timeline'): Parameters<ProjectionRunner['add']>[0] => ({
+    name,
+    group: 'indexes',
+    projection: new Recorder(order, name),
+    restore: (ctx) => {
+      rounds[name]!.push(ctx.round);
+      if (rounds[name]!.length === 1) ctx.rebuilding('no derived data');
+      return new Recorder(order, name);
+    },
+    onLive: () => live.push(name),
+    catchUpPause: (p) => {
+      pauses.push(p.seq);
+      return Promise.resolve();
+    },
+  });
+  const added = Promise.all([
+    runner.add(member('history'), { restore: true }),
+    runner.add(member('timeline'), { restore: true }),
+  ]);
+  assert.deepEqual(runner.health().reasons, [
+    'history: rebuilding (no derived data)',
+    'timeline: rebuilding (no derived data)',
+  ]);
+  await added;
+  assert.deepEqual(live, ['history', 'timeline']);
+  assert.deepEqual(rounds, { history: [1], timeline: [1] }, 'one round for both');
+  assert.deepEqual(pauses, [5, 5], 'a pause after the read batch, for each');
+  // Each batch to each in the fixed order (one read batch here).
+  const seqs = [1, 2, 3, 4, 5];
+  assert.deepEqual(order, [...seqs.map((s) => `history:${s}`), ...seqs.map((s) => `timeline:${s}`)]);
+
+  // The timeline throws at seq 7: logged once, both are restored (history too), in a new round.
+  await journal.append([d('10.1.0.0/24')]);
+  const failed = runner.get('timeline') as Recorder;
+  failed.failAt = 7;
+  await journal.append([d('10.1.1.0/24')]);
+  assert.deepEqual(runner.health().reasons, [
+    'history: rebuilding (timeline: failed at seq 7)',
+    'timeline: failed at seq 7, rebuilding',
+  ]);
+  await runner.whenLive('history');
+  await runner.whenLive('timeline');
+  assert.deepEqual(rounds, { history: [1, 2], timeline: [1, 2] });
+  assert.equal(lines.filter((l) => l.level === 50).length, 1, 'logged once');
+  assert.deepEqual((runner.get('timeline') as Recorder).seen, [1, 2, 3, 4, 5, 6, 7]);
+  assert.deepEqual((runner.get('history') as Recorder).seen, [1, 2, 3, 4, 5, 6, 7]);
+  await runner.stop();
+});
+
+test('a projection that fails the same way while it is rebuilt waits longer before each next rebuild', async () => {
+  const journal = new MemoryJournal();
+  const { log, lines } = capturedLog();
+  const timers: { fn: () => void; ms: number }[] = [];
+  const runner = new ProjectionRunner({ journal, log, setTimer: (fn, ms) => (timers.push({ fn, ms }), {}) });
+  let restores = 0;
+  // A bug on seq 2: every rebuild replays it and throws again.
+  const buggy = (): Recorder => Object.assign(new Recorder(), { apply: failsAt2 });
+  function failsAt2(this: Recorder, env: Envelope): void {
+    if (env.seq === 2) throw new TypeError('bug at 2');
+    this.seq = env.seq;
+  }
+  await runner.add({ name: 'history', projection: buggy(), restore: () => (restores++, buggy()) });
+  await journal.append([d('10.0.0.0/24')]);
+  await journal.append([d('10.0.1.0/24')]);
+  await waitFor(() => timers.length === 1, 'the second failure (in the rebuild) waits');
+  assert.equal(restores, 1, 'rebuilt at once after the first failure, not again yet');
+  const failures = (): number =>
+    lines.filter((l) => l.level === 50 && String(l.msg).startsWith('projection failed')).length;
+  assert.equal(failures(), 2, 'each failure logged once');
+  assert.equal(runner.health().ok, false);
+  timers[0]!.fn();
+  await waitFor(() => timers.length === 2, 'the next wait');
+  assert.equal(restores, 2);
+  assert.ok(timers[1]!.ms > timers[0]!.ms, `${timers[1]!.ms} ms after ${timers[0]!.ms} ms`);
+  await runner.stop();
+});
