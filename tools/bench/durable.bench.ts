@@ -5,7 +5,7 @@
 //   - start-up in a fresh process (durable-start.ts: RIB checkpoint + tail, indexes from disk): ready
 //     time and RSS (targets: <= 2 s, <= 200 MB and within 10% of the first size's);
 //   - history of the hot prefix: the index read, and the GraphQL `history` query (p99 target <= 5 ms);
-//   - a full-RIB time travel at a random seq (p99 target <= 100 ms), and one VRF.
+//   - a full-RIB time travel at a random seq (p99 target <= 100 ms), and one VRF (time-travel.bench.ts).
 // Run: npm run bench -- durable   (BENCH_SIZES=1000000 for a quick run; BENCH_KEEP=1 keeps the journals)
 // BENCH_DIR=/some/dir keeps the journals there and reuses them in later runs (a 10M-event journal takes
 // minutes to generate); BENCH_GENERATE_ONLY=1 only generates them.
@@ -204,39 +204,22 @@ async function bench(root: string, events: number): Promise<{ rss: number }> {
     `history of one prefix (${hot.length} events): GraphQL query ${fmt(gql.slice(2))} after the first two runs ` +
       `(first ${gql[0]!.toFixed(2)} ms, second/compiling ${gql[1]!.toFixed(2)} ms)  [target p99 <= 5 ms]`,
   );
-  const full: number[] = [];
-  const one: number[] = [];
-  // Where the time goes (BENCH_TT_DETAIL=1): each full-RIB answer with the events replayed after its
-  // checkpoint (the interval's remainder) and whether the checkpoint's decoded VRFs were cached.
-  const detail: string[] = [];
-  const interval = indexes.timeline.checkpointStats().interval;
-  for (let i = 0; i < 40; i++) {
-    const seq = 1 + rnd(journal.head() - 1);
-    const cachedBefore = indexes.timeline.checkpointStats().cachedBytes;
-    let s = performance.now();
-    await indexes.timeline.ribAt(seq);
-    full.push(performance.now() - s);
-    const miss = indexes.timeline.checkpointStats().cachedBytes !== cachedBefore;
-    detail.push(
-      `${full.at(-1)!.toFixed(1)} ms: ${seq % interval} events replayed, ${miss ? 'decoded' : 'cached'}`,
+  // Time travel: in a process started as the daemon starts (time-travel.bench.ts), not this one, whose
+  // heap holds a RIB replayed from seq 1 and everything above; and once in this shape for reference.
+  for (const args of [[dir], [dir, '--from-origin']])
+    process.stdout.write(
+      execFileSync(
+        process.execPath,
+        ['--import', 'tsx', '--expose-gc', 'tools/bench/time-travel.bench.ts', ...args],
+        {
+          encoding: 'utf8',
+          env: { ...process.env, NODE_ENV: 'production' },
+        },
+      )
+        .split('\n')
+        .filter((l) => !l.startsWith('{'))
+        .join('\n'),
     );
-    s = performance.now();
-    await indexes.timeline.ribAt(seq, [vrfName(rnd(VRFS))]);
-    one.push(performance.now() - s);
-  }
-  console.log(`time travel at a random seq: full RIB (100k paths) ${fmt(full)}  [target p99 <= 100 ms]`);
-  console.log(`time travel at a random seq: one VRF ${fmt(one)}`);
-  // Scrubbing a timeline: random seqs after one checkpoint, whose decoded VRFs are cached after the first.
-  const base = Math.floor(rnd(journal.head() - interval) / interval) * interval;
-  const scrub: number[] = [];
-  for (let i = 0; i < 41; i++) {
-    const s = performance.now();
-    await indexes.timeline.ribAt(base + 1 + rnd(interval - 1));
-    scrub.push(performance.now() - s);
-  }
-  console.log(`time travel scrubbing after one checkpoint (cached): full RIB ${fmt(scrub.slice(1))}`);
-  if (process.env.BENCH_TT_DETAIL === '1')
-    for (const d of detail.sort((a, b) => parseFloat(b) - parseFloat(a))) console.log(`  full RIB ${d}`);
   await yoga.dispose();
   unfollowLive();
   await indexes.stop();

@@ -16,7 +16,6 @@ import {
   checkpointKey,
   checkpointRange,
   sealed,
-  sealedText,
   seqOfKey,
   unseal,
   vrfPathsKey,
@@ -26,8 +25,8 @@ import { WeightedLru } from '../derived/index.js';
 import { Rib } from '../rib/index.js';
 import type { PathSet } from '../rib/index.js';
 import type { Path, SharedVrf } from '../rib/index.js';
-import { copyVrfPaths, encodeVrfPaths, loadHorizonCheckpoint, sharedVrfPaths } from '../rib/index.js';
-import { parseVrfPaths } from './paths-text.js';
+import { copyVrfPaths, loadHorizonCheckpoint, sharedVrfPaths } from '../rib/index.js';
+import { decodeVrfColumns, encodeVrfColumns } from './paths-columns.js';
 import { RibjournalError } from '../../shared/index.js';
 
 export interface TimelineOptions {
@@ -53,6 +52,9 @@ export interface CheckpointHead {
   readonly time: number;
   readonly vrfs: ReadonlyMap<string, number>;
 }
+
+/** Characters per path of a checkpoint's text (the cache's unit, see vrfPaths). */
+const PATH_CHARS = 54;
 
 const ORIGIN: CheckpointHead = { seq: 0, time: 0, vrfs: new Map() };
 
@@ -368,23 +370,16 @@ export class Timeline {
     const id = `${holder}\t${vrf}`;
     const cached = this.texts.get(id);
     if (cached !== undefined) return cached.table;
-    const text = await this.vrfText(holder, vrf);
-    const table = Rib.shareVrf(vrf, parseVrfPaths(vrf, text, `checkpoint ${holder} VRF "${vrf}"`));
-    // Weighed as 1.5 times its text: the filed table (map + per-prefix arrays) holds ~1.5 times the
-    // memory of the parsed paths alone (100k paths: 19.3 + 9.3 MB), so a bound in characters keeps
-    // bounding the same memory as when only the paths were cached.
-    this.texts.set(id, { table, chars: Math.ceil(text.length * 1.5) });
-    return table;
-  }
-
-  /** One VRF's text at a checkpoint, checked (checksum, format, whole). */
-  private async vrfText(holder: number, vrf: string): Promise<string> {
+    const what = `checkpoint ${holder} VRF "${vrf}"`;
     const value = await this.journal.derived.get(vrfPathsKey(holder, vrf));
     if (value === undefined) throw new DerivedDamage(`checkpoint ${holder} lacks the paths of VRF "${vrf}"`);
-    const text = unseal(`checkpoint ${holder} VRF "${vrf}"`, value).toString('utf8');
-    if (text.length > 0 && !text.endsWith('\n'))
-      throw new DerivedDamage(`checkpoint ${holder} VRF "${vrf}" is truncated`);
-    return text;
+    const paths = decodeVrfColumns(vrf, unseal(what, value), what);
+    const table = Rib.shareVrf(vrf, paths);
+    // Weighed as the text of the format before (PATH_CHARS characters per path) times 1.5: the filed
+    // table (map + per-prefix arrays) holds ~1.5 times the memory of the parsed paths alone (100k
+    // paths: 19.3 + 9.3 MB), so the bound keeps bounding the same memory.
+    this.texts.set(id, { table, chars: Math.ceil(paths.length * PATH_CHARS * 1.5) });
+    return table;
   }
 
   private checkpoint(env: Envelope, rib: Rib): void {
@@ -397,10 +392,10 @@ export class Timeline {
         vrfs.set(vrf, previous);
         continue;
       }
-      const text = encodeVrfPaths(rib, vrf);
-      if (text.length === 0) continue;
+      const columns = encodeVrfColumns(rib, vrf);
+      if (columns.length === 0) continue;
       vrfs.set(vrf, env.seq);
-      puts.push([vrfPathsKey(env.seq, vrf), sealedText(text)]);
+      puts.push([vrfPathsKey(env.seq, vrf), sealed(columns)]);
     }
     this.dirty.clear();
     const head: CheckpointHead = { seq: env.seq, time: env.time, vrfs };
