@@ -31,7 +31,7 @@ import { RibjournalError } from '../../shared/index.js';
 
 export interface TimelineOptions {
   /**
-   * Events between two checkpoints (default 25 000: a full-RIB time travel replays fewer than that
+   * Events between two checkpoints (default 10 000: a full-RIB time travel replays fewer than that
    * after restoring the checkpoint).
    */
   readonly interval?: number;
@@ -106,7 +106,7 @@ export class Timeline {
     private readonly history: HistoryIndex,
     private readonly options: TimelineOptions = {},
   ) {
-    this.interval = Math.max(1, options.interval ?? 25_000);
+    this.interval = Math.max(1, options.interval ?? 10_000);
     this.texts = new WeightedLru(options.cacheBytes ?? 16 * 1024 * 1024, (t) => t.chars);
     this.live = options.live;
   }
@@ -227,7 +227,7 @@ export class Timeline {
     const config = await this.history.configAt(cp.seq);
     if (config) rib.apply(config);
     // The live projection changes its own copy in place: restored, not adopted.
-    for (const [vrf, holder] of cp.vrfs) rib.restorePaths(sharedVrfPaths(await this.vrfPaths(holder, vrf)));
+    for (const table of await this.vrfTables([...cp.vrfs])) rib.restorePaths(sharedVrfPaths(table));
     rib.seq = cp.seq;
     rib.time = cp.time;
     this.own = rib;
@@ -286,12 +286,14 @@ export class Timeline {
       return out;
     }
     let cp = await this.checkpointAtOrBefore(Math.min(target, this.seq), false);
-    const texts: SharedVrf[] = [];
+    let texts: SharedVrf[] = [];
     try {
+      const wanted: [string, number][] = [];
       for (const vrf of vrfs ?? [...cp.vrfs.keys()]) {
         const holder = cp.vrfs.get(vrf);
-        if (holder !== undefined) texts.push(await this.vrfPaths(holder, vrf));
+        if (holder !== undefined) wanted.push([vrf, holder]);
       }
+      texts = await this.vrfTables(wanted);
     } catch (err) {
       if (!(err instanceof DerivedDamage)) throw err;
       this.options.onDamage?.(err);
@@ -365,14 +367,42 @@ export class Timeline {
     }
   }
 
-  /** One VRF's paths at a checkpoint, decoded and filed once and cached (shared by every answer built on them). */
-  private async vrfPaths(holder: number, vrf: string): Promise<SharedVrf> {
+  /**
+   * Each [VRF, holder]'s paths at a checkpoint, decoded and filed once and cached (shared by every answer
+   * built on them). The values not cached are read at once (LevelDB's reads overlap on its threads).
+   */
+  private async vrfTables(wanted: readonly (readonly [string, number])[]): Promise<SharedVrf[]> {
+    const values = await Promise.all(
+      wanted.map(([vrf, holder]) =>
+        this.cachedVrf(holder, vrf) !== undefined
+          ? Promise.resolve(undefined)
+          : this.journal.derived.get(vrfPathsKey(holder, vrf)).then((v) => v ?? null),
+      ),
+    );
+    const out: SharedVrf[] = [];
+    for (let i = 0; i < wanted.length; i++) {
+      const [vrf, holder] = wanted[i]!;
+      const read = values[i];
+      const cached = read === undefined ? this.cachedVrf(holder, vrf) : undefined;
+      if (cached !== undefined) out.push(cached);
+      else {
+        // Cached when read, but evicted since by the VRFs decoded before it (a RIB larger than the cache).
+        const value = read ?? (await this.journal.derived.get(vrfPathsKey(holder, vrf))) ?? null;
+        out.push(this.vrfPaths(holder, vrf, value));
+      }
+    }
+    return out;
+  }
+
+  private cachedVrf(holder: number, vrf: string): SharedVrf | undefined {
+    return this.texts.get(`${holder}\t${vrf}`)?.table;
+  }
+
+  /** One VRF's paths at a checkpoint decoded from its value read (null: none on disk), and cached. */
+  private vrfPaths(holder: number, vrf: string, value: Buffer | null): SharedVrf {
     const id = `${holder}\t${vrf}`;
-    const cached = this.texts.get(id);
-    if (cached !== undefined) return cached.table;
     const what = `checkpoint ${holder} VRF "${vrf}"`;
-    const value = await this.journal.derived.get(vrfPathsKey(holder, vrf));
-    if (value === undefined) throw new DerivedDamage(`checkpoint ${holder} lacks the paths of VRF "${vrf}"`);
+    if (value === null) throw new DerivedDamage(`checkpoint ${holder} lacks the paths of VRF "${vrf}"`);
     const paths = decodeVrfColumns(vrf, unseal(what, value), what);
     const table = Rib.shareVrf(vrf, paths);
     // Weighed as the text of the format before (PATH_CHARS characters per path) times 1.5: the filed
