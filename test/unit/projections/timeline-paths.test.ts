@@ -8,6 +8,7 @@ import { DerivedDamage, Rib, createApiIndexes, sharedVrfPaths } from '../../../s
 import type { JournalEvent, RouteDiscovered } from '../../../src/events/index.js';
 import { decodeVrfColumns, encodeVrfColumns } from '../../../src/projections/timeline/paths-columns.js';
 import { checkpointRange, sealed, vrfPathsKey } from '../../../src/projections/derived/index.js';
+import { scaled, waitFor } from '../../helpers/deadline.js';
 
 function route(i: number, up: boolean): JournalEvent {
   const prefix = i % 3 === 0 ? `2001:db8:${i}::/64` : `10.${i % 7}.${i % 50}.0/24`;
@@ -153,6 +154,59 @@ test('a checkpoint text with a good checksum but damaged lines changes no answer
   await again.stop();
   await journal.close();
 });
+
+test(
+  'a truncated checkpoint, or one of the text format before, changes no answer: reported, then rebuilt',
+  { timeout: scaled(20_000) },
+  async () => {
+    const journal = await routeJournal();
+    const damage: string[] = [];
+    const note = (o: object, msg: string): number => damage.push(`${msg} ${JSON.stringify(o)}`);
+    const ix = createApiIndexes(journal, {
+      timeline: { interval: 100 },
+      log: { info: () => undefined, warn: note, error: note },
+    });
+    await ix.start();
+    await ix.history.flush();
+    const truth = (seq: number): Promise<Rib> => replayed(journal, seq);
+    const stale = (): Buffer => {
+      // What the previous build wrote: format 1, one text line per path (with its final newline).
+      const v = sealed(Buffer.from('10.0.0.0/24\teth0\t2\t10.0.0.1\t5\t1700000000000000\n'));
+      v[0] = 1;
+      return v;
+    };
+    for (const [kind, edit] of [
+      ['truncated', (v: Buffer): Buffer => v.subarray(0, v.length >> 1)],
+      ['stale', (): Buffer => stale()],
+    ] as const) {
+      damage.length = 0;
+      for (const seq of [200, 300]) {
+        const key = vrfPathsKey(seq, 'a');
+        const value = await journal.derived.get(key);
+        assert.ok(value, `checkpoint ${seq} holds VRF "a"`);
+        await journal.derived.write([[key, edit(value)]]);
+      }
+      for (const seq of [250, 333])
+        assert.deepEqual(dump(await ix.timeline.ribAt(seq)), dump(await truth(seq)), `${kind} at ${seq}`);
+      assert.ok(
+        damage.some((m) =>
+          m.includes(kind === 'truncated' ? 'fails its checksum' : 'has format 1, this build writes 2'),
+        ),
+        `${kind}: ${damage.join('; ')}`,
+      );
+      // Reported damage means a rebuild: afterwards the checkpoints read fine again.
+      await waitFor(async () => {
+        const value = await journal.derived.get(vrfPathsKey(300, 'a'));
+        return value !== undefined && value.length > 8 && value[0] === 2 && ix.readiness().ready;
+      }, 'checkpoints rebuilt');
+      damage.length = 0;
+      assert.deepEqual(dump(await ix.timeline.ribAt(333)), dump(await truth(333)));
+      assert.deepEqual(damage, []);
+    }
+    await ix.stop();
+    await journal.close();
+  },
+);
 
 test('Ribs adopting a shared VRF table copy it before changing it: neither sees the other change', () => {
   const rib = new Rib();
