@@ -16,6 +16,20 @@ import { DerivedDamage } from '../derived/index.js';
 
 const HEAD = 16;
 const MAX_U16 = 0xffff;
+/** Values up to this size are read through one reused aligned buffer (no allocation per value). */
+const SCRATCH_MAX = 4 * 1024 * 1024;
+let scratch = new ArrayBuffer(64 * 1024);
+
+/** An aligned copy of `payload`, in the reused buffer when small enough (valid until the next call). */
+function aligned(payload: Uint8Array): ArrayBuffer {
+  let buf: ArrayBuffer;
+  if (payload.length <= scratch.byteLength) buf = scratch;
+  else if (payload.length <= SCRATCH_MAX)
+    buf = scratch = new ArrayBuffer(2 ** Math.ceil(Math.log2(payload.length)));
+  else buf = new ArrayBuffer(payload.length);
+  new Uint8Array(buf, 0, payload.length).set(payload);
+  return buf;
+}
 
 function layout(n: number, ni: number): { size: number; names: number; family: number } {
   const names = HEAD + 26 * n;
@@ -80,9 +94,7 @@ export function decodeVrfColumns(vrf: string, payload: Uint8Array, what: string)
   const bad = (why: string): DerivedDamage => new DerivedDamage(`${what}: ${why}`);
   if (payload.length < HEAD) throw bad('truncated');
   // One aligned copy (LevelDB's buffers sit at any offset), read through typed arrays.
-  const own = new Uint8Array(payload.length);
-  own.set(payload);
-  const buf = own.buffer;
+  const buf = aligned(payload);
   const u32 = new Uint32Array(buf, 0, 4);
   const n = u32[0]!;
   const ni = u32[1]!;
