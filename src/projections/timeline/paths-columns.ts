@@ -20,6 +20,21 @@ const MAX_U16 = 0xffff;
 const SCRATCH_MAX = 4 * 1024 * 1024;
 let scratch = new ArrayBuffer(64 * 1024);
 
+// Prefix and address strings seen in checkpoints, shared by every decode: the same prefixes come back
+// in every checkpoint (and often in several VRFs), and a string decoded again that is found here dies
+// young instead of being copied into the old generation with its path (GC work is what sets a time
+// travel's p99). Bounded: emptied when full.
+const INTERNED_MAX = 131_072;
+const interned = new Map<string, string>();
+
+function intern(s: string): string {
+  const known = interned.get(s);
+  if (known !== undefined) return known;
+  if (interned.size >= INTERNED_MAX) interned.clear();
+  interned.set(s, s);
+  return s;
+}
+
 /** An aligned copy of `payload`, in the reused buffer when small enough (valid until the next call). */
 function aligned(payload: Uint8Array): ArrayBuffer {
   let buf: ArrayBuffer;
@@ -130,10 +145,10 @@ export function decodeVrfColumns(vrf: string, payload: Uint8Array, what: string)
     out[i] = {
       vrf,
       family: (f === 4 ? 'ipv4' : 'ipv6') satisfies Family,
-      prefix: strings.slice(pos, pos + pl),
+      prefix: intern(strings.slice(pos, pos + pl)),
       interface: name,
       ifindex: ifindex[i]!,
-      address: strings.slice(pos + pl, pos + pl + al),
+      address: intern(strings.slice(pos + pl, pos + pl + al)),
       seq: s,
       time: t,
     };
