@@ -204,8 +204,13 @@ async function bench(root: string, events: number): Promise<{ rss: number }> {
     `history of one prefix (${hot.length} events): GraphQL query ${fmt(gql.slice(2))} after the first two runs ` +
       `(first ${gql[0]!.toFixed(2)} ms, second/compiling ${gql[1]!.toFixed(2)} ms)  [target p99 <= 5 ms]`,
   );
-  // Time travel: in a process started as the daemon starts (time-travel.bench.ts), not this one, whose
-  // heap holds a RIB replayed from seq 1 and everything above; and once in this shape for reference.
+  await yoga.dispose();
+  unfollowLive();
+  await indexes.stop();
+  await journal.close();
+  // Time travel: in a process started as the daemon starts (time-travel.bench.ts; after this one has
+  // closed the journal), not in this one, whose heap holds a RIB replayed from seq 1 and all of the
+  // above; and once in that shape (--from-origin) for reference.
   for (const args of [[dir], [dir, '--from-origin']])
     process.stdout.write(
       execFileSync(
@@ -220,10 +225,6 @@ async function bench(root: string, events: number): Promise<{ rss: number }> {
         .filter((l) => !l.startsWith('{'))
         .join('\n'),
     );
-  await yoga.dispose();
-  unfollowLive();
-  await indexes.stop();
-  await journal.close();
   return { rss: q(rss, 0.5) };
 }
 

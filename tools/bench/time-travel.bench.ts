@@ -55,14 +55,14 @@ const one: number[] = [];
 const detail: string[] = [];
 for (let i = 0; i < RUNS; i++) {
   const seq = 1 + rnd(head - 1);
-  const cachedBefore = timeline.checkpointStats().cachedBytes;
+  const decodedBefore = timeline.checkpointStats().decoded;
   const cpu = process.cpuUsage();
   let s = performance.now();
   const rib = await timeline.ribAt(seq);
   full.push(performance.now() - s);
   const used = process.cpuUsage(cpu);
   fullCpu.push((used.user + used.system) / 1000);
-  const miss = timeline.checkpointStats().cachedBytes !== cachedBefore;
+  const miss = timeline.checkpointStats().decoded !== decodedBefore;
   detail.push(
     `${full.at(-1)!.toFixed(1)} ms (#${i}): ${seq % interval} events replayed, ${miss ? 'decoded' : 'cached'}, ${rib.size()} paths`,
   );

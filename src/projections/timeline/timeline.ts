@@ -53,6 +53,9 @@ export interface CheckpointHead {
   readonly vrfs: ReadonlyMap<string, number>;
 }
 
+/** How many decoded checkpoint VRF tables the timeline remembers to cache one asked for again. */
+const MISSES = 4096;
+
 /** Characters per path of a checkpoint's text (the cache's unit, see vrfPaths). */
 const PATH_CHARS = 54;
 
@@ -95,6 +98,10 @@ export class Timeline {
   /** Decoded checkpoint VRFs (paths are immutable: every answer restored from one shares them). */
   private readonly texts: WeightedLru<string, { readonly table: SharedVrf; readonly chars: number }>;
   private readonly heads = new WeightedLru<number, CheckpointHead>(256, () => 1);
+  /** The last MISSES checkpoint VRF tables decoded: decoded again, one is cached (see vrfTables). */
+  private readonly missed = new WeightedLru<string, true>(MISSES, () => 1);
+  /** Checkpoint VRF tables decoded (for the bench and tests). */
+  private decoded = 0;
   private written = 0;
   private horizonConfig: Envelope<ConfigApplied> | undefined;
   private readonly live: Rib | undefined;
@@ -182,12 +189,19 @@ export class Timeline {
   }
 
   /** Checkpoints written by this process, the interval and the cache, for metrics and tests. */
-  checkpointStats(): { written: number; interval: number; lastSeq: number; cachedBytes: number } {
+  checkpointStats(): {
+    written: number;
+    interval: number;
+    lastSeq: number;
+    cachedBytes: number;
+    decoded: number;
+  } {
     return {
       written: this.written,
       interval: this.interval,
       lastSeq: this.last.seq,
       cachedBytes: this.texts.stats().weight,
+      decoded: this.decoded,
     };
   }
 
@@ -201,6 +215,7 @@ export class Timeline {
     this.dirty.clear();
     this.texts.clear();
     this.heads.clear();
+    this.missed.clear();
   }
 
   /**
@@ -227,7 +242,7 @@ export class Timeline {
     const config = await this.history.configAt(cp.seq);
     if (config) rib.apply(config);
     // The live projection changes its own copy in place: restored, not adopted.
-    for (const table of await this.vrfTables([...cp.vrfs])) rib.restorePaths(sharedVrfPaths(table));
+    for (const { table } of await this.vrfTables([...cp.vrfs])) rib.restorePaths(sharedVrfPaths(table));
     rib.seq = cp.seq;
     rib.time = cp.time;
     this.own = rib;
@@ -286,7 +301,7 @@ export class Timeline {
       return out;
     }
     let cp = await this.checkpointAtOrBefore(Math.min(target, this.seq), false);
-    let texts: SharedVrf[] = [];
+    let texts: { table: SharedVrf; owned: boolean }[] = [];
     try {
       const wanted: [string, number][] = [];
       for (const vrf of vrfs ?? [...cp.vrfs.keys()]) {
@@ -323,7 +338,7 @@ export class Timeline {
     const config = await this.configAt(cp.seq);
     if (config) out.apply(config);
     // Adopted, not copied: the answer copies a VRF's table only when the replay below changes it.
-    for (const table of texts) out.adopt(table);
+    for (const { table, owned } of texts) out.adopt(table, owned);
     if (target > cp.seq) {
       // Beyond what the indexes cover (a rebuild in progress), or the whole RIB: read the journal.
       if (vrfs === undefined || target > this.history.seq) {
@@ -368,10 +383,15 @@ export class Timeline {
   }
 
   /**
-   * Each [VRF, holder]'s paths at a checkpoint, decoded and filed once and cached (shared by every answer
-   * built on them). The values not cached are read at once (LevelDB's reads overlap on its threads).
+   * Each [VRF, holder]'s paths at a checkpoint, decoded and filed. Cached (shared by every answer built
+   * on them, which copies a table before changing it) from the second time a table is asked for within
+   * the last MISSES tables decoded: scrubbing near one checkpoint decodes it twice, then never again,
+   * while a time travel at a random seq owns the tables it decodes (no copy, and nothing held after it).
+   * The values not cached are read at once (LevelDB's reads overlap on its threads).
    */
-  private async vrfTables(wanted: readonly (readonly [string, number])[]): Promise<SharedVrf[]> {
+  private async vrfTables(
+    wanted: readonly (readonly [string, number])[],
+  ): Promise<{ table: SharedVrf; owned: boolean }[]> {
     const values = await Promise.all(
       wanted.map(([vrf, holder]) =>
         this.cachedVrf(holder, vrf) !== undefined
@@ -379,12 +399,12 @@ export class Timeline {
           : this.journal.derived.get(vrfPathsKey(holder, vrf)).then((v) => v ?? null),
       ),
     );
-    const out: SharedVrf[] = [];
+    const out: { table: SharedVrf; owned: boolean }[] = [];
     for (let i = 0; i < wanted.length; i++) {
       const [vrf, holder] = wanted[i]!;
       const read = values[i];
       const cached = read === undefined ? this.cachedVrf(holder, vrf) : undefined;
-      if (cached !== undefined) out.push(cached);
+      if (cached !== undefined) out.push({ table: cached, owned: false });
       else {
         // Cached when read, but evicted since by the VRFs decoded before it (a RIB larger than the cache).
         const value = read ?? (await this.journal.derived.get(vrfPathsKey(holder, vrf))) ?? null;
@@ -398,18 +418,26 @@ export class Timeline {
     return this.texts.get(`${holder}\t${vrf}`)?.table;
   }
 
-  /** One VRF's paths at a checkpoint decoded from its value read (null: none on disk), and cached. */
-  private vrfPaths(holder: number, vrf: string, value: Buffer | null): SharedVrf {
+  /**
+   * One VRF's paths at a checkpoint decoded from its value read (null: none on disk): cached when it was
+   * decoded recently, else owned by the caller.
+   */
+  private vrfPaths(holder: number, vrf: string, value: Buffer | null): { table: SharedVrf; owned: boolean } {
     const id = `${holder}\t${vrf}`;
     const what = `checkpoint ${holder} VRF "${vrf}"`;
     if (value === null) throw new DerivedDamage(`checkpoint ${holder} lacks the paths of VRF "${vrf}"`);
     const paths = decodeVrfColumns(vrf, unseal(what, value), what);
     const table = Rib.shareVrf(vrf, paths);
+    this.decoded++;
+    if (this.missed.get(id) === undefined) {
+      this.missed.set(id, true);
+      return { table, owned: true };
+    }
     // Weighed as the text of the format before (PATH_CHARS characters per path) times 1.5: the filed
     // table (map + per-prefix arrays) holds ~1.5 times the memory of the parsed paths alone (100k
     // paths: 19.3 + 9.3 MB), so the bound keeps bounding the same memory.
     this.texts.set(id, { table, chars: Math.ceil(paths.length * PATH_CHARS * 1.5) });
-    return table;
+    return { table, owned: false };
   }
 
   private checkpoint(env: Envelope, rib: Rib): void {
