@@ -46,10 +46,24 @@ function aligned(payload: Uint8Array): ArrayBuffer {
   return buf;
 }
 
-function layout(n: number, ni: number): { size: number; names: number; family: number } {
+/** Bytes before the string section for n paths and ni interface names. */
+function columnsSize(n: number, ni: number): number {
+  return HEAD + 27 * n + 2 * ni;
+}
+
+/** The typed-array columns of n paths and ni names laid out in `buf` (see the file's comment). */
+function columns(buf: ArrayBuffer, n: number, ni: number) {
   const names = HEAD + 26 * n;
-  const family = names + 2 * ni;
-  return { size: family + n, names, family };
+  return {
+    seq: new Float64Array(buf, HEAD, n),
+    time: new Float64Array(buf, HEAD + 8 * n, n),
+    ifindex: new Uint32Array(buf, HEAD + 16 * n, n),
+    iface: new Uint16Array(buf, HEAD + 20 * n, n),
+    prefixLen: new Uint16Array(buf, HEAD + 22 * n, n),
+    addressLen: new Uint16Array(buf, HEAD + 24 * n, n),
+    nameLen: new Uint16Array(buf, names, ni),
+    family: new Uint8Array(buf, names + 2 * ni, n),
+  };
 }
 
 /** One VRF's paths as columns (see the file's comment); an empty buffer when it has none. */
@@ -69,21 +83,14 @@ export function encodeVrfColumns(rib: Rib, vrf: string): Buffer {
   if (ni > MAX_U16) throw new RangeError(`VRF "${vrf}": more than ${MAX_U16} interfaces`);
   for (const p of paths) parts.push(p.prefix, p.address);
   const strings = parts.join('');
-  const at = layout(n, ni);
+  const size = columnsSize(n, ni);
   const bytes = Buffer.byteLength(strings, 'utf8');
-  const buf = new ArrayBuffer(at.size + bytes);
+  const buf = new ArrayBuffer(size + bytes);
   const u32 = new Uint32Array(buf, 0, 4);
   u32[0] = n;
   u32[1] = ni;
   u32[2] = bytes;
-  const seq = new Float64Array(buf, HEAD, n);
-  const time = new Float64Array(buf, HEAD + 8 * n, n);
-  const ifindex = new Uint32Array(buf, HEAD + 16 * n, n);
-  const iface = new Uint16Array(buf, HEAD + 20 * n, n);
-  const prefixLen = new Uint16Array(buf, HEAD + 22 * n, n);
-  const addressLen = new Uint16Array(buf, HEAD + 24 * n, n);
-  const nameLen = new Uint16Array(buf, at.names, ni);
-  const family = new Uint8Array(buf, at.family, n);
+  const { seq, time, ifindex, iface, prefixLen, addressLen, nameLen, family } = columns(buf, n, ni);
   for (let i = 0; i < n; i++) {
     const p = paths[i]!;
     if (p.prefix.length > MAX_U16 || p.address.length > MAX_U16)
@@ -99,7 +106,7 @@ export function encodeVrfColumns(rib: Rib, vrf: string): Buffer {
   let k = 0;
   for (const name of names.keys()) nameLen[k++] = name.length;
   const out = Buffer.from(buf);
-  out.write(strings, at.size, 'utf8');
+  out.write(strings, size, 'utf8');
   return out;
 }
 
@@ -114,17 +121,10 @@ export function decodeVrfColumns(vrf: string, payload: Uint8Array, what: string)
   const n = u32[0]!;
   const ni = u32[1]!;
   const bytes = u32[2]!;
-  const at = layout(n, ni);
-  if (u32[3] !== 0 || at.size + bytes !== payload.length) throw bad('truncated or not columns');
-  const seq = new Float64Array(buf, HEAD, n);
-  const time = new Float64Array(buf, HEAD + 8 * n, n);
-  const ifindex = new Uint32Array(buf, HEAD + 16 * n, n);
-  const iface = new Uint16Array(buf, HEAD + 20 * n, n);
-  const prefixLen = new Uint16Array(buf, HEAD + 22 * n, n);
-  const addressLen = new Uint16Array(buf, HEAD + 24 * n, n);
-  const nameLen = new Uint16Array(buf, at.names, ni);
-  const family = new Uint8Array(buf, at.family, n);
-  const strings = Buffer.from(buf, at.size, bytes).toString('utf8');
+  const size = columnsSize(n, ni);
+  if (u32[3] !== 0 || size + bytes !== payload.length) throw bad('truncated or not columns');
+  const { seq, time, ifindex, iface, prefixLen, addressLen, nameLen, family } = columns(buf, n, ni);
+  const strings = Buffer.from(buf, size, bytes).toString('utf8');
   let pos = 0;
   const names: string[] = [];
   for (let k = 0; k < ni; k++) {

@@ -56,6 +56,26 @@ async function replayed(journal: MemoryJournal, seq: number): Promise<Rib> {
   return rib;
 }
 
+/** The route journal with its API indexes started (a checkpoint every 100 events), logging damage. */
+async function indexedJournal(): Promise<{
+  journal: MemoryJournal;
+  damage: string[];
+  note: (o: object, msg: string) => number;
+  ix: ReturnType<typeof createApiIndexes>;
+  truth: (seq: number) => Promise<Rib>;
+}> {
+  const journal = await routeJournal();
+  const damage: string[] = [];
+  const note = (o: object, msg: string): number => damage.push(`${msg} ${JSON.stringify(o)}`);
+  const ix = createApiIndexes(journal, {
+    timeline: { interval: 100 },
+    log: { info: () => undefined, warn: note, error: note },
+  });
+  await ix.start();
+  await ix.history.flush();
+  return { journal, damage, note, ix, truth: (seq) => replayed(journal, seq) };
+}
+
 test('parsed checkpoint paths restore exactly the RIB the events built', () => {
   const rib = new Rib();
   for (let i = 0; i < 400; i++)
@@ -109,16 +129,7 @@ test('columns that do not hold paths are damage: truncated, cut short, or incons
 });
 
 test('a checkpoint text with a good checksum but damaged lines changes no answer and is reported', async () => {
-  const journal = await routeJournal();
-  const damage: string[] = [];
-  const note = (o: object, msg: string): number => damage.push(`${msg} ${JSON.stringify(o)}`);
-  const ix = createApiIndexes(journal, {
-    timeline: { interval: 100 },
-    log: { info: () => undefined, warn: note, error: note },
-  });
-  await ix.start();
-  await ix.history.flush();
-  const truth = (seq: number): Promise<Rib> => replayed(journal, seq);
+  const { journal, damage, note, ix, truth } = await indexedJournal();
   // Every checkpoint's VRF "a" text replaced by a sealed line that is not a path.
   const [gte, lt] = checkpointRange(0, 1e9);
   const heads = await journal.derived.range({ gte, lt });
@@ -159,16 +170,7 @@ test(
   'a truncated checkpoint, or one of the text format before, changes no answer: reported, then rebuilt',
   { timeout: scaled(20_000) },
   async () => {
-    const journal = await routeJournal();
-    const damage: string[] = [];
-    const note = (o: object, msg: string): number => damage.push(`${msg} ${JSON.stringify(o)}`);
-    const ix = createApiIndexes(journal, {
-      timeline: { interval: 100 },
-      log: { info: () => undefined, warn: note, error: note },
-    });
-    await ix.start();
-    await ix.history.flush();
-    const truth = (seq: number): Promise<Rib> => replayed(journal, seq);
+    const { journal, damage, ix, truth } = await indexedJournal();
     const stale = (): Buffer => {
       // What the previous build wrote: format 1, one text line per path (with its final newline).
       const v = sealed(Buffer.from('10.0.0.0/24\teth0\t2\t10.0.0.1\t5\t1700000000000000\n'));
