@@ -241,8 +241,10 @@ export class Timeline {
     const rib = new Rib();
     const config = await this.history.configAt(cp.seq);
     if (config) rib.apply(config);
-    // The live projection changes its own copy in place: restored, not adopted.
-    for (const { table } of await this.vrfTables([...cp.vrfs])) rib.restorePaths(sharedVrfPaths(table));
+    // The live projection changes its own copy in place: a table it owns is adopted, a cached one copied.
+    for (const { table, owned } of await this.vrfTables([...cp.vrfs]))
+      if (owned) rib.adopt(table, true);
+      else rib.restorePaths(sharedVrfPaths(table));
     rib.seq = cp.seq;
     rib.time = cp.time;
     this.own = rib;
