@@ -24,7 +24,7 @@ function q(xs: number[], p: number): number {
   return s[Math.min(s.length - 1, Math.floor(p * s.length))]!;
 }
 const fmt = (xs: number[]): string =>
-  `median ${q(xs, 0.5).toFixed(2)} ms, p99 ${q(xs, 0.99).toFixed(2)} ms (n=${xs.length})`;
+  `median ${q(xs, 0.5).toFixed(2)} ms, p95 ${q(xs, 0.95).toFixed(2)} ms, p99 ${q(xs, 0.99).toFixed(2)} ms (n=${xs.length})`;
 
 let rng = 4242;
 const rnd = (n: number): number => {
@@ -64,7 +64,7 @@ for (let i = 0; i < RUNS; i++) {
   fullCpu.push((used.user + used.system) / 1000);
   const miss = timeline.checkpointStats().decoded !== decodedBefore;
   detail.push(
-    `${full.at(-1)!.toFixed(1)} ms (#${i}): ${seq % interval} events replayed, ${miss ? 'decoded' : 'cached'}, ${rib.size()} paths`,
+    `${full.at(-1)!.toFixed(1)} ms (#${i}): ${seq % interval} events replayed, ${miss ? 'decoded' : 'cached'}, ${rib.size()} paths, ended at ${performance.now().toFixed(0)} ms`,
   );
   s = performance.now();
   await timeline.ribAt(seq, [vrfName(rnd(VRFS))]);
