@@ -5,7 +5,7 @@
 //   - start-up in a fresh process (durable-start.ts: RIB checkpoint + tail, indexes from disk): ready
 //     time and RSS (targets: <= 2 s, <= 200 MB and within 10% of the first size's);
 //   - history of the hot prefix: the index read, and the GraphQL `history` query (p99 target <= 5 ms);
-//   - a full-RIB time travel at a random seq (p99 target <= 100 ms), and one VRF (time-travel.bench.ts).
+//   - a full-RIB time travel at a random seq (p99 target <= 100 ms), and one VRF.
 // Run: npm run bench -- durable   (BENCH_SIZES=1000000 for a quick run; BENCH_KEEP=1 keeps the journals)
 // BENCH_DIR=/some/dir keeps the journals there and reuses them in later runs (a 10M-event journal takes
 // minutes to generate); BENCH_GENERATE_ONLY=1 only generates them.
