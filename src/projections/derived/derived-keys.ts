@@ -8,14 +8,17 @@
 //   'l' u64 seq                          -> the DaemonStarted or DaemonStopped at seq
 //   'o' vrf prefix                       -> (empty) the prefix has been seen in the VRF
 //   'K' u64 seq                          -> RIB checkpoint head: which checkpoint holds each VRF's paths
-//   'k' u64 seq vrf                      -> one VRF's paths at that checkpoint (snapshot.ts text)
+//   'k' u64 seq vrf                      -> one VRF's paths at that checkpoint (timeline/paths-columns.ts)
 // Every value but 'o' carries a CRC-32C; 'M', 'K' and 'k' also the format version of this file.
 import { BlockWriter, decodeBlock } from '../../events/index.js';
 import type { Envelope } from '../../events/index.js';
 import { crc32c } from '../../shared/index.js';
 
-/** Format of the derived data written by this build; any other is rebuilt, never read. */
-export const DERIVED_FORMAT = 1;
+/**
+ * Format of the derived data written by this build; any other is rebuilt, never read. 2: checkpoint
+ * paths as columns (1: as text).
+ */
+export const DERIVED_FORMAT = 2;
 
 export const D_MANIFEST = 0x4d; // 'M'
 export const D_PREFIX = 0x70; // 'p'

@@ -185,16 +185,18 @@ export class Rib {
 
   /**
    * Restores a shared VRF table in O(1): as restorePaths with its paths would, for a VRF this Rib has
-   * no paths in yet. The Rib copies it before changing it, so `shared` stays as it is.
+   * no paths in yet. The Rib copies it before changing it, so `shared` stays as it is; unless `owned`
+   * (the caller hands over a table nothing else holds): then it is changed in place, never copied.
    */
-  adopt(shared: SharedVrf): void {
+  adopt(shared: SharedVrf, owned = false): void {
     if (this.tables.has(shared.vrf) || this.trackers.length > 0) {
       this.restorePaths(sharedVrfPaths(shared));
       return;
     }
     const table = shared.table as Table;
     this.tables.set(shared.vrf, table);
-    this.borrowed.add(table);
+    // Owned: filed for this Rib alone (no other Rib nor cache holds it), changed in place.
+    if (!owned) this.borrowed.add(table);
   }
 
   /** A VRF's table, ready to change: a borrowed (shared) one is copied first. */

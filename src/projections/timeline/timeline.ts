@@ -16,7 +16,6 @@ import {
   checkpointKey,
   checkpointRange,
   sealed,
-  sealedText,
   seqOfKey,
   unseal,
   vrfPathsKey,
@@ -26,13 +25,13 @@ import { WeightedLru } from '../derived/index.js';
 import { Rib } from '../rib/index.js';
 import type { PathSet } from '../rib/index.js';
 import type { Path, SharedVrf } from '../rib/index.js';
-import { copyVrfPaths, encodeVrfPaths, loadHorizonCheckpoint, sharedVrfPaths } from '../rib/index.js';
-import { parseVrfPaths } from './paths-text.js';
+import { copyVrfPaths, loadHorizonCheckpoint, sharedVrfPaths } from '../rib/index.js';
+import { decodeVrfColumns, encodeVrfColumns } from './paths-columns.js';
 import { RibjournalError } from '../../shared/index.js';
 
 export interface TimelineOptions {
   /**
-   * Events between two checkpoints (default 25 000: a full-RIB time travel replays fewer than that
+   * Events between two checkpoints (default 10 000: a full-RIB time travel replays fewer than that
    * after restoring the checkpoint).
    */
   readonly interval?: number;
@@ -53,6 +52,12 @@ export interface CheckpointHead {
   readonly time: number;
   readonly vrfs: ReadonlyMap<string, number>;
 }
+
+/** How many decoded checkpoint VRF tables the timeline remembers to cache one asked for again. */
+const MISSES = 4096;
+
+/** Characters per path of a checkpoint's text (the cache's unit, see vrfPaths). */
+const PATH_CHARS = 54;
 
 const ORIGIN: CheckpointHead = { seq: 0, time: 0, vrfs: new Map() };
 
@@ -93,6 +98,10 @@ export class Timeline {
   /** Decoded checkpoint VRFs (paths are immutable: every answer restored from one shares them). */
   private readonly texts: WeightedLru<string, { readonly table: SharedVrf; readonly chars: number }>;
   private readonly heads = new WeightedLru<number, CheckpointHead>(256, () => 1);
+  /** The last MISSES checkpoint VRF tables decoded: decoded again, one is cached (see vrfTables). */
+  private readonly missed = new WeightedLru<string, true>(MISSES, () => 1);
+  /** Checkpoint VRF tables decoded (for the bench and tests). */
+  private decoded = 0;
   private written = 0;
   private horizonConfig: Envelope<ConfigApplied> | undefined;
   private readonly live: Rib | undefined;
@@ -104,7 +113,7 @@ export class Timeline {
     private readonly history: HistoryIndex,
     private readonly options: TimelineOptions = {},
   ) {
-    this.interval = Math.max(1, options.interval ?? 25_000);
+    this.interval = Math.max(1, options.interval ?? 10_000);
     this.texts = new WeightedLru(options.cacheBytes ?? 16 * 1024 * 1024, (t) => t.chars);
     this.live = options.live;
   }
@@ -180,12 +189,19 @@ export class Timeline {
   }
 
   /** Checkpoints written by this process, the interval and the cache, for metrics and tests. */
-  checkpointStats(): { written: number; interval: number; lastSeq: number; cachedBytes: number } {
+  checkpointStats(): {
+    written: number;
+    interval: number;
+    lastSeq: number;
+    cachedBytes: number;
+    decoded: number;
+  } {
     return {
       written: this.written,
       interval: this.interval,
       lastSeq: this.last.seq,
       cachedBytes: this.texts.stats().weight,
+      decoded: this.decoded,
     };
   }
 
@@ -199,6 +215,7 @@ export class Timeline {
     this.dirty.clear();
     this.texts.clear();
     this.heads.clear();
+    this.missed.clear();
   }
 
   /**
@@ -224,8 +241,10 @@ export class Timeline {
     const rib = new Rib();
     const config = await this.history.configAt(cp.seq);
     if (config) rib.apply(config);
-    // The live projection changes its own copy in place: restored, not adopted.
-    for (const [vrf, holder] of cp.vrfs) rib.restorePaths(sharedVrfPaths(await this.vrfPaths(holder, vrf)));
+    // The live projection changes its own copy in place: a table it owns is adopted, a cached one copied.
+    for (const { table, owned } of await this.vrfTables([...cp.vrfs]))
+      if (owned) rib.adopt(table, true);
+      else rib.restorePaths(sharedVrfPaths(table));
     rib.seq = cp.seq;
     rib.time = cp.time;
     this.own = rib;
@@ -284,12 +303,14 @@ export class Timeline {
       return out;
     }
     let cp = await this.checkpointAtOrBefore(Math.min(target, this.seq), false);
-    const texts: SharedVrf[] = [];
+    let texts: { table: SharedVrf; owned: boolean }[] = [];
     try {
+      const wanted: [string, number][] = [];
       for (const vrf of vrfs ?? [...cp.vrfs.keys()]) {
         const holder = cp.vrfs.get(vrf);
-        if (holder !== undefined) texts.push(await this.vrfPaths(holder, vrf));
+        if (holder !== undefined) wanted.push([vrf, holder]);
       }
+      texts = await this.vrfTables(wanted);
     } catch (err) {
       if (!(err instanceof DerivedDamage)) throw err;
       this.options.onDamage?.(err);
@@ -319,7 +340,7 @@ export class Timeline {
     const config = await this.configAt(cp.seq);
     if (config) out.apply(config);
     // Adopted, not copied: the answer copies a VRF's table only when the replay below changes it.
-    for (const table of texts) out.adopt(table);
+    for (const { table, owned } of texts) out.adopt(table, owned);
     if (target > cp.seq) {
       // Beyond what the indexes cover (a rebuild in progress), or the whole RIB: read the journal.
       if (vrfs === undefined || target > this.history.seq) {
@@ -363,28 +384,62 @@ export class Timeline {
     }
   }
 
-  /** One VRF's paths at a checkpoint, decoded and filed once and cached (shared by every answer built on them). */
-  private async vrfPaths(holder: number, vrf: string): Promise<SharedVrf> {
-    const id = `${holder}\t${vrf}`;
-    const cached = this.texts.get(id);
-    if (cached !== undefined) return cached.table;
-    const text = await this.vrfText(holder, vrf);
-    const table = Rib.shareVrf(vrf, parseVrfPaths(vrf, text, `checkpoint ${holder} VRF "${vrf}"`));
-    // Weighed as 1.5 times its text: the filed table (map + per-prefix arrays) holds ~1.5 times the
-    // memory of the parsed paths alone (100k paths: 19.3 + 9.3 MB), so a bound in characters keeps
-    // bounding the same memory as when only the paths were cached.
-    this.texts.set(id, { table, chars: Math.ceil(text.length * 1.5) });
-    return table;
+  /**
+   * Each [VRF, holder]'s paths at a checkpoint, decoded and filed. Cached (shared by every answer built
+   * on them, which copies a table before changing it) from the second time a table is asked for within
+   * the last MISSES tables decoded: scrubbing near one checkpoint decodes it twice, then never again,
+   * while a time travel at a random seq owns the tables it decodes (no copy, and nothing held after it).
+   * The values not cached are read at once (LevelDB's reads overlap on its threads).
+   */
+  private async vrfTables(
+    wanted: readonly (readonly [string, number])[],
+  ): Promise<{ table: SharedVrf; owned: boolean }[]> {
+    const values = await Promise.all(
+      wanted.map(([vrf, holder]) =>
+        this.cachedVrf(holder, vrf) !== undefined
+          ? Promise.resolve(undefined)
+          : this.journal.derived.get(vrfPathsKey(holder, vrf)).then((v) => v ?? null),
+      ),
+    );
+    const out: { table: SharedVrf; owned: boolean }[] = [];
+    for (let i = 0; i < wanted.length; i++) {
+      const [vrf, holder] = wanted[i]!;
+      const read = values[i];
+      const cached = read === undefined ? this.cachedVrf(holder, vrf) : undefined;
+      if (cached !== undefined) out.push({ table: cached, owned: false });
+      else {
+        // Cached when read, but evicted since by the VRFs decoded before it (a RIB larger than the cache).
+        const value = read ?? (await this.journal.derived.get(vrfPathsKey(holder, vrf))) ?? null;
+        out.push(this.vrfPaths(holder, vrf, value));
+      }
+    }
+    return out;
   }
 
-  /** One VRF's text at a checkpoint, checked (checksum, format, whole). */
-  private async vrfText(holder: number, vrf: string): Promise<string> {
-    const value = await this.journal.derived.get(vrfPathsKey(holder, vrf));
-    if (value === undefined) throw new DerivedDamage(`checkpoint ${holder} lacks the paths of VRF "${vrf}"`);
-    const text = unseal(`checkpoint ${holder} VRF "${vrf}"`, value).toString('utf8');
-    if (text.length > 0 && !text.endsWith('\n'))
-      throw new DerivedDamage(`checkpoint ${holder} VRF "${vrf}" is truncated`);
-    return text;
+  private cachedVrf(holder: number, vrf: string): SharedVrf | undefined {
+    return this.texts.get(`${holder}\t${vrf}`)?.table;
+  }
+
+  /**
+   * One VRF's paths at a checkpoint decoded from its value read (null: none on disk): cached when it was
+   * decoded recently, else owned by the caller.
+   */
+  private vrfPaths(holder: number, vrf: string, value: Buffer | null): { table: SharedVrf; owned: boolean } {
+    const id = `${holder}\t${vrf}`;
+    const what = `checkpoint ${holder} VRF "${vrf}"`;
+    if (value === null) throw new DerivedDamage(`checkpoint ${holder} lacks the paths of VRF "${vrf}"`);
+    const paths = decodeVrfColumns(vrf, unseal(what, value), what);
+    const table = Rib.shareVrf(vrf, paths);
+    this.decoded++;
+    if (this.missed.get(id) === undefined) {
+      this.missed.set(id, true);
+      return { table, owned: true };
+    }
+    // Weighed as the text of the format before (PATH_CHARS characters per path) times 1.5: the filed
+    // table (map + per-prefix arrays) holds ~1.5 times the memory of the parsed paths alone (100k
+    // paths: 19.3 + 9.3 MB), so the bound keeps bounding the same memory.
+    this.texts.set(id, { table, chars: Math.ceil(paths.length * PATH_CHARS * 1.5) });
+    return { table, owned: false };
   }
 
   private checkpoint(env: Envelope, rib: Rib): void {
@@ -397,10 +452,10 @@ export class Timeline {
         vrfs.set(vrf, previous);
         continue;
       }
-      const text = encodeVrfPaths(rib, vrf);
-      if (text.length === 0) continue;
+      const columns = encodeVrfColumns(rib, vrf);
+      if (columns.length === 0) continue;
       vrfs.set(vrf, env.seq);
-      puts.push([vrfPathsKey(env.seq, vrf), sealedText(text)]);
+      puts.push([vrfPathsKey(env.seq, vrf), sealed(columns)]);
     }
     this.dirty.clear();
     const head: CheckpointHead = { seq: env.seq, time: env.time, vrfs };

@@ -1,0 +1,104 @@
+// Full-RIB time travel (issue 9 benchmark: p99 <= 100 ms at a random seq on the 10M-event journal),
+// measured in a process started as the daemon starts: the live RIB from its checkpoint and the tail,
+// the API indexes from their derived data (as durable-start.ts), then the queries. durable.bench.ts
+// runs it on each of its journals; on its own:
+//   node --import tsx --expose-gc tools/bench/time-travel.bench.ts JOURNAL_DIR
+// It prints the figures, then one JSON line with them. BENCH_TT_DETAIL=1 lists each full-RIB answer
+// (events replayed after its checkpoint, decoded or cached). BENCH_TT_RUNS sets the number of random
+// seqs (default 100). With --from-origin the live RIB is replayed from seq 1 instead, as the queries of
+// durable.bench.ts ran before (in its own process, with a heap ~2-3 times a daemon's): the reference.
+import { performance } from 'node:perf_hooks';
+import { openLevelJournal } from '../../src/journal/index.js';
+import { Rib, createApiIndexes, loadRibCheckpoint, replayAndFollow } from '../../src/projections/index.js';
+import { vrfName } from './route-events.js';
+
+process.env['NODE_ENV'] ??= 'production';
+const dir = process.argv[2];
+if (dir === undefined) throw new Error('usage: time-travel.bench.ts JOURNAL_DIR [--from-origin]');
+const fromOrigin = process.argv[3] === '--from-origin';
+const RUNS = Number(process.env['BENCH_TT_RUNS'] ?? 100);
+const VRFS = 100;
+
+function q(xs: number[], p: number): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.min(s.length - 1, Math.floor(p * s.length))]!;
+}
+const fmt = (xs: number[]): string =>
+  `median ${q(xs, 0.5).toFixed(2)} ms, p95 ${q(xs, 0.95).toFixed(2)} ms, p99 ${q(xs, 0.99).toFixed(2)} ms (n=${xs.length})`;
+
+let rng = 4242;
+const rnd = (n: number): number => {
+  rng = (rng * 1103515245 + 12345) % 2 ** 31;
+  return rng % n;
+};
+
+const journal = await openLevelJournal(dir, { create: false, compaction: false });
+const live = (fromOrigin ? undefined : await loadRibCheckpoint(journal)) ?? new Rib();
+const unfollow = await replayAndFollow(journal, [live]);
+const indexes = createApiIndexes(journal, { timeline: { live } });
+await indexes.start();
+const timeline = indexes.timeline;
+const startedMb = process.memoryUsage().heapUsed / 1e6;
+const interval = timeline.checkpointStats().interval;
+const head = journal.head();
+
+// The first answer after start runs code no query has run yet (compiled as it goes): reported apart.
+const s0 = performance.now();
+await timeline.ribAt(1 + rnd(head - 1));
+const first = performance.now() - s0;
+
+const full: number[] = [];
+// CPU time of each full-RIB answer (every thread of the process, GC helpers included): less sensitive
+// than wall-clock time to the other processes of a loaded machine.
+const fullCpu: number[] = [];
+const one: number[] = [];
+const detail: string[] = [];
+for (let i = 0; i < RUNS; i++) {
+  const seq = 1 + rnd(head - 1);
+  const decodedBefore = timeline.checkpointStats().decoded;
+  const cpu = process.cpuUsage();
+  let s = performance.now();
+  const rib = await timeline.ribAt(seq);
+  full.push(performance.now() - s);
+  const used = process.cpuUsage(cpu);
+  fullCpu.push((used.user + used.system) / 1000);
+  const miss = timeline.checkpointStats().decoded !== decodedBefore;
+  detail.push(
+    `${full.at(-1)!.toFixed(1)} ms (#${i}): ${seq % interval} events replayed, ${miss ? 'decoded' : 'cached'}, ${rib.size()} paths, ended at ${performance.now().toFixed(0)} ms`,
+  );
+  s = performance.now();
+  await timeline.ribAt(seq, [vrfName(rnd(VRFS))]);
+  one.push(performance.now() - s);
+}
+// Scrubbing a timeline: random seqs after one checkpoint, whose decoded VRFs are cached after the first.
+const base = Math.floor(rnd(head - interval) / interval) * interval;
+const scrub: number[] = [];
+for (let i = 0; i < 41; i++) {
+  const s = performance.now();
+  await timeline.ribAt(base + 1 + rnd(interval - 1));
+  scrub.push(performance.now() - s);
+}
+const shape = fromOrigin ? 'reference: live RIB replayed from seq 1' : 'process started as the daemon starts';
+console.log(
+  `time travel at a random seq (${shape}, heap ${startedMb.toFixed(0)} MB before the queries): full RIB (100k paths) ${fmt(full)}  [target p99 <= 100 ms]`,
+);
+console.log(`time travel at a random seq: full RIB, CPU time per answer ${fmt(fullCpu)}`);
+console.log(
+  `time travel at a random seq: one VRF ${fmt(one)}; the first full RIB after start ${first.toFixed(1)} ms`,
+);
+console.log(`time travel scrubbing after one checkpoint (cached): full RIB ${fmt(scrub.slice(1))}`);
+if (process.env['BENCH_TT_DETAIL'] === '1')
+  for (const d of detail.sort((a, b) => parseFloat(b) - parseFloat(a))) console.log(`  full RIB ${d}`);
+unfollow();
+await indexes.stop();
+await journal.close();
+console.log(
+  JSON.stringify({
+    full: { median: q(full, 0.5), p99: q(full, 0.99) },
+    fullCpu: { median: q(fullCpu, 0.5), p99: q(fullCpu, 0.99) },
+    one: { median: q(one, 0.5), p99: q(one, 0.99) },
+    scrub: { median: q(scrub.slice(1), 0.5), p99: q(scrub.slice(1), 0.99) },
+    first,
+    heapMb: startedMb,
+  }),
+);
