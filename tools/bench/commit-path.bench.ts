@@ -11,7 +11,8 @@
 //     samples, from the kernel notification's arrival to the journal commit): p50/p99 over 300 address
 //     changes in a network namespace made here (as root), written through a long-lived `ip -batch -`.
 // Run: node --import tsx --expose-gc tools/bench/commit-path.bench.ts (ONLY_CHECKPOINT=1: part 1 alone;
-// ONLY_GOBGP=1: part 3 alone; ONLY_COMMIT=1: part 2 alone)
+// ONLY_GOBGP=1: part 3 alone; ONLY_COMMIT=1: part 2 alone; BENCH_SCAN_INTERVAL=3600: part 3 without the
+// periodic kernel scan, the reference for what the scan costs)
 import { spawn } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir, loadavg } from 'node:os';
@@ -41,7 +42,10 @@ import { gobgpProbe } from './gobgp-probe.js';
 const deflateAsync = promisify(deflate);
 const log = pino({ level: process.env.RIBJOURNAL_BENCH_LOG ?? 'silent' });
 const PATHS = 100_000;
-const VRFS = 10;
+/** VRFs the checkpoint bench spreads its paths over (BENCH_VRFS=1: all in one, as in part 3). */
+const VRFS = Number(process.env.BENCH_VRFS ?? '10');
+/** `[netlink] scan-interval` of the daemon in part 3 (the default 5 s; 3600 = no scan, the reference). */
+const SCAN_INTERVAL_S = Number(process.env.BENCH_SCAN_INTERVAL ?? '5');
 
 function pct(xs: number[], p: number): number {
   const s = [...xs].sort((a, b) => a - b);
@@ -337,6 +341,8 @@ async function gobgpBench(): Promise<void> {
   as = 65001
   router-id = "192.0.2.1"
   port = -1
+[netlink]
+  scan-interval = ${SCAN_INTERVAL_S}
 [netlink.import]
   enabled = true
   interface-list = ["lat0", "b*"]
@@ -362,8 +368,17 @@ async function gobgpBench(): Promise<void> {
       20,
     );
     const probe = gobgpProbe(link.ns.name, kernel.name, cleanups, 20_000);
+    // Where outliers come from: when each periodic scan's snapshot reached the daemon, and the daemon's
+    // (this process's) event-loop delay over the samples.
+    const scansAt: number[] = [];
+    daemon.observer.onBatch((b) => {
+      if (b.changes.some((c) => c.kind === 'snapshot')) scansAt.push(performance.now());
+    });
+    const loopDelay = monitorEventLoopDelay({ resolution: 1 });
+    const timings: { start: number; ms: number }[] = [];
     const change = async (key: string, cmd: string): Promise<number> => {
       const { start, seen } = await probe.change(key, cmd);
+      timings.push({ start, ms: seen - start });
       return seen - start;
     };
     await change('+198.18.255.1/32', 'addr add 198.18.255.1/32 dev lat0'); // the monitor stream is up
@@ -382,6 +397,8 @@ async function gobgpBench(): Promise<void> {
     const conditions = ['none', 'incremental', 'full'] as const;
     const xs = new Map<(typeof conditions)[number], number[]>(conditions.map((c) => [c, []]));
     let outside = 0;
+    loopDelay.enable();
+    timings.length = 0;
     for (let i = 0; i < 50; i++) {
       for (const op of ['add', 'del'] as const) {
         for (const [n, c] of conditions.entries()) {
@@ -404,6 +421,14 @@ async function gobgpBench(): Promise<void> {
         }
       }
     }
+    loopDelay.disable();
+    // The slowest changes of all conditions, each with the nearest scan snapshot's arrival (+: after the
+    // change was made).
+    const nearest = (t: number): string => {
+      const d = scansAt.map((x) => x - t).sort((a, b) => Math.abs(a) - Math.abs(b))[0];
+      return d === undefined ? 'no scan' : `scan snapshot at ${d >= 0 ? '+' : ''}${d.toFixed(0)} ms`;
+    };
+    const worst = [...timings].sort((a, b) => b.ms - a.ms).slice(0, 5);
     const line = (c: (typeof conditions)[number]): string =>
       `p50 ${f(pct(xs.get(c)!, 50))} ms, p99 ${f(pct(xs.get(c)!, 99))} ms`;
     console.log(
@@ -414,7 +439,10 @@ async function gobgpBench(): Promise<void> {
           .join(' ')}):\n` +
         `  inside an incremental checkpoint (this build): ${line('incremental')} (target p99 <= 20 ms)\n` +
         `  inside a full checkpoint (every segment encoded again, the previous build's work): ${line('full')}\n` +
-        `  with no checkpoint: ${line('none')}`,
+        `  with no checkpoint: ${line('none')}\n` +
+        `  [netlink] scan-interval ${SCAN_INTERVAL_S} s; ${scansAt.length} scans reached the daemon; its event-loop delay over the ` +
+        `samples: p99 ${f(loopDelay.percentile(99) / 1e6)} ms, max ${f(loopDelay.max / 1e6)} ms\n` +
+        `  slowest changes: ${worst.map((w) => `${f(w.ms)} ms (${nearest(w.start)})`).join(', ')}`,
     );
   } finally {
     for (const c of cleanups.reverse()) {
