@@ -26,6 +26,7 @@ const RTM_GETLINK: number = rt.MessageType.GETLINK;
 const RTM_NEWADDR: number = rt.MessageType.NEWADDR;
 const RTM_DELADDR: number = rt.MessageType.DELADDR;
 const RTM_GETADDR: number = rt.MessageType.GETADDR;
+const DUMP_INTR: number = Flags.DUMP_INTR;
 
 /** Asked for; the kernel caps SO_RCVBUF at net.core.rmem_max (and doubles it for bookkeeping). */
 const RECV_BUFFER_BYTES = 64 * 1024 * 1024;
@@ -378,7 +379,12 @@ export class RtnlSession {
         flags: FlagsGet.DUMP,
         timeout: DUMP_TIMEOUT_MS,
       });
-      if (!msgs.some((msg) => (msg.flags & Flags.DUMP_INTR) !== 0)) return msgs;
+      let interrupted = false;
+      // In slices too: a pass over 100k messages is ~4 ms.
+      await inSlices(msgs, (msg) => {
+        if (msg.flags & DUMP_INTR) interrupted = true;
+      });
+      if (!interrupted) return msgs;
       if (attempt >= MAX_DUMP_ATTEMPTS) {
         // Keep what we have: the notifications that raced with it follow the snapshot, and the next
         // periodic scan repairs whatever the interrupted dump skipped.
