@@ -11,7 +11,7 @@
 // of a VRF device that no configured VRF takes are not imported; the VRF devices themselves never are.
 import type { Config } from '../config/index.js';
 import type { RouteDiscovered, RouteEvent, RouteVanished, VanishReason } from '../events/index.js';
-import type { Address, KernelChange, Link } from '../netlink/index.js';
+import { sameAddress, sameLink, type Address, type KernelChange, type Link } from '../netlink/index.js';
 import { familyOf } from '../shared/index.js';
 import { VrfAssignment } from './assignment.js';
 import { connectedPrefix } from './connected.js';
@@ -151,23 +151,6 @@ class LinkAddresses {
     if (at >= 0) list.splice(at, 1);
     if (list.length === 0) this.byPrefix.delete(entry.prefix);
   }
-}
-
-function sameAddress(a: Address, b: Address): boolean {
-  return (
-    a.family === b.family && a.scope === b.scope && a.tentative === b.tentative && a.dadFailed === b.dadFailed
-  );
-}
-
-function sameLink(a: Link, b: Link): boolean {
-  return (
-    a.name === b.name &&
-    a.up === b.up &&
-    a.adminUp === b.adminUp &&
-    a.master === b.master &&
-    a.kind === b.kind &&
-    a.vrfTable === b.vrfTable
-  );
 }
 
 /**

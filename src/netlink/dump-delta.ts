@@ -26,7 +26,8 @@ export interface DumpDelta {
 /** Addresses of one link by prefix length, then text (no key strings built per address). */
 type LinkTable = Map<number, Map<string, Address>>;
 
-function sameLink(a: Link, b: Link): boolean {
+/** Whether two views of a link agree on everything the import reads of it. */
+export function sameLink(a: Link, b: Link): boolean {
   return (
     a.name === b.name &&
     a.up === b.up &&
@@ -37,7 +38,8 @@ function sameLink(a: Link, b: Link): boolean {
   );
 }
 
-function sameAddress(a: Address, b: Address): boolean {
+/** Whether two views of one address (same link, text and length) agree on the rest. */
+export function sameAddress(a: Address, b: Address): boolean {
   return (
     a.family === b.family && a.scope === b.scope && a.tentative === b.tentative && a.dadFailed === b.dadFailed
   );

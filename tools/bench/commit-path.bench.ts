@@ -36,6 +36,7 @@ import {
   saveRibCheckpoint,
 } from '../../src/projections/index.js';
 import { createNetns } from '../../test/helpers/netns.js';
+import { addHundredThousandAddresses } from './kernel-lab.js';
 import { Gobgpd, createPeerLink, waitFor } from '../../test/integration/bgp/harness.js';
 import { gobgpProbe } from './gobgp-probe.js';
 
@@ -324,18 +325,7 @@ async function gobgpBench(): Promise<void> {
   try {
     const link = await createPeerLink(hook);
     const kernel = await createNetns(hook, { prefix: 'rjbench' });
-    const setup = ['link add name lat0 type veth peer name lat0p', 'link set lat0 up', 'link set lat0p up'];
-    for (let n = 0; n < 100; n++)
-      setup.push(`link add name b${n} type veth peer name p${n}`, `link set b${n} up`, `link set p${n} up`);
-    await kernel.batch(setup);
-    for (let n = 0; n < 100; n++)
-      await kernel.batch(
-        Array.from(
-          { length: 1000 },
-          (_, k) =>
-            `addr add 10.${100 + (n >> 2)}.${(n & 3) * 64 + (k >> 4)}.${(k & 15) * 16 + 1}/28 dev b${n}`,
-        ),
-      );
+    await addHundredThousandAddresses(kernel);
     const { config } = parseConfig(`
 [global.config]
   as = 65001

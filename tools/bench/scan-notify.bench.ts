@@ -11,6 +11,7 @@ import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
 import { RtnlSession } from '../../src/netlink/rtnl-session.js';
 import type { ObserverBatch } from '../../src/netlink/index.js';
 import { createNetns } from '../../test/helpers/netns.js';
+import { addHundredThousandAddresses } from './kernel-lab.js';
 
 const SAMPLES = Number(process.env.SCAN_NOTIFY_SAMPLES ?? 40);
 
@@ -91,18 +92,7 @@ async function outer(): Promise<void> {
   const hook = { after: (fn: () => unknown) => cleanups.push(fn) };
   try {
     const ns = await createNetns(hook, { prefix: 'rjscan' });
-    const setup = ['link add name lat0 type veth peer name lat0p', 'link set lat0 up', 'link set lat0p up'];
-    for (let n = 0; n < 100; n++)
-      setup.push(`link add name b${n} type veth peer name p${n}`, `link set b${n} up`, `link set p${n} up`);
-    await ns.batch(setup);
-    for (let n = 0; n < 100; n++)
-      await ns.batch(
-        Array.from(
-          { length: 1000 },
-          (_, k) =>
-            `addr add 10.${100 + (n >> 2)}.${(n & 3) * 64 + (k >> 4)}.${(k & 15) * 16 + 1}/28 dev b${n}`,
-        ),
-      );
+    await addHundredThousandAddresses(ns);
     execFileSync(
       'ip',
       [
