@@ -17,7 +17,7 @@ import { spawn } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir, loadavg } from 'node:os';
 import { join } from 'node:path';
-import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
+import { PerformanceObserver, monitorEventLoopDelay, performance } from 'node:perf_hooks';
 import { promisify } from 'node:util';
 import { deflate } from 'node:zlib';
 import { ClassicLevel } from 'classic-level';
@@ -365,6 +365,16 @@ async function gobgpBench(): Promise<void> {
       if (b.changes.some((c) => c.kind === 'snapshot')) scansAt.push(performance.now());
     });
     const loopDelay = monitorEventLoopDelay({ resolution: 1 });
+    // Garbage collection pauses of the daemon's process over the samples (the longest ones).
+    const gcPauses: { ms: number; kind: string }[] = [];
+    const GC_KINDS: Record<number, string> = { 1: 'minor', 2: 'major', 4: 'incremental', 8: 'weakcb' };
+    const gcObserver = new PerformanceObserver((list) => {
+      for (const e of list.getEntries())
+        gcPauses.push({
+          ms: e.duration,
+          kind: GC_KINDS[(e as { detail?: { kind?: number } }).detail?.kind ?? 0] ?? '?',
+        });
+    });
     const timings: { start: number; ms: number }[] = [];
     const change = async (key: string, cmd: string): Promise<number> => {
       const { start, seen } = await probe.change(key, cmd);
@@ -384,10 +394,15 @@ async function gobgpBench(): Promise<void> {
         lengths[kind].push(performance.now() - t0);
       }
     const cpMs = { incremental: pct(lengths.incremental, 50), full: pct(lengths.full, 50) };
-    const conditions = ['none', 'incremental', 'full'] as const;
-    const xs = new Map<(typeof conditions)[number], number[]>(conditions.map((c) => [c, []]));
+    // BENCH_NO_FULL=1 leaves the full checkpoints out: their garbage (MBs of text each) lands in the
+    // daemon's heap, and the major collections it brings pause the other conditions' changes too.
+    const all = ['none', 'incremental', 'full'] as const;
+    const conditions = process.env.BENCH_NO_FULL ? all.filter((c) => c !== 'full') : all;
+    const xs = new Map<(typeof all)[number], number[]>(all.map((c) => [c, []]));
     let outside = 0;
+    const heapUsed = process.memoryUsage().heapUsed;
     loopDelay.enable();
+    gcObserver.observe({ entryTypes: ['gc'] });
     timings.length = 0;
     for (let i = 0; i < 50; i++) {
       for (const op of ['add', 'del'] as const) {
@@ -412,6 +427,7 @@ async function gobgpBench(): Promise<void> {
       }
     }
     loopDelay.disable();
+    gcObserver.disconnect();
     // The slowest changes of all conditions, each with the nearest scan snapshot's arrival (+: after the
     // change was made).
     const nearest = (t: number): string => {
@@ -419,8 +435,10 @@ async function gobgpBench(): Promise<void> {
       return d === undefined ? 'no scan' : `scan snapshot at ${d >= 0 ? '+' : ''}${d.toFixed(0)} ms`;
     };
     const worst = [...timings].sort((a, b) => b.ms - a.ms).slice(0, 5);
-    const line = (c: (typeof conditions)[number]): string =>
-      `p50 ${f(pct(xs.get(c)!, 50))} ms, p99 ${f(pct(xs.get(c)!, 99))} ms`;
+    const line = (c: (typeof all)[number]): string =>
+      xs.get(c)!.length === 0
+        ? 'left out (BENCH_NO_FULL)'
+        : `p50 ${f(pct(xs.get(c)!, 50))} ms, p99 ${f(pct(xs.get(c)!, 99))} ms`;
     console.log(
       `kernel change -> route in gobgpd, ${daemon.rib.size()} paths in the RIB (checkpoint median: incremental ` +
         `${f(cpMs.incremental)} ms, full ${f(cpMs.full)} ms; n=${xs.get('none')!.length} per condition, ` +
@@ -431,7 +449,12 @@ async function gobgpBench(): Promise<void> {
         `  inside a full checkpoint (every segment encoded again, the previous build's work): ${line('full')}\n` +
         `  with no checkpoint: ${line('none')}\n` +
         `  [netlink] scan-interval ${SCAN_INTERVAL_S} s; ${scansAt.length} scans reached the daemon; its event-loop delay over the ` +
-        `samples: p99 ${f(loopDelay.percentile(99) / 1e6)} ms, max ${f(loopDelay.max / 1e6)} ms\n` +
+        `samples: p99 ${f(loopDelay.percentile(99) / 1e6)} ms, max ${f(loopDelay.max / 1e6)} ms; GC pauses: ${gcPauses.length}, ` +
+        `longest ${[...gcPauses]
+          .sort((a, b) => b.ms - a.ms)
+          .slice(0, 3)
+          .map((g) => `${f(g.ms)} ms (${g.kind})`)
+          .join(', ')}; heap used ${(heapUsed / 2 ** 20).toFixed(0)} MiB\n` +
         `  slowest changes: ${worst.map((w) => `${f(w.ms)} ms (${nearest(w.start)})`).join(', ')}`,
     );
   } finally {
