@@ -348,7 +348,22 @@ async function gobgpBench(): Promise<void> {
       routerId: link.peer4,
       neighbors: [{ address: link.local4, peerAs: 65001, families: ['ipv4-unicast'] }],
     });
-    const daemon = await startDaemon({ config, journalDir: dir, log, netns: kernel.name });
+    // The daemon's own share of each change: kernel notification -> committed, commit -> UPDATE written
+    // to the peer's socket (its histograms' samples); the rest is gobgpd and its monitor stream.
+    const metrics = createDaemonMetrics({ processMetrics: false });
+    const toCommit: number[] = [];
+    const toUpdate: number[] = [];
+    const observeCommit = metrics.observeKernelToCommit.bind(metrics);
+    metrics.observeKernelToCommit = (sec: number): void => {
+      toCommit.push(sec * 1000);
+      observeCommit(sec);
+    };
+    const observeUpdate = metrics.observeCommitToUpdate.bind(metrics);
+    metrics.observeCommitToUpdate = (sec: number, peer: string): void => {
+      toUpdate.push(sec * 1000);
+      observeUpdate(sec, peer);
+    };
+    const daemon = await startDaemon({ config, journalDir: dir, log, netns: kernel.name, metrics });
     cleanups.push(() => daemon.stop());
     console.log(`daemon ready with ${daemon.rib.size()} paths`);
     await waitFor(
@@ -404,6 +419,8 @@ async function gobgpBench(): Promise<void> {
     loopDelay.enable();
     gcObserver.observe({ entryTypes: ['gc'] });
     timings.length = 0;
+    toCommit.length = 0;
+    toUpdate.length = 0;
     for (let i = 0; i < 50; i++) {
       for (const op of ['add', 'del'] as const) {
         for (const [n, c] of conditions.entries()) {
@@ -455,6 +472,8 @@ async function gobgpBench(): Promise<void> {
           .slice(0, 3)
           .map((g) => `${f(g.ms)} ms (${g.kind})`)
           .join(', ')}; heap used ${(heapUsed / 2 ** 20).toFixed(0)} MiB\n` +
+        `  the daemon's share (all conditions): kernel -> committed p50 ${f(pct(toCommit, 50))} ms, p99 ${f(pct(toCommit, 99))} ms ` +
+        `(n=${toCommit.length}); commit -> UPDATE written p50 ${f(pct(toUpdate, 50))} ms, p99 ${f(pct(toUpdate, 99))} ms (n=${toUpdate.length})\n` +
         `  slowest changes: ${worst.map((w) => `${f(w.ms)} ms (${nearest(w.start)})`).join(', ')}`,
     );
   } finally {
