@@ -11,7 +11,7 @@
 // of a VRF device that no configured VRF takes are not imported; the VRF devices themselves never are.
 import type { Config } from '../config/index.js';
 import type { RouteDiscovered, RouteEvent, RouteVanished, VanishReason } from '../events/index.js';
-import type { Address, KernelChange, Link } from '../netlink/index.js';
+import { sameAddress, sameLink, type Address, type KernelChange, type Link } from '../netlink/index.js';
 import { familyOf } from '../shared/index.js';
 import { VrfAssignment } from './assignment.js';
 import { connectedPrefix } from './connected.js';
@@ -153,23 +153,6 @@ class LinkAddresses {
   }
 }
 
-function sameAddress(a: Address, b: Address): boolean {
-  return (
-    a.family === b.family && a.scope === b.scope && a.tentative === b.tentative && a.dadFailed === b.dadFailed
-  );
-}
-
-function sameLink(a: Link, b: Link): boolean {
-  return (
-    a.name === b.name &&
-    a.up === b.up &&
-    a.adminUp === b.adminUp &&
-    a.master === b.master &&
-    a.kind === b.kind &&
-    a.vrfTable === b.vrfTable
-  );
-}
-
 /**
  * What the notifications after a snapshot (in the same batch) touch. The observer's dump and its
  * notifications come from two sockets, so a snapshot is not a picture of one instant: a notification
@@ -236,6 +219,8 @@ export class ImportState {
    * paths loaded after a replay): the next snapshot then compares every interface, not only changed ones.
    */
   private fullDiff = true;
+  /** Whether a whole snapshot was applied: a delta is the difference from one. */
+  private based = false;
   private corrections = 0;
 
   constructor(config: Config) {
@@ -289,7 +274,11 @@ export class ImportState {
           // Live changes before the snapshot keep their reasons; then the snapshot's corrections.
           if (dirty.size > 0) events.push(...this.diff(dirty, 'live'));
           dirty = new Dirty();
-          this.applySnapshot(c, racedAfter(changes, i), dirty);
+          if (c.gone === undefined) this.applySnapshot(c, racedAfter(changes, i), dirty);
+          // A delta needs the whole view it is the difference from (a state rebuilt after refused
+          // appends has none until the whole scan it asks for): without one it would drop paths.
+          else if (this.based) this.applyDelta(c, c.gone, racedAfter(changes, i), dirty);
+          else break;
           if (this.fullDiff) {
             for (const name of this.indexByName.keys()) dirty.add(name);
             for (const name of this.current.keys()) dirty.add(name);
@@ -325,8 +314,36 @@ export class ImportState {
     return events;
   }
 
+  /**
+   * A periodic scan sent as its difference from the observer's previous dump: only what it names
+   * changes (the observer left out what notifications touched during the dump).
+   */
+  private applyDelta(
+    snap: Extract<KernelChange, { kind: 'snapshot' }>,
+    gone: NonNullable<Extract<KernelChange, { kind: 'snapshot' }>['gone']>,
+    raced: Raced,
+    dirty: Dirty,
+  ): void {
+    for (const l of snap.links) {
+      if (raced.links.has(l.index)) continue;
+      const old = this.links.get(l.index);
+      if (old === undefined || !sameLink(old, l)) this.setLink(l, dirty);
+    }
+    for (const index of gone.links) if (!raced.links.has(index)) this.deleteLink(index, dirty);
+    const isRaced = (a: Address): boolean =>
+      raced.links.has(a.index) || raced.addresses.has(`${a.index} ${addressKey(a)}`);
+    for (const a of snap.addresses) {
+      if (isRaced(a)) continue;
+      const entry = this.addresses.get(a.index)?.get(a);
+      if (entry !== undefined && sameAddress(entry.address, a)) continue;
+      this.setAddress(a, dirty);
+    }
+    for (const a of gone.addresses) if (!isRaced(a)) this.deleteAddress(a, dirty);
+  }
+
   /** Brings the kernel view to `snap` by difference, leaving what `raced` names as it is. */
   private applySnapshot(snap: Extract<KernelChange, { kind: 'snapshot' }>, raced: Raced, dirty: Dirty): void {
+    this.based = true;
     const scan = ++this.scans;
     const inSnapshot = new Set<number>();
     for (const l of snap.links) {

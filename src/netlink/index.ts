@@ -3,5 +3,6 @@
 export type { Address, KernelChange, KernelObserver, Link, ObserverBatch, ObserverOptions } from './types.js';
 export { createKernelObserver } from './observer.js';
 export { parseAddressMessage, parseLinkMessage } from './parse.js';
+export { sameAddress, sameLink } from './dump-delta.js';
 export type { ScanWaiter, ScanWaitersOptions } from './scan-waiters.js';
 export { ScanWaiters, SCAN_TIMEOUT_MS } from './scan-waiters.js';

@@ -32,6 +32,7 @@ export type WireChange =
       readonly reason: 'start' | 'scan' | 'resync';
       readonly links: readonly Link[];
       readonly addresses: PackedAddresses;
+      readonly gone?: { readonly links: readonly number[]; readonly addresses: PackedAddresses };
     };
 
 /** Child -> parent. */
@@ -109,11 +110,26 @@ export function unpackAddresses(p: PackedAddresses): Address[] {
 
 /** Wire changes as listeners see them. Throws RibjournalError NETLINK_FAILED on a malformed snapshot. */
 export function fromWire(changes: readonly WireChange[]): KernelChange[] {
-  return changes.map((c) => (c.kind === 'snapshot' ? { ...c, addresses: unpackAddresses(c.addresses) } : c));
+  return changes.map((c): KernelChange => {
+    if (c.kind !== 'snapshot') return c;
+    const { gone, ...rest } = c;
+    const addresses = unpackAddresses(c.addresses);
+    if (gone === undefined) return { ...rest, addresses };
+    if (!Array.isArray(gone.links)) {
+      throw new RibjournalError('NETLINK_FAILED', 'malformed snapshot delta from the observer child');
+    }
+    return { ...rest, addresses, gone: { links: gone.links, addresses: unpackAddresses(gone.addresses) } };
+  });
 }
 
 export function toWire(changes: readonly KernelChange[]): WireChange[] {
-  return changes.map((c) => (c.kind === 'snapshot' ? { ...c, addresses: packAddresses(c.addresses) } : c));
+  return changes.map((c): WireChange => {
+    if (c.kind !== 'snapshot') return c;
+    const { gone, ...rest } = c;
+    const addresses = packAddresses(c.addresses);
+    if (gone === undefined) return { ...rest, addresses };
+    return { ...rest, addresses, gone: { links: gone.links, addresses: packAddresses(gone.addresses) } };
+  });
 }
 
 export function isChildMessage(x: unknown): x is ChildMessage {

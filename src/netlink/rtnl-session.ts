@@ -12,7 +12,9 @@ import {
   type NetlinkMessage,
   type NetlinkSocket,
 } from 'netlink';
+import { performance } from 'node:perf_hooks';
 import type { Clock } from '../shared/index.js';
+import { DumpBaseline, RacedKeys, type DumpComparison } from './dump-delta.js';
 import { decodeAddressNotification, decodeAddressPayload, parseLinkMessage } from './parse.js';
 import type { LogLevel } from './protocol.js';
 import type { Address, KernelChange, Link, ObserverBatch } from './types.js';
@@ -24,6 +26,7 @@ const RTM_GETLINK: number = rt.MessageType.GETLINK;
 const RTM_NEWADDR: number = rt.MessageType.NEWADDR;
 const RTM_DELADDR: number = rt.MessageType.DELADDR;
 const RTM_GETADDR: number = rt.MessageType.GETADDR;
+const DUMP_INTR: number = Flags.DUMP_INTR;
 
 /** Asked for; the kernel caps SO_RCVBUF at net.core.rmem_max (and doubles it for bookkeeping). */
 const RECV_BUFFER_BYTES = 64 * 1024 * 1024;
@@ -35,6 +38,11 @@ const MAX_DUMP_ATTEMPTS = 4;
 const NATIVE_READ_BURST = 32;
 /** Turns of the loop a finished dump waits at most for the notification socket to be drained. */
 const MAX_SETTLE_TURNS = 200;
+/**
+ * A dump of 100k addresses is decoded and compared in slices of about this much CPU, with a turn of the
+ * loop between them: the notifications read meanwhile are forwarded, not kept waiting behind the dump.
+ */
+const SLICE_MS = 4;
 
 /**
  * ifinfomsg + IFLA_EXT_MASK RTEXT_FILTER_SKIP_STATS (linux/rtnetlink.h): the counters are of no use here
@@ -68,6 +76,34 @@ export interface SessionOptions {
   readonly scanIntervalMs: number;
   readonly clock: Clock;
   readonly hooks: SessionHooks;
+  /** Opens a socket (tests pass fakes); default the `netlink` package's rtnetlink socket. */
+  readonly openSocket?: (role: 'events' | 'dumps') => NetlinkSocket;
+}
+
+/**
+ * How a dump reaches the daemon. 'whole': a full snapshot, with the notifications that raced with the
+ * dump held back and sent after it in the same batch (the first dump, resyncs and scans asked for: the
+ * daemon's view may be anything then). 'delta': periodic scans; notifications are forwarded as they
+ * come, and the snapshot is the difference from the previous dump without the keys they touched.
+ */
+type DumpMode = 'whole' | 'delta';
+
+function openRtnl(role: 'events' | 'dumps'): NetlinkSocket {
+  // (The package types both buffer sizes as required; 0 leaves the kernel default.)
+  return role === 'events'
+    ? createNetlink(Protocol.ROUTE, { ref: true, recvBufferSize: RECV_BUFFER_BYTES, sendBufferSize: 0 })
+    : createNetlink(Protocol.ROUTE, { recvBufferSize: 0, sendBufferSize: 0 });
+}
+
+/** Runs `fn` over `items` in slices of about SLICE_MS, yielding a turn of the event loop between them. */
+async function inSlices<T>(items: readonly T[], fn: (item: T) => void): Promise<void> {
+  let i = 0;
+  while (i < items.length) {
+    const until = performance.now() + SLICE_MS;
+    do fn(items[i++]!);
+    while (i < items.length && ((i & 255) !== 0 || performance.now() < until));
+    if (i < items.length) await new Promise<void>((resolve) => setImmediate(resolve));
+  }
 }
 
 /**
@@ -80,12 +116,17 @@ export class RtnlSession {
   private events: NetlinkSocket | undefined;
   private dumps: NetlinkSocket | undefined;
   private scanTimer: NodeJS.Timeout | undefined;
-  /** Notifications not yet sent; held back while a dump runs so they follow its snapshot. */
+  /** Notifications not yet sent; held back while a 'whole' dump runs so they follow its snapshot. */
   private pending: KernelChange[] = [];
   private pendingSince = 0;
   private flushQueued = false;
-  private dumping = false;
-  private scanQueued = false;
+  /** The mode of the dump running, if one is. */
+  private dumping: DumpMode | undefined;
+  /** A dump asked for while one runs ('whole' wins over 'delta'). */
+  private queued: DumpMode | undefined;
+  /** Keys notifications touched since the running 'delta' dump began. */
+  private raced: RacedKeys | undefined;
+  private readonly baseline = new DumpBaseline();
   private firstDump = true;
   private closed = false;
   /** Notifications received since the last look of settle(). */
@@ -97,12 +138,8 @@ export class RtnlSession {
 
   /** Opens the sockets, subscribes, then dumps: subscribing first means nothing falls between the two. */
   start(): { recvBufferSize: number } {
-    // (The package types both buffer sizes as required; 0 leaves the kernel default.)
-    const events = createNetlink(Protocol.ROUTE, {
-      ref: true,
-      recvBufferSize: RECV_BUFFER_BYTES,
-      sendBufferSize: 0,
-    });
+    const open = this.opts.openSocket ?? openRtnl;
+    const events = open('events');
     this.events = events;
     // An 'error' without a listener would be thrown inside the package's native callback, which aborts.
     events.on('error', (err) => this.fail('rtnetlink notification socket failed', err));
@@ -114,23 +151,27 @@ export class RtnlSession {
     events.addMembership(rt.MulticastGroups.IPV4_IFADDR);
     events.addMembership(rt.MulticastGroups.IPV6_IFADDR);
 
-    const dumps = createNetlink(Protocol.ROUTE, { recvBufferSize: 0, sendBufferSize: 0 });
+    const dumps = open('dumps');
     this.dumps = dumps;
     dumps.on('error', (err) => this.fail('rtnetlink dump socket failed', err));
 
-    this.dump();
+    this.dump('whole');
     if (this.opts.scanIntervalMs > 0)
       this.scanTimer = setInterval(() => {
-        if (this.opts.hooks.backlogged?.() !== true) this.scan();
+        if (this.opts.hooks.backlogged?.() !== true) this.scan('delta');
       }, this.opts.scanIntervalMs);
     return { recvBufferSize: events.getRecvBufferSize() };
   }
 
-  /** A full dump now (or right after the one running), delivered as a snapshot with reason 'scan'. */
-  scan(): void {
+  /**
+   * A dump now (or right after the one running), delivered as a snapshot with reason 'scan': whole (the
+   * default: a scan asked for, a resync after dropped changes), or as a delta (the periodic scan).
+   */
+  scan(mode: DumpMode = 'whole'): void {
     if (this.closed) return;
-    if (this.dumping) this.scanQueued = true;
-    else this.dump();
+    if (this.dumping !== undefined) {
+      if (this.queued !== 'whole') this.queued = mode;
+    } else this.dump(mode);
   }
 
   close(): void {
@@ -163,15 +204,17 @@ export class RtnlSession {
     this.received += msgs.length;
     for (const msg of msgs) {
       const change = this.toChange(msg);
-      if (change !== undefined) this.pending.push(change);
+      if (change === undefined) continue;
+      this.pending.push(change);
+      this.raced?.note(change);
     }
     // Everything the native layer hands over in this turn of the loop (up to 32 datagrams) goes out as
     // one batch: setImmediate runs after the poll phase that delivered them.
-    if (!this.flushQueued && !this.dumping && this.pending.length > 0) {
+    if (!this.flushQueued && this.dumping !== 'whole' && this.pending.length > 0) {
       this.flushQueued = true;
       setImmediate(() => {
         this.flushQueued = false;
-        if (!this.dumping) this.flush();
+        if (this.dumping !== 'whole') this.flush();
       });
     }
   }
@@ -217,16 +260,18 @@ export class RtnlSession {
     this.opts.hooks.batch({ changes, receivedAt: this.pendingSince });
   }
 
-  private dump(): void {
+  private dump(mode: DumpMode): void {
     // Notifications received before the dump started are older than anything it will show: send them
-    // first, so that only notifications that raced with the dump follow its snapshot.
+    // first, so that only notifications that raced with the dump follow its snapshot (or, for a delta,
+    // are the ones whose keys it leaves alone).
     this.flush();
-    this.dumping = true;
+    this.dumping = mode;
+    this.raced = mode === 'delta' ? new RacedKeys() : undefined;
     const reason = this.firstDump ? 'start' : 'scan';
     this.firstDump = false;
     const startedAt = this.opts.clock.nowMicros();
-    this.readAll().then(
-      ({ links, addresses }) => this.settle(() => this.sendSnapshot(reason, startedAt, links, addresses)),
+    this.readAll(mode).then(
+      (read) => this.settle(() => this.sendSnapshot(reason, startedAt, read)),
       (err: unknown) => this.fail('rtnetlink dump failed', err),
     );
   }
@@ -255,39 +300,78 @@ export class RtnlSession {
     setImmediate(step);
   }
 
-  private sendSnapshot(
-    reason: 'start' | 'scan',
-    startedAt: number,
-    links: readonly Link[],
-    addresses: readonly Address[],
-  ): void {
+  private sendSnapshot(reason: 'start' | 'scan', startedAt: number, read: DumpRead): void {
     if (this.closed) return;
-    this.dumping = false;
-    const raced = this.pending;
-    const receivedAt = raced.length > 0 ? Math.min(startedAt, this.pendingSince) : startedAt;
-    this.pending = [];
-    this.opts.hooks.batch({
-      receivedAt,
-      changes: [{ kind: 'snapshot', reason, links, addresses }, ...raced],
-    });
-    if (this.scanQueued) {
-      this.scanQueued = false;
-      this.dump();
+    const mode = this.dumping;
+    this.dumping = undefined;
+    if (mode === 'delta') {
+      // The notifications read so far went out (or go now, first); the delta leaves their keys to them.
+      this.flush();
+      const delta = read.comparison.finish(this.raced);
+      this.raced = undefined;
+      this.opts.hooks.batch({
+        receivedAt: startedAt,
+        changes: [
+          {
+            kind: 'snapshot',
+            reason,
+            links: delta.links,
+            addresses: delta.addresses,
+            gone: { links: delta.goneLinks, addresses: delta.goneAddresses },
+          },
+        ],
+      });
+    } else {
+      read.comparison.finish();
+      const raced = this.pending;
+      const receivedAt = raced.length > 0 ? Math.min(startedAt, this.pendingSince) : startedAt;
+      this.pending = [];
+      this.opts.hooks.batch({
+        receivedAt,
+        changes: [{ kind: 'snapshot', reason, links: read.links, addresses: read.addresses }, ...raced],
+      });
     }
+    const next = this.queued;
+    this.queued = undefined;
+    if (next !== undefined) this.dump(next);
   }
 
-  private async readAll(): Promise<{ links: Link[]; addresses: Address[] }> {
-    const links = await this.dumpOf(RTM_GETLINK, LINK_DUMP_REQUEST, RTM_NEWLINK, decodeLink);
-    const addresses = await this.dumpOf(RTM_GETADDR, rt.formatAddress({}), RTM_NEWADDR, decodeAddress);
-    return { links, addresses };
+  /**
+   * Both dumps, decoded and compared with the previous ones in slices. A 'delta' dump keeps no array of
+   * its addresses: the comparison holds them as the next baseline.
+   */
+  private async readAll(mode: DumpMode): Promise<DumpRead> {
+    const linkMsgs = await this.dumpOf(RTM_GETLINK, LINK_DUMP_REQUEST);
+    const links = this.decodeAll(linkMsgs, RTM_NEWLINK, decodeLink);
+    const addressMsgs = await this.dumpOf(RTM_GETADDR, rt.formatAddress({}));
+    const comparison = this.baseline.begin(links);
+    const addresses: Address[] = [];
+    await inSlices(addressMsgs, (msg) => {
+      if (msg.type !== RTM_NEWADDR) return;
+      const a = this.decode(msg, decodeAddress);
+      if (a === undefined) return;
+      comparison.add(a);
+      if (mode === 'whole') addresses.push(a);
+    });
+    return { links, addresses, comparison };
   }
 
-  private async dumpOf<T>(
-    request: number,
-    payload: Buffer,
+  private decodeAll<T>(
+    msgs: readonly NetlinkMessage[],
     replyType: number,
     fn: (data: Buffer) => T | undefined,
-  ): Promise<T[]> {
+  ): T[] {
+    const out: T[] = [];
+    for (const msg of msgs) {
+      if (msg.type !== replyType) continue;
+      const item = this.decode(msg, fn);
+      if (item !== undefined) out.push(item);
+    }
+    return out;
+  }
+
+  /** The messages of one dump; tried again while the kernel says it was interrupted (NLM_F_DUMP_INTR). */
+  private async dumpOf(request: number, payload: Buffer): Promise<NetlinkMessage[]> {
     const socket = this.dumps;
     if (socket === undefined) throw new Error('session not started');
     for (let attempt = 1; ; attempt++) {
@@ -296,14 +380,11 @@ export class RtnlSession {
         timeout: DUMP_TIMEOUT_MS,
       });
       let interrupted = false;
-      const out: T[] = [];
-      for (const msg of msgs) {
-        if (msg.flags & Flags.DUMP_INTR) interrupted = true;
-        if (msg.type !== replyType) continue;
-        const item = this.decode(msg, fn);
-        if (item !== undefined) out.push(item);
-      }
-      if (!interrupted) return out;
+      // In slices too: a pass over 100k messages is ~4 ms.
+      await inSlices(msgs, (msg) => {
+        if (msg.flags & DUMP_INTR) interrupted = true;
+      });
+      if (!interrupted) return msgs;
       if (attempt >= MAX_DUMP_ATTEMPTS) {
         // Keep what we have: the notifications that raced with it follow the snapshot, and the next
         // periodic scan repairs whatever the interrupted dump skipped.
@@ -311,10 +392,17 @@ export class RtnlSession {
           request,
           attempt,
         });
-        return out;
+        return msgs;
       }
     }
   }
+}
+
+/** A dump as read: links, addresses (for a whole snapshot) and its comparison with the previous one. */
+interface DumpRead {
+  readonly links: Link[];
+  readonly addresses: Address[];
+  readonly comparison: DumpComparison;
 }
 
 function decodeLink(data: Buffer): Link | undefined {

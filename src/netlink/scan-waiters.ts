@@ -72,7 +72,9 @@ export class ScanWaiters {
   /** Takes the waiters `batch` answers: it holds a full scan (or resync) that began after they asked. */
   answeredBy(batch: ObserverBatch): ScanWaiter[] {
     if (this.waiters.length === 0) return [];
-    if (!batch.changes.some((c) => c.kind === 'snapshot' && c.reason !== 'start')) return [];
+    // A periodic scan's delta does not answer: a forced scan is whole (the view may have been rebuilt).
+    if (!batch.changes.some((c) => c.kind === 'snapshot' && c.reason !== 'start' && c.gone === undefined))
+      return [];
     const answered = this.waiters.filter((w) => w.requestedAt <= batch.receivedAt);
     this.waiters = this.waiters.filter((w) => w.requestedAt > batch.receivedAt);
     return answered;

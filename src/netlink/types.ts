@@ -39,6 +39,13 @@ export type KernelChange =
       readonly reason: 'start' | 'scan' | 'resync';
       readonly links: readonly Link[];
       readonly addresses: readonly Address[];
+      /**
+       * Present on a periodic scan sent as its difference from the observer's previous dump: `links` and
+       * `addresses` then hold only what is new or changed, and these what is gone. Keys a notification
+       * touched after the dump began are in none of them (the notifications, forwarded as they came,
+       * decide those). Absent: a whole snapshot, what is not in it is gone.
+       */
+      readonly gone?: { readonly links: readonly number[]; readonly addresses: readonly Address[] };
     }
   | { readonly kind: 'link'; readonly op: 'new' | 'del'; readonly link: Link }
   | {

@@ -11,12 +11,13 @@
 //     samples, from the kernel notification's arrival to the journal commit): p50/p99 over 300 address
 //     changes in a network namespace made here (as root), written through a long-lived `ip -batch -`.
 // Run: node --import tsx --expose-gc tools/bench/commit-path.bench.ts (ONLY_CHECKPOINT=1: part 1 alone;
-// ONLY_GOBGP=1: part 3 alone; ONLY_COMMIT=1: part 2 alone)
+// ONLY_GOBGP=1: part 3 alone; ONLY_COMMIT=1: part 2 alone; BENCH_SCAN_INTERVAL=3600: part 3 without the
+// periodic kernel scan, the reference for what the scan costs)
 import { spawn } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir, loadavg } from 'node:os';
 import { join } from 'node:path';
-import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
+import { PerformanceObserver, monitorEventLoopDelay, performance } from 'node:perf_hooks';
 import { promisify } from 'node:util';
 import { deflate } from 'node:zlib';
 import { ClassicLevel } from 'classic-level';
@@ -35,13 +36,17 @@ import {
   saveRibCheckpoint,
 } from '../../src/projections/index.js';
 import { createNetns } from '../../test/helpers/netns.js';
+import { addHundredThousandAddresses } from './kernel-lab.js';
 import { Gobgpd, createPeerLink, waitFor } from '../../test/integration/bgp/harness.js';
 import { gobgpProbe } from './gobgp-probe.js';
 
 const deflateAsync = promisify(deflate);
 const log = pino({ level: process.env.RIBJOURNAL_BENCH_LOG ?? 'silent' });
 const PATHS = 100_000;
-const VRFS = 10;
+/** VRFs the checkpoint bench spreads its paths over (BENCH_VRFS=1: all in one, as in part 3). */
+const VRFS = Number(process.env.BENCH_VRFS ?? '10');
+/** `[netlink] scan-interval` of the daemon in part 3 (the default 5 s; 3600 = no scan, the reference). */
+const SCAN_INTERVAL_S = Number(process.env.BENCH_SCAN_INTERVAL ?? '5');
 
 function pct(xs: number[], p: number): number {
   const s = [...xs].sort((a, b) => a - b);
@@ -320,23 +325,14 @@ async function gobgpBench(): Promise<void> {
   try {
     const link = await createPeerLink(hook);
     const kernel = await createNetns(hook, { prefix: 'rjbench' });
-    const setup = ['link add name lat0 type veth peer name lat0p', 'link set lat0 up', 'link set lat0p up'];
-    for (let n = 0; n < 100; n++)
-      setup.push(`link add name b${n} type veth peer name p${n}`, `link set b${n} up`, `link set p${n} up`);
-    await kernel.batch(setup);
-    for (let n = 0; n < 100; n++)
-      await kernel.batch(
-        Array.from(
-          { length: 1000 },
-          (_, k) =>
-            `addr add 10.${100 + (n >> 2)}.${(n & 3) * 64 + (k >> 4)}.${(k & 15) * 16 + 1}/28 dev b${n}`,
-        ),
-      );
+    await addHundredThousandAddresses(kernel);
     const { config } = parseConfig(`
 [global.config]
   as = 65001
   router-id = "192.0.2.1"
   port = -1
+[netlink]
+  scan-interval = ${SCAN_INTERVAL_S}
 [netlink.import]
   enabled = true
   interface-list = ["lat0", "b*"]
@@ -352,7 +348,22 @@ async function gobgpBench(): Promise<void> {
       routerId: link.peer4,
       neighbors: [{ address: link.local4, peerAs: 65001, families: ['ipv4-unicast'] }],
     });
-    const daemon = await startDaemon({ config, journalDir: dir, log, netns: kernel.name });
+    // The daemon's own share of each change: kernel notification -> committed, commit -> UPDATE written
+    // to the peer's socket (its histograms' samples); the rest is gobgpd and its monitor stream.
+    const metrics = createDaemonMetrics({ processMetrics: false });
+    const toCommit: number[] = [];
+    const toUpdate: number[] = [];
+    const observeCommit = metrics.observeKernelToCommit.bind(metrics);
+    metrics.observeKernelToCommit = (sec: number): void => {
+      toCommit.push(sec * 1000);
+      observeCommit(sec);
+    };
+    const observeUpdate = metrics.observeCommitToUpdate.bind(metrics);
+    metrics.observeCommitToUpdate = (sec: number, peer: string): void => {
+      toUpdate.push(sec * 1000);
+      observeUpdate(sec, peer);
+    };
+    const daemon = await startDaemon({ config, journalDir: dir, log, netns: kernel.name, metrics });
     cleanups.push(() => daemon.stop());
     console.log(`daemon ready with ${daemon.rib.size()} paths`);
     await waitFor(
@@ -362,8 +373,27 @@ async function gobgpBench(): Promise<void> {
       20,
     );
     const probe = gobgpProbe(link.ns.name, kernel.name, cleanups, 20_000);
+    // Where outliers come from: when each periodic scan's snapshot reached the daemon, and the daemon's
+    // (this process's) event-loop delay over the samples.
+    const scansAt: number[] = [];
+    daemon.observer.onBatch((b) => {
+      if (b.changes.some((c) => c.kind === 'snapshot')) scansAt.push(performance.now());
+    });
+    const loopDelay = monitorEventLoopDelay({ resolution: 1 });
+    // Garbage collection pauses of the daemon's process over the samples (the longest ones).
+    const gcPauses: { ms: number; kind: string }[] = [];
+    const GC_KINDS: Record<number, string> = { 1: 'minor', 2: 'major', 4: 'incremental', 8: 'weakcb' };
+    const gcObserver = new PerformanceObserver((list) => {
+      for (const e of list.getEntries())
+        gcPauses.push({
+          ms: e.duration,
+          kind: GC_KINDS[(e as { detail?: { kind?: number } }).detail?.kind ?? 0] ?? '?',
+        });
+    });
+    const timings: { start: number; ms: number }[] = [];
     const change = async (key: string, cmd: string): Promise<number> => {
       const { start, seen } = await probe.change(key, cmd);
+      timings.push({ start, ms: seen - start });
       return seen - start;
     };
     await change('+198.18.255.1/32', 'addr add 198.18.255.1/32 dev lat0'); // the monitor stream is up
@@ -379,9 +409,18 @@ async function gobgpBench(): Promise<void> {
         lengths[kind].push(performance.now() - t0);
       }
     const cpMs = { incremental: pct(lengths.incremental, 50), full: pct(lengths.full, 50) };
-    const conditions = ['none', 'incremental', 'full'] as const;
-    const xs = new Map<(typeof conditions)[number], number[]>(conditions.map((c) => [c, []]));
+    // BENCH_NO_FULL=1 leaves the full checkpoints out: their garbage (MBs of text each) lands in the
+    // daemon's heap, and the major collections it brings pause the other conditions' changes too.
+    const all = ['none', 'incremental', 'full'] as const;
+    const conditions = process.env.BENCH_NO_FULL ? all.filter((c) => c !== 'full') : all;
+    const xs = new Map<(typeof all)[number], number[]>(all.map((c) => [c, []]));
     let outside = 0;
+    const heapUsed = process.memoryUsage().heapUsed;
+    loopDelay.enable();
+    gcObserver.observe({ entryTypes: ['gc'] });
+    timings.length = 0;
+    toCommit.length = 0;
+    toUpdate.length = 0;
     for (let i = 0; i < 50; i++) {
       for (const op of ['add', 'del'] as const) {
         for (const [n, c] of conditions.entries()) {
@@ -404,8 +443,19 @@ async function gobgpBench(): Promise<void> {
         }
       }
     }
-    const line = (c: (typeof conditions)[number]): string =>
-      `p50 ${f(pct(xs.get(c)!, 50))} ms, p99 ${f(pct(xs.get(c)!, 99))} ms`;
+    loopDelay.disable();
+    gcObserver.disconnect();
+    // The slowest changes of all conditions, each with the nearest scan snapshot's arrival (+: after the
+    // change was made).
+    const nearest = (t: number): string => {
+      const d = scansAt.map((x) => x - t).sort((a, b) => Math.abs(a) - Math.abs(b))[0];
+      return d === undefined ? 'no scan' : `scan snapshot at ${d >= 0 ? '+' : ''}${d.toFixed(0)} ms`;
+    };
+    const worst = [...timings].sort((a, b) => b.ms - a.ms).slice(0, 5);
+    const line = (c: (typeof all)[number]): string =>
+      xs.get(c)!.length === 0
+        ? 'left out (BENCH_NO_FULL)'
+        : `p50 ${f(pct(xs.get(c)!, 50))} ms, p99 ${f(pct(xs.get(c)!, 99))} ms`;
     console.log(
       `kernel change -> route in gobgpd, ${daemon.rib.size()} paths in the RIB (checkpoint median: incremental ` +
         `${f(cpMs.incremental)} ms, full ${f(cpMs.full)} ms; n=${xs.get('none')!.length} per condition, ` +
@@ -414,7 +464,17 @@ async function gobgpBench(): Promise<void> {
           .join(' ')}):\n` +
         `  inside an incremental checkpoint (this build): ${line('incremental')} (target p99 <= 20 ms)\n` +
         `  inside a full checkpoint (every segment encoded again, the previous build's work): ${line('full')}\n` +
-        `  with no checkpoint: ${line('none')}`,
+        `  with no checkpoint: ${line('none')}\n` +
+        `  [netlink] scan-interval ${SCAN_INTERVAL_S} s; ${scansAt.length} scans reached the daemon; its event-loop delay over the ` +
+        `samples: p99 ${f(loopDelay.percentile(99) / 1e6)} ms, max ${f(loopDelay.max / 1e6)} ms; GC pauses: ${gcPauses.length}, ` +
+        `longest ${[...gcPauses]
+          .sort((a, b) => b.ms - a.ms)
+          .slice(0, 3)
+          .map((g) => `${f(g.ms)} ms (${g.kind})`)
+          .join(', ')}; heap used ${(heapUsed / 2 ** 20).toFixed(0)} MiB\n` +
+        `  the daemon's share (all conditions): kernel -> committed p50 ${f(pct(toCommit, 50))} ms, p99 ${f(pct(toCommit, 99))} ms ` +
+        `(n=${toCommit.length}); commit -> UPDATE written p50 ${f(pct(toUpdate, 50))} ms, p99 ${f(pct(toUpdate, 99))} ms (n=${toUpdate.length})\n` +
+        `  slowest changes: ${worst.map((w) => `${f(w.ms)} ms (${nearest(w.start)})`).join(', ')}`,
     );
   } finally {
     for (const c of cleanups.reverse()) {

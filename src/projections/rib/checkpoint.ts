@@ -187,15 +187,14 @@ class IncrementalEncoder {
         let state = this.vrfs.get(vrf);
         if (segs !== undefined) {
           const count = segmentsFor(size);
-          let texts: Map<number, string>;
+          let texts: Map<number, string[]>;
           if (state === undefined) {
             const read = await readVrfAsOf(rib, vrf, images, count, slice, yieldNow);
             state = { members: read.members, parts: new Array<Buffer>(count) };
             texts = read.texts;
           } else texts = await encodeMembersAsOf(rib, vrf, images, state.members, segs, slice, yieldNow);
           if (images.replaced) throw new Error('the RIB was rebuilt while its checkpoint was read');
-          const parts = state.parts;
-          await Promise.all([...texts].map(async ([i, text]) => (parts[i] = await compress(text))));
+          await compressSegments(state.parts, texts, compress);
           reencoded.push([vrf, segs.size, count]);
         }
         if (state !== undefined) vrfs.set(vrf, state);
@@ -230,6 +229,27 @@ export function lastReencoded(rib: Rib): readonly (readonly [string, number, num
   return encoders.get(rib)?.lastReencoded ?? [];
 }
 
+/** Segments compressed at once: about the cores there are (the thread pool has 4 threads). */
+const COMPRESS_PARALLEL = 2;
+
+/**
+ * Compresses each segment's lines into `parts`, a few at a time, each text joined just before it goes
+ * to the thread pool: joining and handing over all 64 segments of a 100k-path VRF at once was one
+ * synchronous step of ~50 ms CPU (issue 9.3: none may take more than 10 ms).
+ */
+async function compressSegments(
+  parts: Buffer[],
+  lines: ReadonlyMap<number, readonly string[]>,
+  compress: (text: string) => Promise<Buffer>,
+): Promise<void> {
+  const queue = [...lines];
+  const worker = async (): Promise<void> => {
+    for (let next = queue.shift(); next !== undefined; next = queue.shift())
+      parts[next[0]] = await compress(next[1].join(''));
+  };
+  await Promise.all(Array.from({ length: Math.min(COMPRESS_PARALLEL, queue.length) }, worker));
+}
+
 /**
  * A whole VRF cut into `count` segments (their prefixes and texts), as it was when `images` opened, read
  * a slice at a time while commits change the RIB: a prefix they touched is read from its before-image,
@@ -243,7 +263,7 @@ async function readVrfAsOf(
   count: number,
   slice: number,
   yieldNow: () => Promise<void>,
-): Promise<{ members: Set<string>[]; texts: Map<number, string> }> {
+): Promise<{ members: Set<string>[]; texts: Map<number, string[]> }> {
   const members = Array.from({ length: count }, () => new Set<string>());
   const lines = Array.from({ length: count }, (): string[] => []);
   const add = (prefix: string, paths: PathSet): void => {
@@ -262,10 +282,10 @@ async function readVrfAsOf(
     add(prefix, images.before.get(vrf)?.get(prefix) ?? now);
   }
   for (const [prefix, paths] of images.before.get(vrf) ?? []) if (!visited.has(prefix)) add(prefix, paths);
-  return { members, texts: new Map(lines.map((l, i) => [i, l.join('')])) };
+  return { members, texts: new Map(lines.map((l, i) => [i, l])) };
 }
 
-/** The texts of the segments `wanted` from their prefixes, as they were when `images` opened. */
+/** The lines of the segments `wanted` from their prefixes, as they were when `images` opened. */
 async function encodeMembersAsOf(
   rib: Rib,
   vrf: string,
@@ -274,8 +294,8 @@ async function encodeMembersAsOf(
   wanted: ReadonlySet<number>,
   slice: number,
   yieldNow: () => Promise<void>,
-): Promise<Map<number, string>> {
-  const texts = new Map<number, string>();
+): Promise<Map<number, string[]>> {
+  const texts = new Map<number, string[]>();
   let n = 0;
   for (const i of wanted) {
     const lines: string[] = [];
@@ -283,7 +303,7 @@ async function encodeMembersAsOf(
       for (const p of images.before.get(vrf)?.get(prefix) ?? rib.lookup(vrf, prefix)) lines.push(pathLine(p));
       if (++n % slice === 0) await yieldNow();
     }
-    texts.set(i, lines.join(''));
+    texts.set(i, lines);
   }
   return texts;
 }

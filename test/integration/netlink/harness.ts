@@ -64,8 +64,14 @@ export class Recorder {
       this.changes.push({ change, batch, deliveredAt });
       switch (change.kind) {
         case 'snapshot':
-          this.links.clear();
-          this.addresses.clear();
+          // A periodic scan's delta names only what changed (and what is gone); a whole one replaces.
+          if (change.gone !== undefined) {
+            for (const i of change.gone.links) this.links.delete(i);
+            for (const a of change.gone.addresses) this.addresses.delete(addressKey(a));
+          } else {
+            this.links.clear();
+            this.addresses.clear();
+          }
           for (const l of change.links) this.links.set(l.index, l);
           for (const a of change.addresses) this.addresses.set(addressKey(a), a);
           break;

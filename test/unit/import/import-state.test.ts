@@ -302,3 +302,39 @@ test('address changes on a busy interface: only the touched prefix moves, with t
   assert.equal(ev.length, 249, 'every prefix left, 10.1.9.0/24 included, vanishes as link-down');
   assert.ok(ev.every((e) => e.type === 'RouteVanished' && e.reason === 'link-down'));
 });
+
+test("a periodic scan's delta corrects only what it names; before any whole snapshot it is ignored", () => {
+  const delta = (
+    links: Link[],
+    addresses: Address[],
+    goneLinks: number[],
+    gone: Address[],
+  ): KernelChange => ({
+    kind: 'snapshot',
+    reason: 'scan',
+    links,
+    addresses,
+    gone: { links: goneLinks, addresses: gone },
+  });
+  const s = hybrid();
+  // A state rebuilt from the journal has no kernel view yet: a delta would read as "nothing there".
+  s.loadJournaled([
+    { vrf: 'customer-a', prefix: '10.1.0.0/24', interface: 'eth1', ifindex: 3, address: '10.1.0.1' },
+  ]);
+  assert.deepEqual(s.applyKernel([delta([link(3, 'eth1', false)], [], [], [])]), []);
+  const links = [link(3, 'eth1'), link(4, 'eth2')];
+  const addrs = [addr(3, '10.1.0.1/24'), addr(4, '10.2.0.1/24')];
+  assert.deepEqual(brief(s.applyKernel([snap(links, addrs)])).sort(), [
+    '+ customer-a 10.2.0.0/24 eth2',
+    '+ customer-b 10.2.0.0/24 eth2',
+  ]);
+  assert.deepEqual(s.applyKernel([delta([], [], [], [])]), [], 'an empty delta: nothing changed');
+  assert.deepEqual(brief(s.applyKernel([delta([], [addr(3, '10.1.1.1/24')], [], [addrs[0]!])])).sort(), [
+    '+ customer-a 10.1.1.0/24 eth1',
+    '- customer-a 10.1.0.0/24 eth1 reconcile',
+  ]);
+  assert.deepEqual(brief(s.applyKernel([delta([], [], [4], [])])).sort(), [
+    '- customer-a 10.2.0.0/24 eth2 reconcile',
+    '- customer-b 10.2.0.0/24 eth2 reconcile',
+  ]);
+});

@@ -70,6 +70,14 @@ test('changes survive the trip through the IPC structured clone unchanged', () =
       addresses,
     },
     { kind: 'address', op: 'del', address: addresses[0]! },
+    // A periodic scan's delta: what changed, and what is gone.
+    {
+      kind: 'snapshot',
+      reason: 'scan',
+      links: [],
+      addresses: addresses.slice(1, 2),
+      gone: { links: [9], addresses: addresses.slice(2) },
+    },
     {
       kind: 'link',
       op: 'new',

@@ -42,6 +42,14 @@ test('a forced scan asks the observer and is answered by the first full scan tha
   assert.deepEqual(s.waiters.answeredBy(batch(999, snapshot('scan'))), [], 'a scan that began before');
   assert.deepEqual(s.waiters.answeredBy(batch(2000)), [], 'notifications only');
   assert.deepEqual(s.waiters.answeredBy(batch(2000, snapshot('start'))), [], 'the start-up dump');
+  const delta: KernelChange = {
+    kind: 'snapshot',
+    reason: 'scan',
+    links: [],
+    addresses: [],
+    gone: { links: [], addresses: [] },
+  };
+  assert.deepEqual(s.waiters.answeredBy(batch(2000, delta)), [], "a periodic scan's delta");
   const answered = s.waiters.answeredBy(batch(1000, snapshot('scan')));
   assert.equal(answered.length, 1);
   answered[0]!.resolve(7);

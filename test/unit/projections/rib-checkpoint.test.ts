@@ -249,6 +249,32 @@ test('a large VRF is cut into segments: a change encodes again the segment of it
   unfollow();
 });
 
+test('segments go to compression a couple at a time, each joined just before (no step hands over all)', async () => {
+  const journal = new MemoryJournal();
+  const rib = new Rib();
+  const unfollow = await replayAndFollow(journal, [rib]);
+  const big = (i: number): JournalEvent => d('big', `10.${i >> 8}.${i & 255}.0/24`);
+  for (let i = 0; i < 10_000; i += 1000)
+    await journal.append(Array.from({ length: 1000 }, (_, k) => big(i + k)));
+  let inFlight = 0;
+  let most = 0;
+  let calls = 0;
+  const buf = await encodeRibCheckpointSliced(rib, {
+    full: true,
+    compress: async (text) => {
+      calls++;
+      most = Math.max(most, ++inFlight);
+      await new Promise((r) => setImmediate(r));
+      inFlight--;
+      return deflateSync(text, { level: 1 });
+    },
+  });
+  assert.equal(calls, 8, 'a 10k-path VRF is 8 segments');
+  assert.ok(most <= 2, `at most 2 segments in compression at once (saw ${most})`);
+  sameRib(decodeRibCheckpoint(buf)!, rib);
+  unfollow();
+});
+
 test('a checkpoint written by the previous build (format 1, JSON) is still read', async () => {
   const { journal, rib, unfollow } = await journalWithRib();
   const vrfs: Record<string, string> = {};
