@@ -29,7 +29,7 @@ import { RibjournalError, isRibjournalError, systemClock } from './shared/index.
 import { createDaemonMetrics } from './metrics/index.js'; // metrics (issue 4)
 import type { DaemonMetrics } from './metrics/index.js';
 import { startFleetPublisher, type FleetPublisher } from './fleet/index.js'; // fleet (issue 11)
-import { startDaemonRetention } from './projections/retention.js'; // [journal] retention (issue 9.5)
+import { startDaemonRetention } from './projections/index.js'; // [journal] retention (issue 9.5)
 
 export interface DaemonOptions {
   readonly config: Config;

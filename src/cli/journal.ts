@@ -21,7 +21,7 @@ import {
 } from '../journal/index.js';
 import type { JournalStatistics, LevelJournal, MigrationEvent, VerifyReport } from '../journal/index.js';
 import { exportMrt } from '../mrt/index.js';
-import { Rib, checkpointForHorizon, loadHorizonCheckpoint } from '../projections/index.js';
+import { Rib, loadHorizonCheckpoint, trimHooks } from '../projections/index.js';
 import { heldTarget, trimJournal } from '../journal/index.js';
 import {
   RibjournalError,
@@ -580,7 +580,11 @@ export function registerJournalCommands(program: Command): void {
             );
           const r = await trimJournal(j, through, {
             archiveDir: opts.archiveDir !== undefined ? resolve(opts.archiveDir) : undefined,
-            checkpoint: (seq) => checkpointForHorizon(j, seq),
+            ...trimHooks(j, (err) =>
+              process.stderr.write(
+                `warning: derived data past the horizon not pruned (the next trim retries): ${String(err)}\n`,
+              ),
+            ),
           });
           const h = j.horizon();
           if (opts.json) {

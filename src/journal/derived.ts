@@ -27,8 +27,20 @@ export interface DerivedStore {
   range(range: DerivedRange): Promise<DerivedEntry[]>;
   /** The records of a range in chunks (for ranges too large for one array). */
   scan(range: DerivedRange): AsyncIterable<readonly DerivedEntry[]>;
-  /** Deletes every record in the range (default: all derived data). */
-  clear(range?: { readonly gte: Buffer; readonly lt: Buffer }): Promise<void>;
+  /** The keys of a range in chunks, without their values (pruning large records). */
+  scanKeys(range: DerivedRange): AsyncIterable<readonly Buffer[]>;
+  /**
+   * Deletes every record in the range (default: all derived data), then gives the space back unless
+   * `compact` is false (many small clears followed by one compact()).
+   */
+  clear(range?: { readonly gte: Buffer; readonly lt: Buffer }, options?: ClearOptions): Promise<void>;
+  /** Gives the space of deleted records back now (LevelDB compacts the whole derived range). */
+  compact(): Promise<void>;
+}
+
+export interface ClearOptions {
+  /** Compact the range afterwards (default true). */
+  readonly compact?: boolean;
 }
 
 /** Key prefix of derived data inside the journal's LevelDB ('d'; storage.ts lists the others). */
@@ -83,12 +95,37 @@ export class LevelDerivedStore implements DerivedStore {
     }
   }
 
-  async clear(range?: { readonly gte: Buffer; readonly lt: Buffer }): Promise<void> {
+  async *scanKeys(range: DerivedRange): AsyncGenerator<readonly Buffer[]> {
+    const it = this.db.keys({
+      gte: outer(range.gte),
+      lt: outer(range.lt),
+      reverse: range.reverse ?? false,
+      ...(range.limit !== undefined ? { limit: range.limit } : {}),
+    });
+    try {
+      for (;;) {
+        const keys = await it.nextv(CHUNK);
+        if (keys.length === 0) return;
+        yield keys.map((k) => k.subarray(1));
+      }
+    } finally {
+      await it.close();
+    }
+  }
+
+  async clear(
+    range?: { readonly gte: Buffer; readonly lt: Buffer },
+    options: ClearOptions = {},
+  ): Promise<void> {
     const gte = range ? outer(range.gte) : DERIVED_LO;
     const lt = range ? outer(range.lt) : DERIVED_HI;
     await this.db.clear({ gte, lt });
     // Give the space back now rather than at LevelDB's next natural compaction of that range.
-    await this.db.compactRange(gte, lt);
+    if (options.compact !== false) await this.db.compactRange(gte, lt);
+  }
+
+  async compact(): Promise<void> {
+    await this.db.compactRange(DERIVED_LO, DERIVED_HI);
   }
 }
 
@@ -167,6 +204,12 @@ export class MemoryDerivedStore implements DerivedStore {
     const all = await this.range(range);
     for (let i = 0; i < all.length; i += CHUNK) yield all.slice(i, i + CHUNK);
   }
+
+  async *scanKeys(range: DerivedRange): AsyncGenerator<readonly Buffer[]> {
+    for await (const chunk of this.scan(range)) yield chunk.map(([k]) => k);
+  }
+
+  async compact(): Promise<void> {}
 
   async clear(range?: { readonly gte: Buffer; readonly lt: Buffer }): Promise<void> {
     if (range === undefined) {

@@ -29,6 +29,11 @@ export interface TrimOptions {
   readonly archiveDir?: string | undefined;
   /** Persists the RIB at exactly `seq` before anything is removed (checkpointForHorizon). */
   readonly checkpoint: (seq: number) => Promise<void>;
+  /**
+   * Runs after the events are removed, before the size is measured: the projections drop their derived
+   * records at or before the new horizon (projections/timeline/prune.ts), which no query reaches now.
+   */
+  readonly afterRemove?: (seq: number) => Promise<void>;
 }
 
 /** What a trim did. */
@@ -111,6 +116,7 @@ export async function trimJournal(
     await writeArchive(journal, previous.seq, horizon, archive);
   }
   await journal.removeThrough(horizon, last.time);
+  await options.afterRemove?.(horizon);
   return {
     horizon: { seq: horizon, time: last.time },
     removed: horizon - previous.seq,

@@ -1,7 +1,9 @@
 // Retention (issue 9.5): trims a generated 1M-event journal (100 VRFs x 1000 prefixes, then flaps) to its
 // last 100k events with an archive directory; prints size on disk before/after, the time of the trim
 // (RIB checkpoint at the horizon + gzip JSONL archive + deletes + LevelDB compaction), the archive's size,
-// and checks that the RIB at a seq inside the horizon is the same before and after.
+// and checks that the RIB at a seq inside the horizon is the same before and after. The journal carries
+// the API's derived data as a daemon's does (history index, timeline checkpoints: built before the trim,
+// pruned by it), so the sizes are a daemon's; time travel inside the horizon is checked too, restarted.
 // Run: npm run bench -- retention   (RETENTION_EVENTS=... to change the size)
 import { mkdtemp, rm, stat, readdir } from 'node:fs/promises';
 import { loadavg, tmpdir } from 'node:os';
@@ -12,7 +14,7 @@ import { openLevelJournal } from '../../src/journal/index.js';
 import type { LevelJournal } from '../../src/journal/index.js';
 import { dirSize } from '../../src/journal/db.js';
 import { trimJournal } from '../../src/journal/retention.js';
-import { Rib, checkpointForHorizon, loadHorizonCheckpoint } from '../../src/projections/index.js';
+import { Rib, createApiIndexes, loadHorizonCheckpoint, trimHooks } from '../../src/projections/index.js';
 import { benchConfig, routeEvent, vrfName } from './route-events.js';
 
 const EVENTS = Number(process.env['RETENTION_EVENTS'] ?? 1_000_000);
@@ -72,17 +74,35 @@ try {
   const through = head - KEEP;
   const probe = through + Math.floor(KEEP / 2);
   const truth = await ribAt(journal, probe);
+  t = performance.now();
+  let indexes = createApiIndexes(journal);
+  await indexes.start();
+  const dump = (rib: Rib): unknown =>
+    rib.vrfNames().map((vrf) => [vrf, [...rib.entries(vrf)].sort(([a], [b]) => (a < b ? -1 : 1))]);
+  const travelled = dump(await indexes.timeline.ribAt(probe));
+  await indexes.stop();
+  await journal.compact({ final: true });
+  console.log(`API indexes built in ${((performance.now() - t) / 1000).toFixed(1)} s`);
   const before = await dirSize(dir);
   t = performance.now();
   const r = await trimJournal(journal, through, {
     archiveDir,
-    checkpoint: (seq) => checkpointForHorizon(journal, seq),
+    ...trimHooks(journal, (err) => console.error('prune failed', err)),
+    // The reference: the events trimmed, the derived data left as it was (what the trim did before).
+    ...(process.env['RETENTION_NO_PRUNE'] === '1' ? { afterRemove: undefined } : {}),
   });
   const ms = performance.now() - t;
   const after = await dirSize(dir);
+  indexes = createApiIndexes(journal);
+  await indexes.start();
+  const travelledAfter = dump(await indexes.timeline.ribAt(probe));
+  await indexes.stop();
   const files = await readdir(archiveDir);
   const archived = files.length === 1 ? (await stat(join(archiveDir, files[0]!))).size : NaN;
-  const same = isDeepStrictEqual(await ribAt(journal, probe, await loadHorizonCheckpoint(journal)), truth);
+  const same =
+    isDeepStrictEqual(await ribAt(journal, probe, await loadHorizonCheckpoint(journal)), truth) &&
+    isDeepStrictEqual(travelledAfter, travelled) &&
+    isDeepStrictEqual(travelled, truth);
   console.log(
     `trim to the last ${KEEP.toLocaleString('en')} events: horizon seq ${r?.horizon.seq}, removed ` +
       `${r?.removed.toLocaleString('en')} events in ${(ms / 1000).toFixed(2)} s`,
@@ -91,7 +111,9 @@ try {
     `size on disk ${(before / 2 ** 20).toFixed(1)} MiB -> ${(after / 2 ** 20).toFixed(1)} MiB ` +
       `(${((100 * after) / before).toFixed(1)}% of before) [target <= 15%]; archive ${(archived / 2 ** 20).toFixed(1)} MiB gzip JSONL`,
   );
-  console.log(`RIB at seq ${probe} (inside the horizon) the same after the trim: ${same}`);
+  console.log(
+    `RIB at seq ${probe} (inside the horizon), by replay and by the API's time travel after a restart, the same after the trim: ${same}`,
+  );
   console.log(
     `load average ${loadavg()
       .map((x) => x.toFixed(2))

@@ -1,2 +1,3 @@
 export * from './timeline.js';
 export * from './api-indexes.js';
+export * from './prune.js';
