@@ -29,12 +29,23 @@ function comparePaths(a: Path, b: Path): number {
 }
 
 /**
+ * A prefix's paths in a table: the path itself when it is the only one (most prefixes; no array to
+ * allocate, fill and collect per prefix: 100k prefixes cost ~5 MB of arrays), else the paths best first.
+ */
+type Filed = Path | Path[];
+
+/** The paths of a filed entry as a PathSet (a fresh array for a single path). */
+function setOf(filed: Filed): PathSet {
+  return Array.isArray(filed) ? filed : [filed];
+}
+
+/**
  * One VRF's table: prefix -> paths (best first), with per-family counts kept beside it. With
  * `sharedArrays`, its path arrays may belong to a shared table (see SharedVrf): they are replaced, never
- * changed in place.
+ * changed in place (a single path is immutable, so it is shared as it is).
  */
 interface Table {
-  readonly byPrefix: Map<string, Path[]>;
+  readonly byPrefix: Map<string, Filed>;
   ipv4: number;
   ipv6: number;
   readonly sharedArrays?: boolean;
@@ -58,13 +69,22 @@ function indexOfInterface(paths: readonly Path[], iface: string): number {
 
 /** A RouteDiscovered's effect: the path joins its prefix's set, or replaces its interface's. */
 function addPath(table: Table, path: Path): void {
-  const paths = table.byPrefix.get(path.prefix);
-  if (paths === undefined) {
-    // A one-element literal: an empty array that is pushed to reserves 17 slots (100k prefixes: ~7 MB).
-    table.byPrefix.set(path.prefix, [path]);
+  const filed = table.byPrefix.get(path.prefix);
+  if (filed === undefined) {
+    table.byPrefix.set(path.prefix, path);
     table[path.family]++;
     return;
   }
+  if (!Array.isArray(filed)) {
+    // The prefix's only path: replaced (same interface), or joined by a second one in a new array.
+    if (filed.interface === path.interface) table.byPrefix.set(path.prefix, path);
+    else {
+      table.byPrefix.set(path.prefix, comparePaths(filed, path) <= 0 ? [filed, path] : [path, filed]);
+      table[path.family]++;
+    }
+    return;
+  }
+  const paths = filed;
   const at = paths.length === 0 ? -1 : indexOfInterface(paths, path.interface);
   if (at >= 0) {
     if (table.sharedArrays === true) table.byPrefix.set(path.prefix, paths.with(at, path));
@@ -122,12 +142,21 @@ export class Rib {
         return;
       }
       case 'RouteVanished': {
-        const paths = this.tables.get(e.vrf)?.byPrefix.get(e.prefix);
-        if (paths === undefined) return;
+        const filed = this.tables.get(e.vrf)?.byPrefix.get(e.prefix);
+        if (filed === undefined) return;
+        if (!Array.isArray(filed)) {
+          if (filed.interface !== e.interface) return;
+          const table = this.writable(e.vrf)!;
+          table.byPrefix.delete(e.prefix);
+          table[e.family]--;
+          return;
+        }
+        const paths = filed;
         const at = indexOfInterface(paths, e.interface);
         if (at < 0) return;
         const table = this.writable(e.vrf)!;
         if (paths.length === 1) table.byPrefix.delete(e.prefix);
+        else if (paths.length === 2) table.byPrefix.set(e.prefix, paths[1 - at]!);
         else if (table.sharedArrays === true) table.byPrefix.set(e.prefix, paths.toSpliced(at, 1));
         else paths.splice(at, 1);
         table[e.family]--;
@@ -175,11 +204,12 @@ export class Rib {
    * with `adopt` without copying it; the paths must not be changed afterwards.
    */
   static shareVrf(vrf: string, paths: Iterable<Path>): SharedVrf {
-    const rib = new Rib();
-    rib.restorePaths(paths);
-    const table = rib.tables.get(vrf) ?? { byPrefix: new Map<string, Path[]>(), ipv4: 0, ipv6: 0 };
-    if (rib.tables.size > (rib.tables.has(vrf) ? 1 : 0))
-      throw new TypeError(`shareVrf: paths of another VRF than "${vrf}"`);
+    // Filed straight into the table (as restorePaths would into a fresh Rib).
+    const table: Table = { byPrefix: new Map<string, Filed>(), ipv4: 0, ipv6: 0 };
+    for (const p of paths) {
+      if (p.vrf !== vrf) throw new TypeError(`shareVrf: paths of another VRF than "${vrf}"`);
+      addPath(table, p);
+    }
     return { vrf, table };
   }
 
@@ -273,18 +303,22 @@ export class Rib {
 
   /** Paths of one prefix, best first; empty when none. */
   lookup(vrf: string, prefix: string): PathSet {
-    return this.tables.get(vrf)?.byPrefix.get(prefix) ?? [];
+    const filed = this.tables.get(vrf)?.byPrefix.get(prefix);
+    return filed === undefined ? [] : setOf(filed);
   }
 
   /** Every prefix of a VRF with its paths (best first), in insertion order. */
   *entries(vrf: string): IterableIterator<[string, PathSet]> {
     const table = this.tables.get(vrf);
-    if (table) yield* table.byPrefix.entries();
+    if (table) for (const [prefix, filed] of table.byPrefix) yield [prefix, setOf(filed)];
   }
 
   /** Every path of every VRF. */
   *allPaths(): IterableIterator<Path> {
-    for (const table of this.tables.values()) for (const paths of table.byPrefix.values()) yield* paths;
+    for (const table of this.tables.values())
+      for (const filed of table.byPrefix.values())
+        if (Array.isArray(filed)) yield* filed;
+        else yield filed;
   }
 }
 
@@ -334,5 +368,7 @@ export class ChangeTracker {
 
 /** Every path of a shared VRF table, in restorePaths' order. */
 export function* sharedVrfPaths(shared: SharedVrf): IterableIterator<Path> {
-  for (const paths of shared.table.byPrefix.values()) yield* paths;
+  for (const filed of shared.table.byPrefix.values())
+    if (Array.isArray(filed)) yield* filed;
+    else yield filed;
 }
