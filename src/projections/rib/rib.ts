@@ -29,14 +29,40 @@ function comparePaths(a: Path, b: Path): number {
 }
 
 /**
- * A prefix's paths in a table: the path itself when it is the only one (most prefixes; no array to
- * allocate, fill and collect per prefix: 100k prefixes cost ~5 MB of arrays), else the paths best first.
+ * Paths held as columns (a decoded checkpoint) and read into a Path only when asked for: a table filed
+ * from them holds a number per prefix instead of a Path object (see Rib.shareVrfColumns).
  */
-type Filed = Path | Path[];
+export interface PathColumns {
+  /** Number of paths. */
+  readonly length: number;
+  /** The prefix of path i. */
+  prefix(i: number): string;
+  family(i: number): Family;
+  /** Path i, whose prefix is `prefix`: a new record on each call. */
+  path(i: number, prefix: string): Path;
+}
 
-/** The paths of a filed entry as a PathSet (a fresh array for a single path). */
-function setOf(filed: Filed): PathSet {
-  return Array.isArray(filed) ? filed : [filed];
+/**
+ * A prefix's paths in a table: the path itself when it is the only one (most prefixes; no array to
+ * allocate, fill and collect per prefix: 100k prefixes cost ~5 MB of arrays), else the paths best first;
+ * or, in a table filed from columns, the number of its only path there until it is first read.
+ */
+type Filed = Path | Path[] | number;
+
+/**
+ * The paths of a prefix's filed entry, a fresh array for a single path. A path still in columns is read
+ * and filed in their place, so that every later read gives the same record (in a shared table too: the
+ * same path, only no longer in columns).
+ */
+function setOf(table: Readonly<Table>, prefix: string, filed: Filed): PathSet {
+  return Array.isArray(filed) ? filed : [pathOf(table, prefix, filed)];
+}
+
+function pathOf(table: Readonly<Table>, prefix: string, filed: Path | number): Path {
+  if (typeof filed !== 'number') return filed;
+  const path = table.columns!.path(filed, prefix);
+  table.byPrefix.set(prefix, path);
+  return path;
 }
 
 /**
@@ -49,6 +75,8 @@ interface Table {
   ipv4: number;
   ipv6: number;
   readonly sharedArrays?: boolean;
+  /** The columns the numbers filed refer to. */
+  readonly columns?: PathColumns;
 }
 
 /**
@@ -69,12 +97,13 @@ function indexOfInterface(paths: readonly Path[], iface: string): number {
 
 /** A RouteDiscovered's effect: the path joins its prefix's set, or replaces its interface's. */
 function addPath(table: Table, path: Path): void {
-  const filed = table.byPrefix.get(path.prefix);
-  if (filed === undefined) {
+  const entry = table.byPrefix.get(path.prefix);
+  if (entry === undefined) {
     table.byPrefix.set(path.prefix, path);
     table[path.family]++;
     return;
   }
+  const filed = typeof entry === 'number' ? pathOf(table, path.prefix, entry) : entry;
   if (!Array.isArray(filed)) {
     // The prefix's only path: replaced (same interface), or joined by a second one in a new array.
     if (filed.interface === path.interface) table.byPrefix.set(path.prefix, path);
@@ -142,8 +171,10 @@ export class Rib {
         return;
       }
       case 'RouteVanished': {
-        const filed = this.tables.get(e.vrf)?.byPrefix.get(e.prefix);
-        if (filed === undefined) return;
+        const found = this.tables.get(e.vrf);
+        const entry = found?.byPrefix.get(e.prefix);
+        if (entry === undefined) return;
+        const filed = typeof entry === 'number' ? pathOf(found!, e.prefix, entry) : entry;
         if (!Array.isArray(filed)) {
           if (filed.interface !== e.interface) return;
           const table = this.writable(e.vrf)!;
@@ -214,6 +245,23 @@ export class Rib {
   }
 
   /**
+   * As shareVrf with the paths of `columns` (in restorePaths' order), without reading them into Path
+   * records: each prefix with one path files its number, read when first asked for.
+   */
+  static shareVrfColumns(vrf: string, columns: PathColumns): SharedVrf {
+    const table: Table = { byPrefix: new Map<string, Filed>(), ipv4: 0, ipv6: 0, columns };
+    for (let i = 0; i < columns.length; i++) {
+      const prefix = columns.prefix(i);
+      if (table.byPrefix.has(prefix)) addPath(table, columns.path(i, prefix));
+      else {
+        table.byPrefix.set(prefix, i);
+        table[columns.family(i)]++;
+      }
+    }
+    return { vrf, table };
+  }
+
+  /**
    * Restores a shared VRF table in O(1): as restorePaths with its paths would, for a VRF this Rib has
    * no paths in yet. The Rib copies it before changing it, so `shared` stays as it is; unless `owned`
    * (the caller hands over a table nothing else holds): then it is changed in place, never copied.
@@ -239,6 +287,7 @@ export class Rib {
       ipv4: table.ipv4,
       ipv6: table.ipv6,
       sharedArrays: true,
+      ...(table.columns === undefined ? {} : { columns: table.columns }),
     };
     this.tables.set(vrf, copy);
     return copy;
@@ -303,22 +352,20 @@ export class Rib {
 
   /** Paths of one prefix, best first; empty when none. */
   lookup(vrf: string, prefix: string): PathSet {
-    const filed = this.tables.get(vrf)?.byPrefix.get(prefix);
-    return filed === undefined ? [] : setOf(filed);
+    const table = this.tables.get(vrf);
+    const filed = table?.byPrefix.get(prefix);
+    return filed === undefined ? [] : setOf(table!, prefix, filed);
   }
 
   /** Every prefix of a VRF with its paths (best first), in insertion order. */
   *entries(vrf: string): IterableIterator<[string, PathSet]> {
     const table = this.tables.get(vrf);
-    if (table) for (const [prefix, filed] of table.byPrefix) yield [prefix, setOf(filed)];
+    if (table) for (const [prefix, filed] of table.byPrefix) yield [prefix, setOf(table, prefix, filed)];
   }
 
   /** Every path of every VRF. */
   *allPaths(): IterableIterator<Path> {
-    for (const table of this.tables.values())
-      for (const filed of table.byPrefix.values())
-        if (Array.isArray(filed)) yield* filed;
-        else yield filed;
+    for (const table of this.tables.values()) yield* tablePaths(table);
   }
 }
 
@@ -368,7 +415,11 @@ export class ChangeTracker {
 
 /** Every path of a shared VRF table, in restorePaths' order. */
 export function* sharedVrfPaths(shared: SharedVrf): IterableIterator<Path> {
-  for (const filed of shared.table.byPrefix.values())
+  yield* tablePaths(shared.table);
+}
+
+function* tablePaths(table: Readonly<Table>): IterableIterator<Path> {
+  for (const [prefix, filed] of table.byPrefix)
     if (Array.isArray(filed)) yield* filed;
-    else yield filed;
+    else yield pathOf(table, prefix, filed);
 }
