@@ -5,9 +5,10 @@
 //   node --import tsx --expose-gc tools/bench/time-travel.bench.ts JOURNAL_DIR
 // It prints the figures, then one JSON line with them. BENCH_TT_DETAIL=1 lists each full-RIB answer
 // (events replayed after its checkpoint, decoded or cached). BENCH_TT_RUNS sets the number of random
-// seqs (default 100). With --from-origin the live RIB is replayed from seq 1 instead, as the queries of
+// seqs (default 100). BENCH_TT_ALLOC=1 first measures the heap allocated and retained per full-RIB
+// answer (run it with --max-semi-space-size=256 so that no scavenge frees anything during an answer). With --from-origin the live RIB is replayed from seq 1 instead, as the queries of
 // durable.bench.ts ran before (in its own process, with a heap ~2-3 times a daemon's): the reference.
-import { performance } from 'node:perf_hooks';
+import { PerformanceObserver, performance } from 'node:perf_hooks';
 import { openLevelJournal } from '../../src/journal/index.js';
 import { Rib, createApiIndexes, loadRibCheckpoint, replayAndFollow } from '../../src/projections/index.js';
 import { vrfName } from './route-events.js';
@@ -42,12 +43,55 @@ const startedMb = process.memoryUsage().heapUsed / 1e6;
 const interval = timeline.checkpointStats().interval;
 const head = journal.head();
 
+// Garbage collections during the full-RIB answers (their count and pauses, by kind).
+const gcs = { scavenge: 0, major: 0, pauseMs: 0, on: false };
+const gcObserver = new PerformanceObserver((list) => {
+  if (!gcs.on) return;
+  for (const e of list.getEntries()) {
+    const kind = (e as { detail?: { kind?: number } }).detail?.kind;
+    if (kind === 1) gcs.scavenge++;
+    else gcs.major++;
+    gcs.pauseMs += e.duration;
+  }
+});
+gcObserver.observe({ entryTypes: ['gc'] });
+
+if (process.env['BENCH_TT_ALLOC'] === '1') {
+  const gc = (globalThis as { gc?: () => void }).gc;
+  if (gc === undefined) throw new Error('BENCH_TT_ALLOC needs --expose-gc');
+  const allocated: number[] = [];
+  const retained: number[] = [];
+  let arng = 777;
+  for (let i = 0; i < 20; i++) {
+    arng = (arng * 1103515245 + 12345) % 2 ** 31;
+    // A tiny answer first, so that nothing (a stack slot, a settled promise) still holds the last one.
+    await timeline.ribAt(1, ['no such VRF']);
+    gc();
+    gc();
+    const h0 = process.memoryUsage().heapUsed;
+    const rib = await timeline.ribAt(1 + (arng % (head - 1)));
+    const h1 = process.memoryUsage().heapUsed;
+    gc();
+    gc();
+    const h2 = process.memoryUsage().heapUsed;
+    if (rib.size() > 0) {
+      allocated.push((h1 - h0) / 1e6);
+      retained.push((h2 - h0) / 1e6);
+    }
+  }
+  const mb = (xs: number[]): string => `median ${q(xs, 0.5).toFixed(1)} MB, max ${q(xs, 1).toFixed(1)} MB`;
+  console.log(
+    `heap per full-RIB answer (n=${allocated.length}): allocated ${mb(allocated)}; retained by the answer ${mb(retained)}`,
+  );
+}
+
 // The first answer after start runs code no query has run yet (compiled as it goes): reported apart.
 const s0 = performance.now();
 await timeline.ribAt(1 + rnd(head - 1));
 const first = performance.now() - s0;
 
 const full: number[] = [];
+gcs.on = true;
 // CPU time of each full-RIB answer (every thread of the process, GC helpers included): less sensitive
 // than wall-clock time to the other processes of a loaded machine.
 const fullCpu: number[] = [];
@@ -70,6 +114,7 @@ for (let i = 0; i < RUNS; i++) {
   await timeline.ribAt(seq, [vrfName(rnd(VRFS))]);
   one.push(performance.now() - s);
 }
+gcs.on = false;
 // Scrubbing a timeline: random seqs after one checkpoint, whose decoded VRFs are cached after the first.
 const base = Math.floor(rnd(head - interval) / interval) * interval;
 const scrub: number[] = [];
@@ -85,6 +130,9 @@ console.log(
 console.log(`time travel at a random seq: full RIB, CPU time per answer ${fmt(fullCpu)}`);
 console.log(
   `time travel at a random seq: one VRF ${fmt(one)}; the first full RIB after start ${first.toFixed(1)} ms`,
+);
+console.log(
+  `time travel at a random seq: garbage collections during the ${RUNS} full-RIB (and one-VRF) answers: ${gcs.scavenge} scavenges, ${gcs.major} mark-sweep/compact or incremental steps, ${gcs.pauseMs.toFixed(0)} ms of pauses`,
 );
 console.log(`time travel scrubbing after one checkpoint (cached): full RIB ${fmt(scrub.slice(1))}`);
 if (process.env['BENCH_TT_DETAIL'] === '1')

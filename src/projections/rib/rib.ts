@@ -29,15 +29,54 @@ function comparePaths(a: Path, b: Path): number {
 }
 
 /**
+ * Paths held as columns (a decoded checkpoint) and read into a Path only when asked for: a table filed
+ * from them holds a number per prefix instead of a Path object (see Rib.shareVrfColumns).
+ */
+export interface PathColumns {
+  /** Number of paths. */
+  readonly length: number;
+  /** The prefix of path i. */
+  prefix(i: number): string;
+  family(i: number): Family;
+  /** Path i, whose prefix is `prefix`: a new record on each call. */
+  path(i: number, prefix: string): Path;
+}
+
+/**
+ * A prefix's paths in a table: the path itself when it is the only one (most prefixes; no array to
+ * allocate, fill and collect per prefix: 100k prefixes cost ~5 MB of arrays), else the paths best first;
+ * or, in a table filed from columns, the number of its only path there until it is first read.
+ */
+type Filed = Path | Path[] | number;
+
+/**
+ * The paths of a prefix's filed entry, a fresh array for a single path. A path still in columns is read
+ * and filed in their place, so that every later read gives the same record (in a shared table too: the
+ * same path, only no longer in columns).
+ */
+function setOf(table: Readonly<Table>, prefix: string, filed: Filed): PathSet {
+  return Array.isArray(filed) ? filed : [pathOf(table, prefix, filed)];
+}
+
+function pathOf(table: Readonly<Table>, prefix: string, filed: Path | number): Path {
+  if (typeof filed !== 'number') return filed;
+  const path = table.columns!.path(filed, prefix);
+  table.byPrefix.set(prefix, path);
+  return path;
+}
+
+/**
  * One VRF's table: prefix -> paths (best first), with per-family counts kept beside it. With
  * `sharedArrays`, its path arrays may belong to a shared table (see SharedVrf): they are replaced, never
- * changed in place.
+ * changed in place (a single path is immutable, so it is shared as it is).
  */
 interface Table {
-  readonly byPrefix: Map<string, Path[]>;
+  readonly byPrefix: Map<string, Filed>;
   ipv4: number;
   ipv6: number;
   readonly sharedArrays?: boolean;
+  /** The columns the numbers filed refer to. */
+  readonly columns?: PathColumns;
 }
 
 /**
@@ -58,13 +97,23 @@ function indexOfInterface(paths: readonly Path[], iface: string): number {
 
 /** A RouteDiscovered's effect: the path joins its prefix's set, or replaces its interface's. */
 function addPath(table: Table, path: Path): void {
-  const paths = table.byPrefix.get(path.prefix);
-  if (paths === undefined) {
-    // A one-element literal: an empty array that is pushed to reserves 17 slots (100k prefixes: ~7 MB).
-    table.byPrefix.set(path.prefix, [path]);
+  const entry = table.byPrefix.get(path.prefix);
+  if (entry === undefined) {
+    table.byPrefix.set(path.prefix, path);
     table[path.family]++;
     return;
   }
+  const filed = typeof entry === 'number' ? pathOf(table, path.prefix, entry) : entry;
+  if (!Array.isArray(filed)) {
+    // The prefix's only path: replaced (same interface), or joined by a second one in a new array.
+    if (filed.interface === path.interface) table.byPrefix.set(path.prefix, path);
+    else {
+      table.byPrefix.set(path.prefix, comparePaths(filed, path) <= 0 ? [filed, path] : [path, filed]);
+      table[path.family]++;
+    }
+    return;
+  }
+  const paths = filed;
   const at = paths.length === 0 ? -1 : indexOfInterface(paths, path.interface);
   if (at >= 0) {
     if (table.sharedArrays === true) table.byPrefix.set(path.prefix, paths.with(at, path));
@@ -122,12 +171,23 @@ export class Rib {
         return;
       }
       case 'RouteVanished': {
-        const paths = this.tables.get(e.vrf)?.byPrefix.get(e.prefix);
-        if (paths === undefined) return;
+        const found = this.tables.get(e.vrf);
+        const entry = found?.byPrefix.get(e.prefix);
+        if (entry === undefined) return;
+        const filed = typeof entry === 'number' ? pathOf(found!, e.prefix, entry) : entry;
+        if (!Array.isArray(filed)) {
+          if (filed.interface !== e.interface) return;
+          const table = this.writable(e.vrf)!;
+          table.byPrefix.delete(e.prefix);
+          table[e.family]--;
+          return;
+        }
+        const paths = filed;
         const at = indexOfInterface(paths, e.interface);
         if (at < 0) return;
         const table = this.writable(e.vrf)!;
         if (paths.length === 1) table.byPrefix.delete(e.prefix);
+        else if (paths.length === 2) table.byPrefix.set(e.prefix, paths[1 - at]!);
         else if (table.sharedArrays === true) table.byPrefix.set(e.prefix, paths.toSpliced(at, 1));
         else paths.splice(at, 1);
         table[e.family]--;
@@ -175,11 +235,29 @@ export class Rib {
    * with `adopt` without copying it; the paths must not be changed afterwards.
    */
   static shareVrf(vrf: string, paths: Iterable<Path>): SharedVrf {
-    const rib = new Rib();
-    rib.restorePaths(paths);
-    const table = rib.tables.get(vrf) ?? { byPrefix: new Map<string, Path[]>(), ipv4: 0, ipv6: 0 };
-    if (rib.tables.size > (rib.tables.has(vrf) ? 1 : 0))
-      throw new TypeError(`shareVrf: paths of another VRF than "${vrf}"`);
+    // Filed straight into the table (as restorePaths would into a fresh Rib).
+    const table: Table = { byPrefix: new Map<string, Filed>(), ipv4: 0, ipv6: 0 };
+    for (const p of paths) {
+      if (p.vrf !== vrf) throw new TypeError(`shareVrf: paths of another VRF than "${vrf}"`);
+      addPath(table, p);
+    }
+    return { vrf, table };
+  }
+
+  /**
+   * As shareVrf with the paths of `columns` (in restorePaths' order), without reading them into Path
+   * records: each prefix with one path files its number, read when first asked for.
+   */
+  static shareVrfColumns(vrf: string, columns: PathColumns): SharedVrf {
+    const table: Table = { byPrefix: new Map<string, Filed>(), ipv4: 0, ipv6: 0, columns };
+    for (let i = 0; i < columns.length; i++) {
+      const prefix = columns.prefix(i);
+      if (table.byPrefix.has(prefix)) addPath(table, columns.path(i, prefix));
+      else {
+        table.byPrefix.set(prefix, i);
+        table[columns.family(i)]++;
+      }
+    }
     return { vrf, table };
   }
 
@@ -209,6 +287,7 @@ export class Rib {
       ipv4: table.ipv4,
       ipv6: table.ipv6,
       sharedArrays: true,
+      ...(table.columns === undefined ? {} : { columns: table.columns }),
     };
     this.tables.set(vrf, copy);
     return copy;
@@ -273,18 +352,20 @@ export class Rib {
 
   /** Paths of one prefix, best first; empty when none. */
   lookup(vrf: string, prefix: string): PathSet {
-    return this.tables.get(vrf)?.byPrefix.get(prefix) ?? [];
+    const table = this.tables.get(vrf);
+    const filed = table?.byPrefix.get(prefix);
+    return filed === undefined ? [] : setOf(table!, prefix, filed);
   }
 
   /** Every prefix of a VRF with its paths (best first), in insertion order. */
   *entries(vrf: string): IterableIterator<[string, PathSet]> {
     const table = this.tables.get(vrf);
-    if (table) yield* table.byPrefix.entries();
+    if (table) for (const [prefix, filed] of table.byPrefix) yield [prefix, setOf(table, prefix, filed)];
   }
 
   /** Every path of every VRF. */
   *allPaths(): IterableIterator<Path> {
-    for (const table of this.tables.values()) for (const paths of table.byPrefix.values()) yield* paths;
+    for (const table of this.tables.values()) yield* tablePaths(table);
   }
 }
 
@@ -334,5 +415,11 @@ export class ChangeTracker {
 
 /** Every path of a shared VRF table, in restorePaths' order. */
 export function* sharedVrfPaths(shared: SharedVrf): IterableIterator<Path> {
-  for (const paths of shared.table.byPrefix.values()) yield* paths;
+  yield* tablePaths(shared.table);
+}
+
+function* tablePaths(table: Readonly<Table>): IterableIterator<Path> {
+  for (const [prefix, filed] of table.byPrefix)
+    if (Array.isArray(filed)) yield* filed;
+    else yield pathOf(table, prefix, filed);
 }

@@ -11,15 +11,11 @@
 // rebuilds). The paths come in the Rib's order (prefix insertion order, best first), so restoring them
 // files each prefix as the events did. Anything inconsistent is DerivedDamage.
 import type { Family } from '../../events/index.js';
-import type { Path, Rib } from '../rib/index.js';
+import type { Path, PathColumns, Rib } from '../rib/index.js';
 import { DerivedDamage } from '../derived/index.js';
 
 const HEAD = 16;
 const MAX_U16 = 0xffff;
-/** Values up to this size are read through one reused aligned buffer (no allocation per value). */
-const SCRATCH_MAX = 4 * 1024 * 1024;
-let scratch = new ArrayBuffer(64 * 1024);
-
 // Prefix and address strings seen in checkpoints, shared by every decode: the same prefixes come back
 // in every checkpoint (and often in several VRFs). Found by a hash of their characters and compared in
 // place, a string seen before is neither sliced nor copied into the old generation with its path (GC
@@ -37,17 +33,6 @@ function intern(text: string, from: number, length: number): string {
   const s = text.slice(from, from + length);
   interned.set(h, s);
   return s;
-}
-
-/** An aligned copy of `payload`, in the reused buffer when small enough (valid until the next call). */
-function aligned(payload: Uint8Array): ArrayBuffer {
-  let buf: ArrayBuffer;
-  if (payload.length <= scratch.byteLength) buf = scratch;
-  else if (payload.length <= SCRATCH_MAX)
-    buf = scratch = new ArrayBuffer(2 ** Math.ceil(Math.log2(payload.length)));
-  else buf = new ArrayBuffer(payload.length);
-  new Uint8Array(buf, 0, payload.length).set(payload);
-  return buf;
 }
 
 /** Bytes before the string section for n paths and ni interface names. */
@@ -116,11 +101,25 @@ export function encodeVrfColumns(rib: Rib, vrf: string): Buffer {
 
 /** The paths of one VRF's columns, in their order. DerivedDamage when they are not consistent. */
 export function decodeVrfColumns(vrf: string, payload: Uint8Array, what: string): Path[] {
-  if (payload.length === 0) return [];
+  const columns = readVrfColumns(vrf, payload, what);
+  const out: Path[] = new Array<Path>(columns.length);
+  for (let i = 0; i < columns.length; i++) out[i] = columns.path(i, columns.prefix(i));
+  return out;
+}
+
+/**
+ * One VRF's columns checked whole (DerivedDamage when they are not consistent) and kept as they are:
+ * each path is read into a Path record only when asked for (Rib.shareVrfColumns), so that a time travel
+ * files ~100k numbers instead of ~100k records (~10 MB that every answer left to the collector).
+ */
+export function readVrfColumns(vrf: string, payload: Uint8Array, what: string): PathColumns {
+  if (payload.length === 0) return NO_COLUMNS;
   const bad = (why: string): DerivedDamage => new DerivedDamage(`${what}: ${why}`);
   if (payload.length < HEAD) throw bad('truncated');
-  // One aligned copy (LevelDB's buffers sit at any offset), read through typed arrays.
-  const buf = aligned(payload);
+  // Read through typed arrays over a copy of its own (LevelDB's buffers sit at any offset, and the
+  // columns are read as long as the table filed from them lives), off the JS heap.
+  const buf = new ArrayBuffer(payload.length);
+  new Uint8Array(buf).set(payload);
   const u32 = new Uint32Array(buf, 0, 4);
   const n = u32[0]!;
   const ni = u32[1]!;
@@ -135,29 +134,51 @@ export function decodeVrfColumns(vrf: string, payload: Uint8Array, what: string)
     names.push(strings.slice(pos, pos + nameLen[k]!));
     pos += nameLen[k]!;
   }
-  const out: Path[] = new Array<Path>(n);
+  // Where each path's prefix starts in the strings (its address follows it).
+  const starts = new Uint32Array(n);
   for (let i = 0; i < n; i++) {
-    const name = names[iface[i]!];
     const f = family[i];
-    const s = seq[i]!;
-    const t = time[i]!;
-    const pl = prefixLen[i]!;
-    const al = addressLen[i]!;
-    if (name === undefined || (f !== 4 && f !== 6) || !Number.isSafeInteger(s) || !Number.isSafeInteger(t))
+    if (
+      names[iface[i]!] === undefined ||
+      (f !== 4 && f !== 6) ||
+      !Number.isSafeInteger(seq[i]) ||
+      !Number.isSafeInteger(time[i])
+    )
       throw bad(`path ${i + 1} is not a path`);
-    if (pos + pl + al > strings.length) throw bad('strings cut short');
-    out[i] = {
-      vrf,
-      family: (f === 4 ? 'ipv4' : 'ipv6') satisfies Family,
-      prefix: intern(strings, pos, pl),
-      interface: name,
-      ifindex: ifindex[i]!,
-      address: intern(strings, pos + pl, al),
-      seq: s,
-      time: t,
-    };
-    pos += pl + al;
+    starts[i] = pos;
+    pos += prefixLen[i]! + addressLen[i]!;
+    if (pos > strings.length) throw bad('strings cut short');
   }
   if (pos !== strings.length) throw bad('strings do not match the paths');
-  return out;
+  return {
+    length: n,
+    prefix: (i) => intern(strings, starts[i]!, prefixLen[i]!),
+    family: (i): Family => (family[i] === 4 ? 'ipv4' : 'ipv6'),
+    path: (i, prefix) => {
+      const at = starts[i]! + prefixLen[i]!;
+      return {
+        vrf,
+        family: family[i] === 4 ? 'ipv4' : 'ipv6',
+        prefix,
+        interface: names[iface[i]!]!,
+        ifindex: ifindex[i]!,
+        address: intern(strings, at, addressLen[i]!),
+        seq: seq[i]!,
+        time: time[i]!,
+      };
+    },
+  };
 }
+
+const NO_COLUMNS: PathColumns = {
+  length: 0,
+  prefix: () => {
+    throw new RangeError('no paths');
+  },
+  family: () => {
+    throw new RangeError('no paths');
+  },
+  path: () => {
+    throw new RangeError('no paths');
+  },
+};

@@ -26,7 +26,7 @@ import { Rib } from '../rib/index.js';
 import type { PathSet } from '../rib/index.js';
 import type { Path, SharedVrf } from '../rib/index.js';
 import { copyVrfPaths, loadHorizonCheckpoint, sharedVrfPaths } from '../rib/index.js';
-import { decodeVrfColumns, encodeVrfColumns } from './paths-columns.js';
+import { encodeVrfColumns, readVrfColumns } from './paths-columns.js';
 import { RibjournalError } from '../../shared/index.js';
 
 export interface TimelineOptions {
@@ -428,8 +428,8 @@ export class Timeline {
     const id = `${holder}\t${vrf}`;
     const what = `checkpoint ${holder} VRF "${vrf}"`;
     if (value === null) throw new DerivedDamage(`checkpoint ${holder} lacks the paths of VRF "${vrf}"`);
-    const paths = decodeVrfColumns(vrf, unseal(what, value), what);
-    const table = Rib.shareVrf(vrf, paths);
+    const columns = readVrfColumns(vrf, unseal(what, value), what);
+    const table = Rib.shareVrfColumns(vrf, columns);
     this.decoded++;
     if (this.missed.get(id) === undefined) {
       this.missed.set(id, true);
@@ -438,7 +438,7 @@ export class Timeline {
     // Weighed as the text of the format before (PATH_CHARS characters per path) times 1.5: the filed
     // table (map + per-prefix arrays) holds ~1.5 times the memory of the parsed paths alone (100k
     // paths: 19.3 + 9.3 MB), so the bound keeps bounding the same memory.
-    this.texts.set(id, { table, chars: Math.ceil(paths.length * PATH_CHARS * 1.5) });
+    this.texts.set(id, { table, chars: Math.ceil(columns.length * PATH_CHARS * 1.5) });
     return { table, owned: false };
   }
 

@@ -5,8 +5,13 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { MemoryJournal } from '../../../src/journal/index.js';
 import { DerivedDamage, Rib, createApiIndexes, sharedVrfPaths } from '../../../src/projections/index.js';
-import type { JournalEvent, RouteDiscovered } from '../../../src/events/index.js';
-import { decodeVrfColumns, encodeVrfColumns } from '../../../src/projections/timeline/paths-columns.js';
+import type { SharedVrf } from '../../../src/projections/index.js';
+import type { Envelope, JournalEvent, RouteDiscovered } from '../../../src/events/index.js';
+import {
+  decodeVrfColumns,
+  encodeVrfColumns,
+  readVrfColumns,
+} from '../../../src/projections/timeline/paths-columns.js';
 import { checkpointRange, sealed, vrfPathsKey } from '../../../src/projections/derived/index.js';
 import { scaled, waitFor } from '../../helpers/deadline.js';
 
@@ -210,33 +215,53 @@ test(
   },
 );
 
-test('Ribs adopting a shared VRF table copy it before changing it: neither sees the other change', () => {
-  const rib = new Rib();
-  for (let i = 0; i < 200; i++)
-    rib.apply({ seq: i + 1, time: 1_700_000_000_000_000 + i, version: 1, event: route(i, true) });
-  const shared = Rib.shareVrf('a', decodeVrfColumns('a', encodeVrfColumns(rib, 'a'), 'a'));
-  const before = JSON.stringify([...sharedVrfPaths(shared)]);
-  const x = new Rib();
-  const y = new Rib();
-  x.adopt(shared);
-  y.adopt(shared);
-  assert.deepEqual(dump(x), dump(y));
-  // Replace a path, add one beside it, remove one of several, remove a prefix's last, add a prefix.
-  let seq = 1000;
-  for (const i of [0, 2, 4, 6, 8]) {
-    const up = route(i, true) as RouteDiscovered;
-    x.apply({ seq: ++seq, time: seq, version: 1, event: up });
-    const beside: RouteDiscovered = { ...up, interface: 'eth9', ifindex: 9, address: up.address };
-    x.apply({ seq: ++seq, time: seq, version: 1, event: beside });
-    x.apply({ seq: ++seq, time: seq, version: 1, event: route(i, false) });
-  }
-  x.apply({ seq: ++seq, time: seq, version: 1, event: route(10_000, true) });
-  assert.notDeepEqual(dump(x), dump(y));
-  assert.equal(JSON.stringify([...sharedVrfPaths(shared)]), before, 'the shared table is unchanged');
-  const fresh = new Rib();
-  fresh.restorePaths(sharedVrfPaths(shared));
-  assert.deepEqual(dump(y), dump(fresh));
-});
+for (const lazily of [false, true])
+  test(`Ribs adopting a shared VRF table${lazily ? ' filed from columns (paths read when asked for)' : ''} copy it before changing it: neither sees the other change`, () => {
+    const rib = new Rib();
+    for (let i = 0; i < 200; i++)
+      rib.apply({ seq: i + 1, time: 1_700_000_000_000_000 + i, version: 1, event: route(i, true) });
+    const columns = encodeVrfColumns(rib, 'a');
+    const share = (): SharedVrf =>
+      lazily
+        ? Rib.shareVrfColumns('a', readVrfColumns('a', columns, 'a'))
+        : Rib.shareVrf('a', decodeVrfColumns('a', columns, 'a'));
+    const shared = share();
+    const x = new Rib();
+    const y = new Rib();
+    x.adopt(shared);
+    y.adopt(shared);
+    // Read from another table filed alike: x changes `shared`'s paths before anything reads them.
+    const before = JSON.stringify([...sharedVrfPaths(share())]);
+    // Replace a path, add one beside it, remove one of several, remove a prefix's last, add a prefix.
+    const events: Envelope[] = [];
+    let seq = 1000;
+    for (const i of [0, 2, 4, 6, 8]) {
+      const up = route(i, true) as RouteDiscovered;
+      events.push({ seq: ++seq, time: seq, version: 1, event: up });
+      const beside: RouteDiscovered = { ...up, interface: 'eth9', ifindex: 9, address: up.address };
+      events.push({ seq: ++seq, time: seq, version: 1, event: beside });
+      events.push({ seq: ++seq, time: seq, version: 1, event: route(i, false) });
+    }
+    for (const i of [12, 14]) events.push({ seq: ++seq, time: seq, version: 1, event: route(i, false) });
+    events.push({ seq: ++seq, time: seq, version: 1, event: route(10_000, true) });
+    for (const env of events) x.apply(env);
+    assert.notDeepEqual(dump(x), dump(y));
+    assert.equal(JSON.stringify([...sharedVrfPaths(shared)]), before, 'the shared table is unchanged');
+    const fresh = new Rib();
+    fresh.restorePaths(sharedVrfPaths(shared));
+    assert.deepEqual(dump(y), dump(fresh));
+    // The changed copy holds what re-applying the paths' events and then the changes gives.
+    const truth = new Rib();
+    truth.restorePaths([...rib.allPaths()].filter((p) => p.vrf === 'a'));
+    for (const env of events) truth.apply(env);
+    assert.deepEqual(dump(x), dump(truth));
+    // A path read twice is the same record (read once, then filed in place of its number).
+    const lazy = new Rib();
+    lazy.adopt(share());
+    const [prefix] = [...rib.entries('a')][20]!;
+    assert.equal(lazy.lookup('a', prefix)[0], lazy.lookup('a', prefix)[0]);
+    assert.deepEqual(lazy.lookup('a', prefix), rib.lookup('a', prefix));
+  });
 
 test('changing a time-travel answer, or replaying past a checkpoint, changes no later answer', async () => {
   const journal = await routeJournal();
