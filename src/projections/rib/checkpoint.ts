@@ -245,7 +245,7 @@ const COMPRESS_PARALLEL = 2;
 
 /**
  * Compresses each segment's lines into `parts`, a few at a time, each text joined just before it goes
- * to the thread pool: joining and handing over all 64 segments of a 100k-path VRF (2048 paths each, then) at once was one
+ * to the thread pool: joining and handing over all 64 segments of a 100k-path VRF (~1500 paths each, then) at once was one
  * synchronous step of ~50 ms CPU (issue 9.3: none may take more than 10 ms).
  */
 async function compressSegments(
