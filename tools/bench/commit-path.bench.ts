@@ -17,8 +17,11 @@ import { spawn } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir, loadavg } from 'node:os';
 import { join } from 'node:path';
+import { Session } from 'node:inspector/promises';
+import { writeFile } from 'node:fs/promises';
 import { PerformanceObserver, monitorEventLoopDelay, performance } from 'node:perf_hooks';
 import { promisify } from 'node:util';
+import { writeHeapSnapshot } from 'node:v8';
 import { deflate } from 'node:zlib';
 import { ClassicLevel } from 'classic-level';
 import { pino } from 'pino';
@@ -401,21 +404,44 @@ async function gobgpBench(): Promise<void> {
     // incremental checkpoint (this build: what changed since the last one, here the previous changes);
     // a full one (every segment encoded and compressed again: the previous build's work). Each change
     // starts at a random moment inside the checkpoint (the lengths of each kind measured first).
+    // BENCH_NO_FULL=1 leaves the full checkpoints out: their garbage (MBs of text each) lands in the
+    // daemon's heap, and the major collections it brings pause the other conditions' changes too. Their
+    // lengths are then not measured either: five full checkpoints in a row left ~200 MiB of garbage in
+    // the old generation (the bench's, not the daemon's), collected during the samples.
+    const all = ['none', 'incremental', 'full'] as const;
+    const conditions: readonly (typeof all)[number][] = process.env.BENCH_NO_FULL
+      ? all.filter((c) => c !== 'full')
+      : all;
     const lengths = { incremental: [] as number[], full: [] as number[] };
     for (let i = 0; i < 5; i++)
-      for (const kind of ['full', 'incremental'] as const) {
+      for (const kind of conditions.includes('full')
+        ? (['full', 'incremental'] as const)
+        : (['incremental'] as const)) {
         const t0 = performance.now();
         await saveRibCheckpoint(daemon.journal, daemon.rib, { full: kind === 'full' });
         lengths[kind].push(performance.now() - t0);
       }
     const cpMs = { incremental: pct(lengths.incremental, 50), full: pct(lengths.full, 50) };
-    // BENCH_NO_FULL=1 leaves the full checkpoints out: their garbage (MBs of text each) lands in the
-    // daemon's heap, and the major collections it brings pause the other conditions' changes too.
-    const all = ['none', 'incremental', 'full'] as const;
-    const conditions = process.env.BENCH_NO_FULL ? all.filter((c) => c !== 'full') : all;
     const xs = new Map<(typeof all)[number], number[]>(all.map((c) => [c, []]));
     let outside = 0;
     const heapUsed = process.memoryUsage().heapUsed;
+    // The samples start on a collected heap: what is left is what the daemon holds with 100k paths (the
+    // start's and the warm-up checkpoints' garbage is the bench's, not the commit path's). With
+    // BENCH_HEAP_SNAPSHOT=1, a snapshot of it.
+    globalThis.gc?.();
+    const liveHeap = process.memoryUsage().heapUsed;
+    if (process.env.BENCH_HEAP_SNAPSHOT) console.log(`heap snapshot: ${writeHeapSnapshot(undefined)}`);
+    // BENCH_HEAP_PROF=1: what the samples allocate, by function, the garbage included (V8's sampling heap
+    // profiler keeping the objects minor and major collections freed), written as a .heapprofile.
+    const heapProf = process.env.BENCH_HEAP_PROF ? new Session() : undefined;
+    if (heapProf) {
+      heapProf.connect();
+      await heapProf.post('HeapProfiler.startSampling', {
+        samplingInterval: 4096,
+        includeObjectsCollectedByMajorGC: true,
+        includeObjectsCollectedByMinorGC: true,
+      });
+    }
     loopDelay.enable();
     gcObserver.observe({ entryTypes: ['gc'] });
     timings.length = 0;
@@ -445,6 +471,13 @@ async function gobgpBench(): Promise<void> {
     }
     loopDelay.disable();
     gcObserver.disconnect();
+    if (heapProf) {
+      const { profile } = await heapProf.post('HeapProfiler.stopSampling');
+      const file = `commit-path-${process.pid}.heapprofile`;
+      await writeFile(file, JSON.stringify(profile));
+      heapProf.disconnect();
+      console.log(`heap profile (allocations over the samples): ${file}`);
+    }
     // The slowest changes of all conditions, each with the nearest scan snapshot's arrival (+: after the
     // change was made).
     const nearest = (t: number): string => {
@@ -458,7 +491,7 @@ async function gobgpBench(): Promise<void> {
         : `p50 ${f(pct(xs.get(c)!, 50))} ms, p99 ${f(pct(xs.get(c)!, 99))} ms`;
     console.log(
       `kernel change -> route in gobgpd, ${daemon.rib.size()} paths in the RIB (checkpoint median: incremental ` +
-        `${f(cpMs.incremental)} ms, full ${f(cpMs.full)} ms; n=${xs.get('none')!.length} per condition, ` +
+        `${f(cpMs.incremental)} ms, full ${lengths.full.length ? `${f(cpMs.full)} ms` : 'not measured'}; n=${xs.get('none')!.length} per condition, ` +
         `${outside} changes started after their checkpoint ended; load average ${loadavg()
           .map((x) => x.toFixed(2))
           .join(' ')}):\n` +
@@ -471,7 +504,8 @@ async function gobgpBench(): Promise<void> {
           .sort((a, b) => b.ms - a.ms)
           .slice(0, 3)
           .map((g) => `${f(g.ms)} ms (${g.kind})`)
-          .join(', ')}; heap used ${(heapUsed / 2 ** 20).toFixed(0)} MiB\n` +
+          .join(', ')}; heap used ${(heapUsed / 2 ** 20).toFixed(0)} MiB, ` +
+        `live after a full GC ${(liveHeap / 2 ** 20).toFixed(0)} MiB\n` +
         `  the daemon's share (all conditions): kernel -> committed p50 ${f(pct(toCommit, 50))} ms, p99 ${f(pct(toCommit, 99))} ms ` +
         `(n=${toCommit.length}); commit -> UPDATE written p50 ${f(pct(toUpdate, 50))} ms, p99 ${f(pct(toUpdate, 99))} ms (n=${toUpdate.length})\n` +
         `  slowest changes: ${worst.map((w) => `${f(w.ms)} ms (${nearest(w.start)})`).join(', ')}`,

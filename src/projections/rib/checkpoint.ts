@@ -70,12 +70,23 @@ function assemble(at: At, segments: readonly (readonly [string, Buffer])[]): Buf
 const ZLIB = { level: 1 } as const;
 
 /**
- * How many segments a VRF of `paths` paths is cut into (a power of two; ~1000–2000 paths each, one for a
+ * Paths per segment, at most (up to SEGMENTS_MAX segments). Each checkpoint after a change encodes its
+ * segment's lines again, short-lived text of ~1 KiB per path: 2048 (~1500 paths a segment at 100k) made
+ * ~1.2 MiB of garbage per change on the commit path, the most of all its allocations (issue 9.3: the
+ * daemon's scavenges); 512 makes a quarter of it, and its compressed text (~30 KiB) still compresses well.
+ */
+const SEGMENT_PATHS = 512;
+const SEGMENTS_MAX = 1024;
+
+/**
+ * How many segments a VRF of `paths` paths is cut into (a power of two; ~256–512 paths each, one for a
  * small VRF): a change re-encodes and recompresses its segment only. A VRF that grows or shrinks past a
  * power of two is encoded again whole, once.
  */
 export function segmentsFor(paths: number): number {
-  return paths <= 2048 ? 1 : Math.min(256, 2 ** Math.ceil(Math.log2(paths / 2048)));
+  return paths <= SEGMENT_PATHS
+    ? 1
+    : Math.min(SEGMENTS_MAX, 2 ** Math.ceil(Math.log2(paths / SEGMENT_PATHS)));
 }
 
 /** The segment of `prefix` among `count` (FNV-1a of its text, so the same in every build and run). */
@@ -234,7 +245,7 @@ const COMPRESS_PARALLEL = 2;
 
 /**
  * Compresses each segment's lines into `parts`, a few at a time, each text joined just before it goes
- * to the thread pool: joining and handing over all 64 segments of a 100k-path VRF at once was one
+ * to the thread pool: joining and handing over all 64 segments of a 100k-path VRF (~1500 paths each, then) at once was one
  * synchronous step of ~50 ms CPU (issue 9.3: none may take more than 10 ms).
  */
 async function compressSegments(

@@ -237,12 +237,12 @@ test('a large VRF is cut into segments: a change encodes again the segment of it
   await journal.append([d('small', '192.0.2.0/24')]);
   await saveRibCheckpoint(journal, rib);
   assert.deepEqual(lastReencoded(rib), [
-    ['big', 4, 4],
+    ['big', 16, 16],
     ['small', 1, 1],
   ]);
   await journal.append([v('big', '10.0.7.0/24'), d('big', '10.0.7.0/24', 'eth9', 9)]);
   await saveRibCheckpoint(journal, rib);
-  assert.deepEqual(lastReencoded(rib), [['big', 1, 4]], 'one segment of four');
+  assert.deepEqual(lastReencoded(rib), [['big', 1, 16]], 'one segment of sixteen');
   const stored = (await readStoredCheckpoint(journal, RIB_CHECKPOINT_KEY))!;
   sameRib(decodeRibCheckpoint(stored)!, decodeRibCheckpoint(encodeRibCheckpoint(rib))!); // = a full one
   sameRib((await loadRibCheckpoint(journal))!, rib);
@@ -269,7 +269,7 @@ test('segments go to compression a couple at a time, each joined just before (no
       return deflateSync(text, { level: 1 });
     },
   });
-  assert.equal(calls, 8, 'a 10k-path VRF is 8 segments');
+  assert.equal(calls, 32, 'a 10k-path VRF is 32 segments');
   assert.ok(most <= 2, `at most 2 segments in compression at once (saw ${most})`);
   sameRib(decodeRibCheckpoint(buf)!, rib);
   unfollow();
