@@ -120,6 +120,20 @@ export class Timeline {
 
   apply(env: Envelope): void {
     const e = env.event;
+    // Every event moves the timeline's seq (and its RIB's); route events also dirty their VRF and reach
+    // the listeners. Exhaustive: a new event type must say here what it does to the timeline.
+    switch (e.type) {
+      case 'RouteDiscovered':
+      case 'RouteVanished':
+      case 'ConfigApplied':
+      case 'DaemonStarted':
+      case 'DaemonStopped':
+        break;
+      default: {
+        const never: never = e;
+        throw new TypeError(`unhandled event ${JSON.stringify(never)}`);
+      }
+    }
     const route = isRouteEvent(e);
     const own = this.own;
     const hear = route && own !== undefined && this.listeners.length > 0 && env.seq > this.quietThrough;
