@@ -95,6 +95,22 @@ export function exitWhenTrimIdle(code: number): void {
 }
 
 /**
+ * Hands the free memory inside malloc's arenas back to the kernel now (glibc malloc_trim on a libuv
+ * thread); resolves when done (at once where malloc is not glibc). Joins a trim already running.
+ */
+export function trimMallocNow(): Promise<void> {
+  const m = glibc();
+  if (m === null) return Promise.resolve();
+  trimming ??= new Promise((resolve) =>
+    m.trimAsync(() => {
+      trimming = undefined;
+      resolve();
+    }),
+  );
+  return trimming;
+}
+
+/**
  * Every `intervalMs`, hands the free memory inside malloc's arenas back to the kernel (glibc
  * malloc_trim, off the event loop), so a busy period's RSS is returned afterwards. Returns the stop
  * function (a no-op where malloc is not glibc).
@@ -103,13 +119,7 @@ export function trimMallocEvery(intervalMs = 10_000): () => void {
   const m = glibc();
   if (m === null) return () => undefined;
   const timer = setInterval(() => {
-    if (trimming !== undefined) return;
-    trimming = new Promise((resolve) =>
-      m.trimAsync(() => {
-        trimming = undefined;
-        resolve();
-      }),
-    );
+    if (trimming === undefined) void trimMallocNow();
   }, intervalMs);
   timer.unref();
   return () => clearInterval(timer);

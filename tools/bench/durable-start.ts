@@ -4,8 +4,13 @@
 // Not started: the kernel observer, BGP and the HTTP server (they cost the same on any journal length).
 // Run: node --import tsx --expose-gc tools/bench/durable-start.ts JOURNAL_DIR
 import { performance } from 'node:perf_hooks';
-import { openLevelJournal } from '../../src/journal/index.js';
-import { Rib, createApiIndexes, loadRibCheckpoint, replayAndFollow } from '../../src/projections/index.js';
+import { limitYoungGeneration, trimMallocNow, tuneProcessMemory } from '../../src/shared/index.js';
+// What `serve` does first (bin/ribjournal.js, src/cli/serve.ts): the daemon's memory policy.
+limitYoungGeneration();
+tuneProcessMemory();
+const { openLevelJournal } = await import('../../src/journal/index.js');
+const { Rib, createApiIndexes, loadRibCheckpoint, replayAndFollow } =
+  await import('../../src/projections/index.js');
 
 const dir = process.argv[2];
 if (dir === undefined) throw new Error('usage: durable-start.ts JOURNAL_DIR [--reference]');
@@ -25,6 +30,9 @@ const ready = indexes.readiness();
 const rssAtReady = process.memoryUsage().rss;
 (globalThis as { gc?: () => void }).gc?.();
 const rssAfterGc = process.memoryUsage().rss;
+// The daemon hands malloc's free memory back every 10 s (src/shared/heap.ts): RSS once it has.
+await trimMallocNow();
+const rssTrimmed = process.memoryUsage().rss;
 console.log(
   JSON.stringify({
     ribMs,
@@ -32,6 +40,7 @@ console.log(
     ready: ready.ready,
     rssAtReady,
     rssAfterGc,
+    rssTrimmed,
     paths: rib.size(),
     head: journal.head(),
   }),

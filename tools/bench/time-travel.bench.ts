@@ -9,9 +9,15 @@
 // answer (run it with --max-semi-space-size=256 so that no scavenge frees anything during an answer). With --from-origin the live RIB is replayed from seq 1 instead, as the queries of
 // durable.bench.ts ran before (in its own process, with a heap ~2-3 times a daemon's): the reference.
 import { PerformanceObserver, performance } from 'node:perf_hooks';
-import { openLevelJournal } from '../../src/journal/index.js';
-import { Rib, createApiIndexes, loadRibCheckpoint, replayAndFollow } from '../../src/projections/index.js';
-import { vrfName } from './route-events.js';
+import { limitYoungGeneration, tuneProcessMemory } from '../../src/shared/index.js';
+// The daemon's memory policy, as `serve` sets it first (bin/ribjournal.js, src/cli/serve.ts): small
+// young generation, early collections (RIBJOURNAL_HEAP_GROWTH_PERCENT=0 measures under V8's defaults).
+limitYoungGeneration();
+const stopTrim = tuneProcessMemory();
+const { openLevelJournal } = await import('../../src/journal/index.js');
+const { Rib, createApiIndexes, loadRibCheckpoint, replayAndFollow } =
+  await import('../../src/projections/index.js');
+const { vrfName } = await import('./route-events.js');
 
 process.env['NODE_ENV'] ??= 'production';
 const dir = process.argv[2];
@@ -149,6 +155,7 @@ if (process.env['BENCH_TT_DETAIL'] === '1')
 unfollow();
 await indexes.stop();
 await journal.close();
+stopTrim();
 console.log(
   JSON.stringify({
     full: { median: q(full, 0.5), p99: q(full, 0.99) },

@@ -50,19 +50,18 @@ export interface PathColumns {
 type Filed = Path | Path[] | number;
 
 /**
- * The paths of a prefix's filed entry, a fresh array for a single path. A path still in columns is read
- * and filed in their place, so that every later read gives the same record (in a shared table too: the
- * same path, only no longer in columns).
+ * The paths of a prefix's filed entry, a fresh array for a single path. A path still in columns is built
+ * from them at each read and not filed back: a time-travel answer read once by a client (100k paths)
+ * leaves garbage that dies young, instead of growing the table and being promoted with it (under the
+ * daemon's small young generation that cut time travel's GC pauses by about a third). Paths are values:
+ * nothing compares them by identity.
  */
 function setOf(table: Readonly<Table>, prefix: string, filed: Filed): PathSet {
   return Array.isArray(filed) ? filed : [pathOf(table, prefix, filed)];
 }
 
 function pathOf(table: Readonly<Table>, prefix: string, filed: Path | number): Path {
-  if (typeof filed !== 'number') return filed;
-  const path = table.columns!.path(filed, prefix);
-  table.byPrefix.set(prefix, path);
-  return path;
+  return typeof filed !== 'number' ? filed : table.columns!.path(filed, prefix);
 }
 
 /**
