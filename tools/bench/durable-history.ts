@@ -14,6 +14,10 @@ import { Session } from 'node:inspector';
 import type { ApiContext } from '../../src/api/index.js';
 
 process.env['NODE_ENV'] ??= 'production';
+// The daemon's memory policy, as `serve` sets it first (RIBJOURNAL_HEAP_GROWTH_PERCENT=0: V8's defaults).
+const { limitYoungGeneration, tuneProcessMemory } = await import('../../src/shared/index.js');
+limitYoungGeneration();
+const stopTrim = tuneProcessMemory();
 const { openLevelJournal } = await import('../../src/journal/index.js');
 const { Rib, createApiIndexes, loadRibCheckpoint, replayAndFollow } =
   await import('../../src/projections/index.js');
@@ -199,3 +203,4 @@ await yoga.dispose();
 unfollow();
 await indexes.stop();
 await journal.close();
+stopTrim();
