@@ -42,6 +42,12 @@ import { createNetns } from '../../test/helpers/netns.js';
 import { addHundredThousandAddresses } from './kernel-lab.js';
 import { Gobgpd, createPeerLink, waitFor } from '../../test/integration/bgp/harness.js';
 import { gobgpProbe } from './gobgp-probe.js';
+import { exitWhenTrimIdle, limitYoungGeneration, tuneProcessMemory } from '../../src/shared/index.js';
+
+// The daemon's memory policy, as `serve` sets it (src/shared/heap.ts; here once the modules are loaded,
+// where serve sets the young generation's size before): RIBJOURNAL_HEAP_GROWTH_PERCENT=0 for V8's own.
+limitYoungGeneration();
+tuneProcessMemory();
 
 const deflateAsync = promisify(deflate);
 const log = pino({ level: process.env.RIBJOURNAL_BENCH_LOG ?? 'silent' });
@@ -529,15 +535,15 @@ if (process.env.ONLY_CHECKPOINT) {
       .join(' ')}`,
   );
   await checkpointBench();
-  process.exit(0);
+  exitWhenTrimIdle(0);
 }
 if (process.env.ONLY_GOBGP) {
   await gobgpBench();
-  process.exit(0);
+  exitWhenTrimIdle(0);
 }
 if (process.env.ONLY_COMMIT) {
   await kernelToCommitBench();
-  process.exit(0);
+  exitWhenTrimIdle(0);
 }
 
 console.log(
