@@ -247,7 +247,7 @@ async function bench(root: string, events: number): Promise<{ rss: number }> {
       `the process's first request ${h.processFirst.toFixed(2)} ms, second ${h.processSecond.toFixed(2)} ms (cold code); ` +
       `a new document's first run median ${h.first.median.toFixed(2)} ms (max ${h.first.max.toFixed(2)}), ` +
       `second (compiling) median ${h.second.median.toFixed(2)} ms (max ${h.second.max.toFixed(2)}); ` +
-      `${h.allocPerAnswerKB === null ? 'allocation per answer not measured (a GC ran)' : `${h.allocPerAnswerKB.toFixed(0)} kB allocated per answer`}  [target p99 <= 5 ms]`,
+      `${typeof h.allocPerAnswerKB !== 'number' ? 'allocation per answer not measured (a GC ran)' : `${h.allocPerAnswerKB.toFixed(0)} kB allocated per answer`}  [target p99 <= 5 ms]`,
   );
   await yoga.dispose();
   unfollowLive();
