@@ -15,7 +15,8 @@ import type { ApiContext } from '../../src/api/index.js';
 
 process.env['NODE_ENV'] ??= 'production';
 // The daemon's memory policy, as `serve` sets it first (RIBJOURNAL_HEAP_GROWTH_PERCENT=0: V8's defaults).
-const { limitYoungGeneration, tuneProcessMemory } = await import('../../src/shared/index.js');
+const { exitWhenTrimIdle, limitYoungGeneration, tuneProcessMemory } =
+  await import('../../src/shared/index.js');
 limitYoungGeneration();
 const stopTrim = tuneProcessMemory();
 const { openLevelJournal } = await import('../../src/journal/index.js');
@@ -204,3 +205,5 @@ unfollow();
 await indexes.stop();
 await journal.close();
 stopTrim();
+// A malloc trim still running on a libuv thread at teardown would abort the process (src/shared/heap.ts).
+exitWhenTrimIdle(0);

@@ -4,7 +4,12 @@
 // Not started: the kernel observer, BGP and the HTTP server (they cost the same on any journal length).
 // Run: node --import tsx --expose-gc tools/bench/durable-start.ts JOURNAL_DIR
 import { performance } from 'node:perf_hooks';
-import { limitYoungGeneration, trimMallocNow, tuneProcessMemory } from '../../src/shared/index.js';
+import {
+  exitWhenTrimIdle,
+  limitYoungGeneration,
+  trimMallocNow,
+  tuneProcessMemory,
+} from '../../src/shared/index.js';
 // What `serve` does first (bin/ribjournal.js, src/cli/serve.ts): the daemon's memory policy.
 limitYoungGeneration();
 tuneProcessMemory();
@@ -48,3 +53,5 @@ console.log(
 unfollow();
 await indexes.stop();
 await journal.close();
+// A malloc trim still running on a libuv thread at teardown would abort the process (src/shared/heap.ts).
+exitWhenTrimIdle(0);

@@ -9,7 +9,7 @@
 // answer (run it with --max-semi-space-size=256 so that no scavenge frees anything during an answer). With --from-origin the live RIB is replayed from seq 1 instead, as the queries of
 // durable.bench.ts ran before (in its own process, with a heap ~2-3 times a daemon's): the reference.
 import { PerformanceObserver, performance } from 'node:perf_hooks';
-import { limitYoungGeneration, tuneProcessMemory } from '../../src/shared/index.js';
+import { exitWhenTrimIdle, limitYoungGeneration, tuneProcessMemory } from '../../src/shared/index.js';
 // The daemon's memory policy, as `serve` sets it first (bin/ribjournal.js, src/cli/serve.ts): small
 // young generation, early collections (RIBJOURNAL_HEAP_GROWTH_PERCENT=0 measures under V8's defaults).
 limitYoungGeneration();
@@ -166,3 +166,5 @@ console.log(
     heapMb: startedMb,
   }),
 );
+// A malloc trim still running on a libuv thread at teardown would abort the process (src/shared/heap.ts).
+exitWhenTrimIdle(0);
