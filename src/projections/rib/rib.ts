@@ -45,7 +45,7 @@ export interface PathColumns {
 /**
  * A prefix's paths in a table: the path itself when it is the only one (most prefixes; no array to
  * allocate, fill and collect per prefix: 100k prefixes cost ~5 MB of arrays), else the paths best first;
- * or, in a table filed from columns, the number of its only path there until it is first read.
+ * or, in a table filed from columns, the number of its only path there (read from them at each read).
  */
 type Filed = Path | Path[] | number;
 
@@ -245,7 +245,7 @@ export class Rib {
 
   /**
    * As shareVrf with the paths of `columns` (in restorePaths' order), without reading them into Path
-   * records: each prefix with one path files its number, read when first asked for.
+   * records: each prefix with one path files its number, read from the columns each time it is asked for.
    */
   static shareVrfColumns(vrf: string, columns: PathColumns): SharedVrf {
     const table: Table = { byPrefix: new Map<string, Filed>(), ipv4: 0, ipv6: 0, columns };
