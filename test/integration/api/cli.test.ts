@@ -4,7 +4,6 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile, spawn } from 'node:child_process';
 import { createServer } from 'node:net';
-import type { AddressInfo } from 'node:net';
 import { envelopeToLine } from '../../../src/events/index.js';
 import type { Envelope } from '../../../src/events/index.js';
 import { startApiServer } from '../../../src/api/index.js';
@@ -209,13 +208,23 @@ test('monitor vrf NAME rib --current: the table, then each change, in gobgp moni
   }
 });
 
-test('a daemon that is not running gets one clear line and exit 1; unknown VRF and bad input too', async () => {
-  const port = await new Promise<number>((resolve) => {
-    const s = createServer().listen(0, '127.0.0.1', () => {
-      const p = (s.address() as AddressInfo).port;
-      s.close(() => resolve(p));
+/** A free port from 20000–29999 (under Linux's default ephemeral range, 32768–60999). */
+async function unusedPortBelowEphemeral(): Promise<number> {
+  for (;;) {
+    const port = 20000 + Math.floor(Math.random() * 10000);
+    const free = await new Promise<boolean>((resolve) => {
+      const s = createServer();
+      s.once('error', () => resolve(false));
+      s.listen(port, '127.0.0.1', () => s.close(() => resolve(true)));
     });
-  });
+    if (free) return port;
+  }
+}
+
+test('a daemon that is not running gets one clear line and exit 1; unknown VRF and bad input too', async () => {
+  // A port no one listens on, below the kernel's ephemeral range: a port picked with listen(0) and closed
+  // can be handed to another test's daemon (integration files run two at a time) before the CLI connects.
+  const port = await unusedPortBelowEphemeral();
   const r = await cli(['global', 'rib', '--api', `127.0.0.1:${port}`]);
   assert.equal(r.code, 1);
   assert.equal(r.stdout, '');
