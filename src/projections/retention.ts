@@ -4,7 +4,7 @@ import type { JournalConfig } from '../config/index.js';
 import { LevelJournal } from '../journal/index.js';
 import { startRetention } from '../journal/index.js';
 import type { Journal, RetentionHold, RetentionTimerOptions, TrimOptions } from '../journal/index.js';
-import { checkpointForHorizon } from './rib/checkpoint.js';
+import { checkpointForHorizon } from './rib/index.js';
 import { pruneDerivedThrough } from './timeline/index.js';
 
 /**

@@ -7,8 +7,7 @@
 // timeline, which share their derived data) are restored together.
 import type { Envelope } from '../events/index.js';
 import type { Journal } from '../journal/index.js';
-import { loadHorizonCheckpoint } from './rib/checkpoint.js';
-import type { Rib } from './rib/rib.js';
+import { loadHorizonCheckpoint, type Rib } from './rib/index.js';
 
 /** Anything that folds committed events into state, in seq order. */
 export interface Projection {
