@@ -12,43 +12,22 @@
 import { loadavg } from 'node:os';
 import { resolve } from 'node:path';
 import { deserialize, serialize } from 'node:v8';
+import { ifaddrPayload } from '../../test/helpers/ifaddr.js';
 
 const N = Number(process.env.PREFIX_BENCH_N ?? 20_000);
 const ROUNDS = Number(process.env.PREFIX_BENCH_ROUNDS ?? 7);
 const IFACES = 10;
 const gc = (): void => (globalThis as { gc?: () => void }).gc?.();
 
-/** struct ifaddrmsg + IFA_ADDRESS (+ IFA_LOCAL for IPv4), host byte order (little-endian here). */
-function payload(v6: boolean, bytes: number[], prefixLength: number, index: number): Uint8Array {
-  const attrs = v6 ? [1] : [1, 2];
-  const attrLen = 4 + bytes.length;
-  const out = new Uint8Array(8 + attrs.length * attrLen);
-  const view = new DataView(out.buffer);
-  out[0] = v6 ? 10 : 2;
-  out[1] = prefixLength;
-  out[2] = v6 ? 0x80 : 0x80; // IFA_F_PERMANENT
-  out[3] = 0;
-  view.setUint32(4, index, true);
-  let at = 8;
-  for (const type of attrs) {
-    view.setUint16(at, attrLen, true);
-    view.setUint16(at + 2, type, true);
-    out.set(bytes, at + 4);
-    at += attrLen;
-  }
-  return out;
-}
-
 function payloads(): Uint8Array[] {
   const out: Uint8Array[] = [];
   for (let i = 0; i < N; i++) {
     const index = 10 + (i % IFACES);
     if (i % 2 === 0)
-      out.push(payload(false, [10, (i >> 14) & 255, (i >> 6) & 255, ((i << 2) & 255) | 1], 30, index));
+      out.push(ifaddrPayload([10, (i >> 14) & 255, (i >> 6) & 255, ((i << 2) & 255) | 1], 30, index));
     else
       out.push(
-        payload(
-          true,
+        ifaddrPayload(
           [
             0x20,
             0x01,

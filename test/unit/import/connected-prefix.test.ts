@@ -17,27 +17,11 @@ import {
 } from '../../../src/shared/index.js';
 import type { KernelChange } from '../../../src/netlink/index.js';
 import ipaddr from 'ipaddr.js';
+import { ifaddrPayload } from '../../helpers/ifaddr.js';
 
-/** struct ifaddrmsg + IFA_ADDRESS (+ IFA_LOCAL for IPv4), in host byte order. */
+/** An RTM_NEWADDR payload for `text`/`prefixLength` on link `index`. */
 function newaddr(text: string, prefixLength: number, index = 7): Uint8Array {
-  const octets = ipaddr.parse(text).toByteArray();
-  const v6 = octets.length === 16;
-  const attrs = v6 ? [1] : [1, 2];
-  const attrLen = 4 + octets.length;
-  const out = new Uint8Array(8 + attrs.length * attrLen);
-  const view = new DataView(out.buffer);
-  out[0] = v6 ? 10 : 2;
-  out[1] = prefixLength;
-  out[2] = 0x80; // IFA_F_PERMANENT
-  view.setUint32(4, index, true);
-  let at = 8;
-  for (const type of attrs) {
-    view.setUint16(at, attrLen, true);
-    view.setUint16(at + 2, type, true);
-    out.set(octets, at + 4);
-    at += attrLen;
-  }
-  return out;
+  return ifaddrPayload(ipaddr.parse(text).toByteArray(), prefixLength, index);
 }
 
 /** What the daemon receives for an RTM_NEWADDR: decoded in the child, cloned over the IPC channel. */
