@@ -54,6 +54,32 @@ function outer(key: Buffer): Buffer {
   return Buffer.concat([DERIVED_LO, key]);
 }
 
+/** A derived range as LevelDB iterator options (keys under the derived prefix). */
+function levelRange(range: DerivedRange): { gte: Buffer; lt: Buffer; reverse: boolean; limit?: number } {
+  return {
+    gte: outer(range.gte),
+    lt: outer(range.lt),
+    reverse: range.reverse ?? false,
+    ...(range.limit !== undefined ? { limit: range.limit } : {}),
+  };
+}
+
+/** A LevelDB iterator's items in chunks of CHUNK, each mapped; the iterator is closed at the end. */
+async function* inChunks<T, U>(
+  it: { nextv(size: number): Promise<T[]>; close(): Promise<void> },
+  map: (item: T) => U,
+): AsyncGenerator<readonly U[]> {
+  try {
+    for (;;) {
+      const items = await it.nextv(CHUNK);
+      if (items.length === 0) return;
+      yield items.map(map);
+    }
+  } finally {
+    await it.close();
+  }
+}
+
 /** The derived store of a LevelDB journal: its 'd' key range. */
 export class LevelDerivedStore implements DerivedStore {
   constructor(private readonly db: Db) {}
@@ -76,41 +102,13 @@ export class LevelDerivedStore implements DerivedStore {
     return out;
   }
 
-  async *scan(range: DerivedRange): AsyncGenerator<readonly DerivedEntry[]> {
-    const it = this.db.iterator({
-      gte: outer(range.gte),
-      lt: outer(range.lt),
-      reverse: range.reverse ?? false,
-      ...(range.limit !== undefined ? { limit: range.limit } : {}),
-      highWaterMarkBytes: BUFFER_BYTES,
-    });
-    try {
-      for (;;) {
-        const entries = await it.nextv(CHUNK);
-        if (entries.length === 0) return;
-        yield entries.map(([k, v]) => [k.subarray(1), v] as const);
-      }
-    } finally {
-      await it.close();
-    }
+  scan(range: DerivedRange): AsyncGenerator<readonly DerivedEntry[]> {
+    const it = this.db.iterator({ ...levelRange(range), highWaterMarkBytes: BUFFER_BYTES });
+    return inChunks(it, ([k, v]) => [k.subarray(1), v] as const);
   }
 
-  async *scanKeys(range: DerivedRange): AsyncGenerator<readonly Buffer[]> {
-    const it = this.db.keys({
-      gte: outer(range.gte),
-      lt: outer(range.lt),
-      reverse: range.reverse ?? false,
-      ...(range.limit !== undefined ? { limit: range.limit } : {}),
-    });
-    try {
-      for (;;) {
-        const keys = await it.nextv(CHUNK);
-        if (keys.length === 0) return;
-        yield keys.map((k) => k.subarray(1));
-      }
-    } finally {
-      await it.close();
-    }
+  scanKeys(range: DerivedRange): AsyncGenerator<readonly Buffer[]> {
+    return inChunks(this.db.keys(levelRange(range)), (k) => k.subarray(1));
   }
 
   async clear(
