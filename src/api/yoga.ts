@@ -138,7 +138,10 @@ function frontDoorPlugin(
         if (damage !== undefined) reasons.push(damage);
         const health = api.health?.().reasons ?? [];
         if (!api.ready()) reasons.push(...(health.length > 0 ? health : ['daemon starting']));
-        if (!indexes.ready || !synced) reasons.push(indexes.reason ?? 'API indexes catching up');
+        // The daemon's projection runner runs the indexes and names them in its reasons already; the
+        // indexes' own line is for an API without those (offline tools, tests) or ready but not synced.
+        if ((!indexes.ready || !synced) && (api.ready() || health.length === 0))
+          reasons.push(indexes.reason ?? 'API indexes catching up');
         const why = [...new Set(reasons)].join('\n');
         endResponse(
           new fetchAPI.Response(ready ? 'ready\n' : `not ready\n${why}\n`, {
